@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Runs every test against real servers started here on free loopback ports, stops them again
+# (even on failure) and prints a closing line "N passed, N failed".
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$ROOT/scripts/lib/common.sh"
+
+ensure_dotnet
+ensure_packages postgresql-15 postgresql-client-15
+
+RUN=$(mktemp -d /tmp/cdc-test.XXXXXX)
+chmod 755 "$RUN"
+cleanup() {
+  local rc=$?
+  pg_stop "$RUN/pg"
+  rm -rf "$RUN"
+  exit $rc
+}
+trap cleanup EXIT INT TERM
+
+PG_PORT=$(free_port)
+PG_EXTRA_OPTS="-c fsync=off -c synchronous_commit=off -c full_page_writes=off" pg_start "$RUN/pg" "$PG_PORT"
+log "postgres on 127.0.0.1:$PG_PORT"
+export CDC_TEST_PG="Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Database=postgres"
+
+cd "$ROOT"
+dotnet build Cdc.Cqrs.sln -c Release -nologo -v q 2>&1 | grep -E 'error|Build succeeded' || true
+set +e
+dotnet test Cdc.Cqrs.sln -c Release --no-build -nologo \
+  --logger "trx" --logger "console;verbosity=normal" --results-directory "$RUN/results" 2>&1 \
+  | grep -vE '^\s*$'
+test_rc=${PIPESTATUS[0]}
+set -e
+
+passed=0; failed=0
+for trx in "$RUN"/results/*.trx; do
+  [ -f "$trx" ] || continue
+  c=$(grep -o '<Counters [^>]*>' "$trx" | head -1)
+  p=$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$c"); f=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$c")
+  passed=$(( passed + ${p:-0} )); failed=$(( failed + ${f:-0} ))
+done
+if [ "$test_rc" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; log "the test run failed outside any test (build or host crash)"; fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,1 @@
+namespace Cdc.Domain; public sealed class Placeholder {}
