@@ -1,1 +1,0 @@
-namespace Cdc.Domain; public sealed class Placeholder {}
