@@ -1,3 +1,38 @@
-var app = WebApplication.CreateBuilder(args).Build();
-app.Run();
+using Cdc.Api.Composition;
+using Cdc.Api.Http;
+using Cdc.Infrastructure.Configuration;
+
+var builder = WebApplication.CreateBuilder(args);
+
+// The config file: --config <path> (default ./configs/cdc.yaml). Keys under "cdc:" in the host configuration
+// override it as environment variables (CDC_...) do; tests use that to set their own database and limits.
+CdcConfig config;
+try
+{
+    config = CdcConfigLoader.Load(
+        builder.Configuration["config"] ?? Path.Combine("configs", "cdc.yaml"),
+        builder.Configuration.GetSection("cdc").AsEnumerable(makePathsRelative: true));
+}
+catch (ConfigurationError ex)
+{
+    Console.Error.WriteLine(ex.Message);
+    Environment.ExitCode = 2;
+    return;
+}
+
+var (host, port) = config.ListenEndpoint;
+builder.WebHost.ConfigureKestrel(k =>
+{
+    k.Limits.MaxRequestBodySize = config.MaxRequestBytes + 1;
+    k.Listen(host is "0.0.0.0" or "" ? System.Net.IPAddress.Any : System.Net.IPAddress.TryParse(host, out var ip) ? ip : System.Net.IPAddress.Loopback, port);
+});
+builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+builder.Services.AddCdcInfrastructure(config).AddCdcApplication();
+
+var app = builder.Build();
+CdcEndpoint.Map(app);
+AuditEndpoints.Map(app);
+app.MapGet("/healthz", () => Results.Text("ok\n"));
+await app.RunAsync();
+
 public partial class Program;

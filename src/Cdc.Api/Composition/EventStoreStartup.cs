@@ -1,0 +1,42 @@
+using Cdc.Application.Secrets;
+using Cdc.Infrastructure.Configuration;
+using Cdc.Infrastructure.EventStore;
+using Npgsql;
+
+namespace Cdc.Api.Composition;
+
+/// <summary>
+/// Before the server takes requests: creates the event store schema, and loads the secret key so that a bad key
+/// stops start-up instead of the first create. Errors name the database without its password.
+/// </summary>
+public sealed class EventStoreStartup(
+    NpgsqlDataSource dataSource,
+    EventStoreOptions options,
+    CdcConfig config,
+    IServiceProvider services,
+    ILogger<EventStoreStartup> logger) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var where = Describe(config.MetaStore.ConnectionString);
+        try
+        {
+            await EventStoreSchema.EnsureAsync(dataSource, options, cancellationToken);
+        }
+        catch (Exception ex) when (ex is NpgsqlException or System.Net.Sockets.SocketException or TimeoutException)
+        {
+            throw new InvalidOperationException($"cannot open the event store at {where}: {ex.Message}", ex);
+        }
+        _ = services.GetRequiredService<ISecretProtector>();
+        logger.LogInformation("event store ready at {Where}, schema {Schema}, tenant {Tenant}", where, options.Schema, options.Tenant);
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>host:port/database of a connection string, never its password.</summary>
+    public static string Describe(string connectionString)
+    {
+        var b = new NpgsqlConnectionStringBuilder(connectionString);
+        return $"{b.Host}:{b.Port}/{b.Database}";
+    }
+}

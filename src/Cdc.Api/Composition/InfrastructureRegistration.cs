@@ -1,0 +1,37 @@
+using Cdc.Application;
+using Cdc.Application.EventStore;
+using Cdc.Application.Secrets;
+using Cdc.Application.Tasks;
+using Cdc.Infrastructure.Configuration;
+using Cdc.Infrastructure.EventStore;
+using Cdc.Infrastructure.EventStore.Projections;
+using Cdc.Infrastructure.Secrets;
+using Npgsql;
+
+namespace Cdc.Api.Composition;
+
+public static class InfrastructureRegistration
+{
+    public static IServiceCollection AddCdcInfrastructure(this IServiceCollection services, CdcConfig config)
+    {
+        services.AddSingleton(config);
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(new CdcLimits(config.MaxTaskNum, config.MaxNameLength, config.Source.ReplicateChan));
+        services.AddSingleton(new EventStoreOptions(config.MetaStore.Schema, config.MetaStore.RootPath));
+        services.AddSingleton(_ => new NpgsqlDataSourceBuilder(config.MetaStore.ConnectionString).Build());
+        services.AddSingleton<EventTypes>();
+        services.AddSingleton<IInlineProjection, TaskViewProjection>();
+        services.AddSingleton<IInlineProjection, ChannelPositionProjection>();
+        services.AddSingleton(sp => new ProjectionRunner(sp.GetServices<IInlineProjection>().ToList(), sp.GetRequiredService<EventStoreOptions>()));
+        services.AddSingleton<PostgresEventStore>();
+        services.AddSingleton<IEventStore>(sp => sp.GetRequiredService<PostgresEventStore>());
+        services.AddSingleton<IEventFeed, PostgresEventFeed>();
+        services.AddSingleton<ISubscriptionCheckpoints, PostgresSubscriptionCheckpoints>();
+        services.AddSingleton<ITaskViews, PostgresTaskViews>();
+        services.AddSingleton<ProjectionRebuilder>();
+        services.AddSingleton<ISecretProtector>(_ =>
+            new AesGcmSecretProtector(SecretKeySource.Resolve(config.MetaStore.SecretKey, config.MetaStore.SecretKeyFile)));
+        services.AddHostedService<EventStoreStartup>();
+        return services;
+    }
+}

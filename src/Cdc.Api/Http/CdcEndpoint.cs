@@ -1,0 +1,171 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Cdc.Application.EventStore;
+using Cdc.Application.Validation;
+using Cdc.Domain.Tasks;
+using Cdc.Infrastructure.Configuration;
+using MediatR;
+
+namespace Cdc.Api.Http;
+
+/// <summary>
+/// <c>POST /cdc</c>: reads the envelope <c>{"request_type", "request_data"}</c>, sends the matching request
+/// through MediatR and answers in the seed documents' shapes. Every failure is an envelope with a non-200 code
+/// equal to the HTTP status and a message naming the field; nothing is stored unless the whole command succeeds.
+/// </summary>
+public static class CdcEndpoint
+{
+    private static readonly JsonDocumentOptions JsonOptions = new() { MaxDepth = 32 };
+
+    public static void Map(IEndpointRouteBuilder app)
+    {
+        app.MapPost("/cdc", HandleAsync);
+        app.MapMethods("/cdc", ["GET", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"], (HttpContext ctx) =>
+        {
+            ctx.Response.Headers.Allow = "POST";
+            return CdcResponse.Error(405, "only support the POST method");
+        });
+    }
+
+    private static async Task<IResult> HandleAsync(HttpContext ctx, IMediator mediator, CdcConfig config, ILoggerFactory loggers)
+    {
+        var contentType = ctx.Request.ContentType;
+        if (contentType is null || !contentType.Split(';')[0].Trim().Equals("application/json", StringComparison.OrdinalIgnoreCase))
+            return CdcResponse.Error(415, $"the request content type must be application/json, got '{contentType ?? "none"}'");
+
+        var limit = config.MaxRequestBytes;
+        if (ctx.Request.ContentLength > limit)
+            return CdcResponse.Error(413, $"the request body is larger than {limit} bytes");
+        byte[] body;
+        try
+        {
+            body = await ReadLimitedAsync(ctx.Request.Body, limit, ctx.RequestAborted);
+        }
+        catch (InvalidDataException)
+        {
+            return CdcResponse.Error(413, $"the request body is larger than {limit} bytes");
+        }
+        catch (IOException ex)
+        {
+            return CdcResponse.Error(400, $"fail to read the request body, error: {ex.Message}");
+        }
+
+        JsonDocument doc;
+        try
+        {
+            doc = JsonDocument.Parse(body, JsonOptions);
+        }
+        catch (JsonException ex)
+        {
+            return CdcResponse.Error(400, $"fail to unmarshal the request, error: {ex.Message}");
+        }
+
+        using (doc)
+        {
+            var root = doc.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+                return CdcResponse.Error(400, "fail to unmarshal the request, error: the body must be a JSON object with request_type and request_data");
+            var envelope = new RequestData(root, "");
+            string? type;
+            RequestData data;
+            try
+            {
+                type = envelope.String("request_type");
+                data = envelope.Object("request_data");
+            }
+            catch (InvalidRequest ex)
+            {
+                return CdcResponse.Error(400, $"fail to unmarshal the request, error: {ex.Message}");
+            }
+            if (string.IsNullOrEmpty(type) || !CdcRequests.Types.Contains(type))
+                return CdcResponse.Error(400, $"invalid 'request_type' param, can be set [{string.Join(", ", CdcRequests.Types)}]");
+            data = new RequestData(data.IsPresent ? root.GetProperty(PropertyName(root, "request_data")) : default, "");
+
+            try
+            {
+                return CdcResponse.Ok(await DispatchAsync(type, data, mediator, ctx.RequestAborted));
+            }
+            catch (Exception ex) when (ToError(ex) is { } error)
+            {
+                return CdcResponse.Error(error.Code, $"fail to handle the {type} request, error: {error.Message}");
+            }
+            catch (Exception ex) when (!ctx.RequestAborted.IsCancellationRequested)
+            {
+                var incident = Guid.NewGuid().ToString("N")[..12];
+                loggers.CreateLogger("Cdc.Api").LogError(ex, "{RequestType} request failed (incident {Incident})", type, incident);
+                return CdcResponse.Error(500, $"fail to handle the {type} request, error: internal error, incident {incident} in the server log");
+            }
+        }
+    }
+
+    private static async Task<JsonObject> DispatchAsync(string type, RequestData d, IMediator mediator, CancellationToken ct)
+    {
+        switch (type)
+        {
+            case "create":
+                return new JsonObject { ["task_id"] = await mediator.Send(CdcRequests.Create(d), ct) };
+            case "pause":
+                await mediator.Send(CdcRequests.Pause(d), ct);
+                return [];
+            case "resume":
+                await mediator.Send(CdcRequests.Resume(d), ct);
+                return [];
+            case "delete":
+                await mediator.Send(CdcRequests.Delete(d), ct);
+                return [];
+            case "get":
+                return new JsonObject { ["Task"] = TaskJson.Task(await mediator.Send(CdcRequests.Get(d), ct)) };
+            case "list":
+                var tasks = await mediator.Send(CdcRequests.List(d), ct);
+                return new JsonObject { ["tasks"] = new JsonArray(tasks.Select(t => (JsonNode)TaskJson.Task(t)).ToArray()) };
+            case "position":
+                var task = await mediator.Send(CdcRequests.Get(d), ct);
+                return new JsonObject { ["positions"] = TaskJson.Positions(task.Positions) };
+            case "events":
+                if (d.String("task_id") is { Length: > 0 })
+                {
+                    var entries = await mediator.Send(CdcRequests.TaskEvents(d), ct);
+                    return new JsonObject { ["events"] = new JsonArray(entries.Select(e => (JsonNode)TaskJson.Audit(e)).ToArray()) };
+                }
+                var page = await mediator.Send(CdcRequests.Feed(d), ct);
+                return FeedPage(page);
+            default:
+                throw new InvalidOperationException($"unhandled request type {type}");
+        }
+    }
+
+    public static JsonObject FeedPage(Application.Auditing.EventFeedPage page) => new()
+    {
+        ["events"] = new JsonArray(page.Events.Select(e => (JsonNode)TaskJson.Audit(e)).ToArray()),
+        ["next"] = page.Next,
+        ["high_water_mark"] = page.HighWaterMark,
+    };
+
+    /// <summary>The envelope code and inner message of an expected failure; null for a fault of the server.</summary>
+    public static (int Code, string Message)? ToError(Exception ex) => ex switch
+    {
+        InvalidRequest e => (400, e.Message),
+        TaskRuleViolation e => (400, e.Message),
+        ConcurrencyConflict e => (409, $"{e.StreamId}: the task was changed by a concurrent request; read it again and retry"),
+        StreamArchived e => (400, $"not found the task, task_id: {e.StreamId}"),
+        TaskLimitReached e => (500, e.Message),
+        _ => null,
+    };
+
+    private static string PropertyName(JsonElement root, string name) =>
+        root.TryGetProperty(name, out _) ? name
+        : root.EnumerateObject().First(p => p.Name.Equals(name, StringComparison.OrdinalIgnoreCase)).Name;
+
+    private static async Task<byte[]> ReadLimitedAsync(Stream body, int limit, CancellationToken ct)
+    {
+        using var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await body.ReadAsync(chunk, ct)) > 0)
+        {
+            if (buffer.Length + read > limit) throw new InvalidDataException();
+            buffer.Write(chunk, 0, read);
+        }
+        return buffer.ToArray();
+    }
+}

@@ -1,0 +1,87 @@
+using System.Text.Json.Nodes;
+using Cdc.Application.Auditing;
+using Cdc.Application.Tasks;
+using Cdc.Domain.Tasks;
+using Cdc.Infrastructure.EventStore;
+
+namespace Cdc.Api.Http;
+
+/// <summary>
+/// Renders tasks in the shape of the seed documents: the keys of the reference's task object, values left out
+/// when they are empty or at their default (so a plain task shows exactly uri and connect_timeout).
+/// Credentials never reach this point: the projection strips them.
+/// </summary>
+public static class TaskJson
+{
+    public static JsonObject Task(TaskView t)
+    {
+        var o = new JsonObject
+        {
+            ["task_id"] = t.TaskId,
+            ["milvus_connect_param"] = Target(t.Target),
+        };
+        if (t.Selection.CollectionInfos is { } infos) o["collection_infos"] = Collections(infos);
+        if (t.Selection.DbCollections is { } dbs)
+            o["db_collections"] = new JsonObject(dbs.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)Collections(kv.Value))));
+        if (t.RpcChannel is { } rpc) o["rpc_channel_info"] = Compact(new JsonObject { ["name"] = rpc.Name, ["position"] = rpc.Position });
+        if (t.DisableAutoStart) o["disable_auto_start"] = true;
+        o["state"] = t.State.ToString();
+        if (!string.IsNullOrEmpty(t.Reason)) o["reason"] = t.Reason;
+        if (t.Positions.Count > 0) o["position"] = Positions(t.Positions);
+        return o;
+    }
+
+    public static JsonArray Positions(IEnumerable<ChannelPosition> positions) =>
+        new(positions.Select(p => (JsonNode)new JsonObject
+        {
+            ["channel_name"] = p.Channel,
+            ["msg_id"] = p.Position,
+            ["tt"] = p.Timestamp,
+            ["time"] = (long)(p.Timestamp >> 18),
+            ["checkpointed_at"] = p.CheckpointedAt,
+        }).ToArray());
+
+    public static JsonObject Audit(AuditEntry e) => new()
+    {
+        ["seq"] = e.Sequence,
+        ["stream_id"] = e.StreamId,
+        ["version"] = e.Version,
+        ["type"] = e.Type,
+        ["timestamp"] = e.Timestamp,
+        ["data"] = System.Text.Json.JsonSerializer.SerializeToNode(e.Data, e.Data.GetType(), EventTypes.SerializerOptions),
+    };
+
+    private static JsonObject Target(MilvusTarget m)
+    {
+        var o = new JsonObject();
+        if (m.Host is not null) o["host"] = m.Host;
+        if (m.Port != 0) o["port"] = m.Port;
+        if (m.EnableTls) o["enable_tls"] = true;
+        o["uri"] = m.Uri;
+        if (m.Dial is { } d && !d.IsEmpty())
+            o["dial_config"] = Compact(new JsonObject
+            {
+                ["server_name"] = d.ServerName, ["server_pem_path"] = d.ServerPemPath, ["ca_pem_path"] = d.CaPemPath,
+                ["client_pem_path"] = d.ClientPemPath, ["client_key_path"] = d.ClientKeyPath,
+            });
+        if (m.ChannelNum != 0) o["channel_num"] = m.ChannelNum;
+        if (m.IgnorePartition) o["ignore_partition"] = true;
+        o["connect_timeout"] = m.ConnectTimeoutSeconds;
+        return o;
+    }
+
+    private static JsonArray Collections(IEnumerable<CollectionInfo> infos) =>
+        new(infos.Select(i =>
+        {
+            var o = new JsonObject { ["name"] = i.Name };
+            if (i.Positions is { Count: > 0 } p) o["positions"] = new JsonObject(p.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value)));
+            if (i.UseStartPosition) o["use_start_position"] = true;
+            return (JsonNode)o;
+        }).ToArray());
+
+    private static JsonObject Compact(JsonObject o)
+    {
+        foreach (var key in o.Where(kv => kv.Value is null).Select(kv => kv.Key).ToList()) o.Remove(key);
+        return o;
+    }
+}

@@ -1,0 +1,30 @@
+using Cdc.Domain.Tasks;
+
+namespace Cdc.Application.Tasks;
+
+/// <summary>The latest checkpoint of one source channel of a task.</summary>
+public sealed record ChannelPosition(string Channel, string Position, ulong Timestamp, DateTimeOffset CheckpointedAt);
+
+/// <summary>
+/// The read model behind get and list: a task as an operator sees it. The target carries no credentials at all
+/// (they are stripped when the view is projected, not when it is rendered).
+/// </summary>
+public sealed record TaskView(
+    string TaskId,
+    MilvusTarget Target,
+    CollectionSelection Selection,
+    RpcChannelInfo? RpcChannel,
+    bool DisableAutoStart,
+    TaskState State,
+    string? Reason,
+    IReadOnlyList<ChannelPosition> Positions,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt,
+    long Version);
+
+/// <summary>Queries over the task projection.</summary>
+public interface ITaskViews
+{
+    Task<TaskView?> GetAsync(string taskId, CancellationToken cancellationToken);
+    Task<IReadOnlyList<TaskView>> ListAsync(CancellationToken cancellationToken);
+}

@@ -1,0 +1,35 @@
+namespace Cdc.Domain.Tasks;
+
+/// <summary>One entry of <c>collection_infos</c>: a collection name (or <c>*</c>) and optional start positions.</summary>
+public sealed record CollectionInfo(
+    string Name,
+    IReadOnlyDictionary<string, string>? Positions = null,
+    bool UseStartPosition = false)
+{
+    public const string All = "*";
+}
+
+/// <summary>The replicate ("RPC") channel of the source and an optional base64 MsgPosition to start from.</summary>
+public sealed record RpcChannelInfo(string? Name, string? Position);
+
+/// <summary>
+/// What a task replicates. Either <see cref="CollectionInfos"/> (database <c>default</c>) or
+/// <see cref="DbCollections"/> (database name, or <c>*</c>, to collections) is set, never both.
+/// </summary>
+public sealed record CollectionSelection(
+    IReadOnlyList<CollectionInfo>? CollectionInfos,
+    IReadOnlyDictionary<string, IReadOnlyList<CollectionInfo>>? DbCollections)
+{
+    public const string DefaultDatabase = "default";
+
+    /// <summary>Whether a collection of a database falls under this selection.</summary>
+    public bool Covers(string database, string collection)
+    {
+        if (CollectionInfos is { } infos)
+            return database == DefaultDatabase && infos.Any(i => i.Name == CollectionInfo.All || i.Name == collection);
+        if (DbCollections is { } dbs)
+            return dbs.Any(kv => (kv.Key == CollectionInfo.All || kv.Key == database) &&
+                                 kv.Value.Any(i => i.Name == CollectionInfo.All || i.Name == collection));
+        return false;
+    }
+}

@@ -1,0 +1,69 @@
+namespace Cdc.Infrastructure.Configuration;
+
+/// <summary>The server configuration, in the key layout of the reference's cdc.yaml (see README, "Configuration").</summary>
+public sealed record CdcConfig(
+    string Address,
+    int MaxTaskNum,
+    int MaxNameLength,
+    int MaxRequestBytes,
+    MetaStoreConfig MetaStore,
+    SourceConfig Source)
+{
+    public (string Host, int Port) ListenEndpoint
+    {
+        get
+        {
+            var i = Address.LastIndexOf(':');
+            return (Address[..i], int.Parse(Address[(i + 1)..], System.Globalization.CultureInfo.InvariantCulture));
+        }
+    }
+}
+
+/// <summary><c>metaStoreConfig</c>: the PostgreSQL event store, its tenant (<c>rootPath</c>) and the secret key.</summary>
+public sealed record MetaStoreConfig(
+    string StoreType,
+    string ConnectionString,
+    string RootPath,
+    string Schema,
+    string? SecretKey,
+    string SecretKeyFile);
+
+/// <summary><c>sourceConfig</c>: how the source Milvus is read.</summary>
+public sealed record SourceConfig(
+    EtcdConfig Etcd,
+    KafkaConfig Kafka,
+    PulsarConfig Pulsar,
+    string ReplicateChan,
+    string DefaultPartitionName,
+    int ReadChanLen);
+
+public sealed record EtcdConfig(
+    IReadOnlyList<string> Address,
+    string RootPath,
+    string MetaSubPath,
+    bool EnableAuth,
+    string? Username,
+    string? Password,
+    bool EnableTls,
+    string? TlsCertPath,
+    string? TlsKeyPath,
+    string? TlsCaCertPath,
+    string? TlsMinVersion);
+
+public sealed record KafkaConfig(
+    string? Address,
+    string? SaslUsername,
+    string? SaslPassword,
+    string? SaslMechanisms,
+    string? SecurityProtocol,
+    IReadOnlyDictionary<string, string> Consumer,
+    IReadOnlyDictionary<string, string> Producer);
+
+public sealed record PulsarConfig(
+    string? Address,
+    string? WebAddress,
+    int MaxMessageSize,
+    string Tenant,
+    string Namespace,
+    string? AuthPlugin,
+    string? AuthParams);

@@ -1,0 +1,51 @@
+using Cdc.Application.EventStore;
+using Cdc.Domain.Events;
+using Npgsql;
+
+namespace Cdc.Infrastructure.EventStore.Projections;
+
+/// <summary>The latest checkpoint per (task, source channel): what <c>position</c> shows and what resume seeks to.</summary>
+public sealed class ChannelPositionProjection(EventStoreOptions options) : IInlineProjection
+{
+    private readonly string _s = EventStoreSchema.Quote(options.Schema);
+
+    public string Name => "channel_positions";
+
+    public async Task ApplyAsync(NpgsqlConnection connection, string tenant, RecordedEvent e, CancellationToken cancellationToken)
+    {
+        switch (e.Data)
+        {
+            case ChannelCheckpointed c:
+                await using (var cmd = new NpgsqlCommand($"""
+                    insert into {_s}.channel_positions (tenant_id, task_id, channel, position, ts, checkpointed) values ($1, $2, $3, $4, $5, $6)
+                    on conflict (tenant_id, task_id, channel) do update
+                    set position = excluded.position, ts = excluded.ts, checkpointed = excluded.checkpointed
+                    """, connection))
+                {
+                    cmd.Parameters.AddWithValue(tenant);
+                    cmd.Parameters.AddWithValue(c.TaskId);
+                    cmd.Parameters.AddWithValue(c.Channel);
+                    cmd.Parameters.AddWithValue(c.Position);
+                    cmd.Parameters.AddWithValue((decimal)c.Timestamp);
+                    cmd.Parameters.AddWithValue(c.CheckpointedAt);
+                    await cmd.ExecuteNonQueryAsync(cancellationToken);
+                }
+                break;
+            case TaskDeleted d:
+                await using (var cmd = new NpgsqlCommand($"delete from {_s}.channel_positions where tenant_id = $1 and task_id = $2", connection))
+                {
+                    cmd.Parameters.AddWithValue(tenant);
+                    cmd.Parameters.AddWithValue(d.TaskId);
+                    await cmd.ExecuteNonQueryAsync(cancellationToken);
+                }
+                break;
+        }
+    }
+
+    public async Task ClearAsync(NpgsqlConnection connection, string tenant, CancellationToken cancellationToken)
+    {
+        await using var cmd = new NpgsqlCommand($"delete from {_s}.channel_positions where tenant_id = $1", connection);
+        cmd.Parameters.AddWithValue(tenant);
+        await cmd.ExecuteNonQueryAsync(cancellationToken);
+    }
+}
