@@ -1,0 +1,85 @@
+using System.Text.Json.Nodes;
+using Cdc.Testing;
+
+namespace Cdc.Api.Tests;
+
+/// <summary>
+/// Every create that breaks a rule of milvus-wire.md §1.4 (or of JSON typing) is refused with a non-200 code equal
+/// to the HTTP status, a message naming the field, and no event appended.
+/// </summary>
+public sealed class CreateErrorTests(SharedApp shared) : IClassFixture<SharedApp>
+{
+    // Request data written with ' for " (see Json); T is a valid target, A selects every collection.
+    private const string T = "'milvus_connect_param':{'uri':'http://localhost:19530','connect_timeout':10}";
+    private const string A = "'collection_infos':[{'name':'*'}]";
+
+    public static TheoryData<string, string, string> Cases => new()
+    {
+        { Json(A), "milvus_connect_param", "the downstream address is empty" },
+        { Json(T, "'kafka_connect_param':{'address':'k:9092','topic':'t'}", A), "kafka_connect_param", "don't support milvus and kafka at the same time now" },
+        { Json("'milvus_connect_param':{'connect_timeout':10}", A), "milvus_connect_param.uri", "the milvus host is empty" },
+        { Json("'milvus_connect_param':{'host':'localhost','port':0}", A), "milvus_connect_param.port", "the milvus port is less or equal zero" },
+        { Json("'milvus_connect_param':{'uri':'localhost:19530'}", A), "milvus_connect_param.uri", "absolute http:// or https://" },
+        { Json("'milvus_connect_param':{'uri':'http://h:1','username':'root'}", A), "milvus_connect_param.username", "cannot set only one of the milvus username and password" },
+        { Json("'milvus_connect_param':{'uri':'http://h:1','password':'p'}", A), "milvus_connect_param.username", "cannot set only one of the milvus username and password" },
+        { Json("'milvus_connect_param':{'uri':'http://h:1','connect_timeout':-1}", A), "milvus_connect_param.connect_timeout", "the milvus connect timeout is less zero" },
+        { Json(T, "'buffer_config':{'period':-1}", A), "buffer_config.period", "the cache period is less zero" },
+        { Json(T), "collection_infos", "the collection info is empty" },
+        { Json(T, "'collection_infos':[]"), "collection_infos", "empty collection info" },
+        { Json(T, "'collection_infos':[{'name':'*'},{'name':'a'}]"), "collection_infos", "the collection info should be only one" },
+        { Json(T, A, "'db_collections':{'*':[{'name':'*'}]}"), "db_collections", "the collection info and db collection info should be only one" },
+        { Json(T, "'db_collections':{'a':[{'name':'*'}],'b':[{'name':'*'}]}"), "db_collections", "the collection info should be only one" },
+        { Json(T, "'db_collections':{'" + new string('d', 257) + "':[{'name':'*'}]}"), "db_collections", "the db name length exceeds 256 characters" },
+        { Json(T, "'collection_infos':[{'name':''}]"), "collection_infos[0].name", "there is a collection name that is empty" },
+        { Json(T, "'collection_infos':[{'name':'books'}]"), "collection_infos[0].name", "only the collection name '*' is supported" },
+        { Json(T, "'db_collections':{'db1':[{'name':'books'}]}"), "db_collections[0].name", "only the collection name '*' is supported" },
+        { Json(T, "'collection_infos':[{'name':'*','positions':{'by-dev-rootcoord-dml_0_1v0':'AAAA'}}]"), "collection_infos[0].positions", "the positions should be empty" },
+        { Json(T, A, "'rpc_channel_info':{'name':'other-replicate-msg'}"), "rpc_channel_info.name", "the rpc channel is invalid" },
+        { Json(T, A, "'task_id':'bad id!'"), "task_id", "letters, digits" },
+        // wrong JSON types name the field
+        { Json("'milvus_connect_param':{'uri':'http://h:1','connect_timeout':'10'}", A), "milvus_connect_param.connect_timeout", "expected a whole number, got a string" },
+        { Json("'milvus_connect_param':'http://h:1'", A), "milvus_connect_param", "expected an object, got a string" },
+        { Json(T, "'collection_infos':{'name':'*'}"), "collection_infos", "expected an array, got an object" },
+        { Json(T, "'collection_infos':['*']"), "collection_infos[0]", "expected an object, got a string" },
+        { Json(T, "'collection_infos':[{'name':7}]"), "collection_infos[0].name", "expected a string, got a number" },
+        { Json("'milvus_connect_param':{'uri':'http://h:1','enable_tls':'yes'}", A), "milvus_connect_param.enable_tls", "expected true or false" },
+        { Json("'milvus_connect_param':{'uri':'http://h:1','connect_timeout':1e300}", A), "milvus_connect_param.connect_timeout", "out of range" },
+    };
+
+    private static string Json(params string[] members) => "{" + string.Join(",", members).Replace('\'', '"') + "}";
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public async Task A_bad_create_names_the_field_and_stores_nothing(string requestData, string field, string problem)
+    {
+        var app = shared.App;
+        var before = await HighWaterMarkAsync(app);
+
+        var (status, body) = await app.PostRawAsync($$"""{"request_type":"create","request_data":{{requestData}}}""");
+
+        Assert.Equal(400, status);
+        Assert.Equal(400, body["code"]!.GetValue<int>());
+        var message = body["message"]!.GetValue<string>();
+        Assert.StartsWith("fail to handle the create request, error: ", message);
+        Assert.Contains($"{field}: ", message);
+        Assert.Contains(problem, message);
+        Assert.Null(body["data"]);
+        Assert.Equal(before, await HighWaterMarkAsync(app));
+    }
+
+    [Fact]
+    public async Task A_collection_name_longer_than_maxNameLength_is_refused()
+    {
+        await using var app = await CdcApp.StartAsync(new Dictionary<string, string> { ["maxNameLength"] = "3" });
+        var (status, body) = await app.PostAsync("create", JsonNode.Parse(Json(T, "'db_collections':{'long':[{'name':'*'}]}")));
+        Assert.Equal(400, status);
+        Assert.Contains("db_collections: the db name length exceeds 3 characters, long", body["message"]!.GetValue<string>());
+    }
+
+    internal static async Task<long> HighWaterMarkAsync(CdcApp app)
+    {
+        var response = await app.Client.GetAsync("/cdc/events?after=0&limit=1");
+        var body = await CdcApp.ReadAsync(response);
+        return body["data"]!["high_water_mark"]!.GetValue<long>();
+    }
+}

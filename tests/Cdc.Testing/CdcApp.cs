@@ -1,0 +1,97 @@
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Cdc.Testing;
+
+/// <summary>
+/// The real server (Cdc.Api's Program) in memory, with configs/cdc.yaml, its own fresh database and the given
+/// config overrides (keys as in cdc.yaml, ':'-separated). Its log lines are captured.
+/// </summary>
+public sealed class CdcApp : IAsyncDisposable
+{
+    public const string SecretKey = "k2Ya0cK1bQ3dJ8m4XfT9vW6yZ0pL5sN7eR2uH8iO1aE=";
+
+    private readonly WebApplicationFactory<Program> _factory;
+
+    private CdcApp(PostgresDatabase database, WebApplicationFactory<Program> factory, CapturedLogs logs)
+    {
+        Database = database;
+        _factory = factory;
+        Logs = logs;
+        Client = factory.CreateClient();
+    }
+
+    public PostgresDatabase Database { get; }
+    public HttpClient Client { get; }
+    public CapturedLogs Logs { get; }
+    public IServiceProvider Services => _factory.Services;
+
+    public static async Task<CdcApp> StartAsync(IDictionary<string, string>? overrides = null, PostgresDatabase? database = null)
+    {
+        database ??= await PostgresDatabase.CreateAsync();
+        var logs = new CapturedLogs();
+        var settings = new Dictionary<string, string>
+        {
+            ["metaStoreConfig:postgres:connectionString"] = database.ConnectionString,
+            ["metaStoreConfig:secretKey"] = SecretKey,
+        };
+        foreach (var (k, v) in overrides ?? new Dictionary<string, string>()) settings[k] = v;
+        var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b =>
+        {
+            b.UseSetting("config", RepositoryRoot.File_("configs/cdc.yaml"));
+            foreach (var (k, v) in settings) b.UseSetting($"cdc:{k}", v);
+            b.ConfigureLogging(l => l.SetMinimumLevel(LogLevel.Trace).AddFilter(_ => true));
+            b.ConfigureServices(s => s.AddSingleton<ILoggerProvider>(logs));
+        });
+        var app = new CdcApp(database, factory, logs);
+        return app;
+    }
+
+    /// <summary>POSTs an envelope to /cdc and returns the HTTP status and parsed body.</summary>
+    public async Task<(int Status, JsonObject Body)> PostAsync(string requestType, object? requestData = null)
+    {
+        var envelope = new JsonObject { ["request_type"] = requestType };
+        if (requestData is not null) envelope["request_data"] = requestData as JsonNode ?? System.Text.Json.JsonSerializer.SerializeToNode(requestData);
+        return await PostRawAsync(envelope.ToJsonString());
+    }
+
+    public async Task<(int Status, JsonObject Body)> PostRawAsync(string body, string contentType = "application/json")
+    {
+        using var content = new StringContent(body, Encoding.UTF8);
+        content.Headers.ContentType = System.Net.Http.Headers.MediaTypeHeaderValue.Parse(contentType);
+        using var response = await Client.PostAsync("/cdc", content);
+        return ((int)response.StatusCode, await ReadAsync(response));
+    }
+
+    public static async Task<JsonObject> ReadAsync(HttpResponseMessage response)
+    {
+        var text = await response.Content.ReadAsStringAsync();
+        return JsonNode.Parse(text)!.AsObject();
+    }
+
+    /// <summary>Creates a task like the seed's create call and returns its id.</summary>
+    public async Task<string> CreateSeedTaskAsync(string token = "root:Milvus")
+    {
+        var (status, body) = await PostAsync("create", SeedCreate(token));
+        if (status != 200) throw new InvalidOperationException($"create failed: {body.ToJsonString()}");
+        return body["data"]!["task_id"]!.GetValue<string>();
+    }
+
+    public static JsonObject SeedCreate(string token = "root:Milvus") => new()
+    {
+        ["milvus_connect_param"] = new JsonObject { ["uri"] = "http://localhost:19530", ["token"] = token, ["connect_timeout"] = 10 },
+        ["collection_infos"] = new JsonArray(new JsonObject { ["name"] = "*" }),
+    };
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        await _factory.DisposeAsync();
+        await Database.DisposeAsync();
+    }
+}
