@@ -105,6 +105,12 @@ internal sealed class EtcdGateway : IDisposable
         return _token!;
     }
 
+    /// <summary>True when requests carry an auth token (enableAuth).</summary>
+    public bool UsesAuth => _options.EnableAuth;
+
+    /// <summary>Drops the current auth token and authenticates again (after etcd called it invalid).</summary>
+    public Task RenewTokenAsync(CancellationToken cancellationToken) => RefreshTokenAsync(cancellationToken);
+
     private async Task RefreshTokenAsync(CancellationToken cancellationToken)
     {
         var stale = Volatile.Read(ref _token);

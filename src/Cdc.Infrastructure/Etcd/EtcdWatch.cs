@@ -25,6 +25,7 @@ internal sealed class EtcdWatch(EtcdGateway gateway, TimeProvider time, int reco
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
+            var renewToken = false;
             var stream = await WatchStream.OpenAsync(gateway, CreateRequest(range, next, includePreviousValue), cancellationToken);
             if (stream is not null)
             {
@@ -39,7 +40,13 @@ internal sealed class EtcdWatch(EtcdGateway gateway, TimeProvider time, int reco
                         {
                             var compacted = EtcdWire.Int64(answer["compact_revision"]);
                             if (compacted > 0) throw new MetaHistoryCompactedException(next, compacted);
-                            throw new EtcdException($"etcd canceled the watch: {answer["cancel_reason"]?.GetValue<string>() ?? "no reason given"}");
+                            var reason = answer["cancel_reason"]?.GetValue<string>() ?? "no reason given";
+                            var canceled = new EtcdException($"etcd canceled the watch: {reason}",
+                                reason.Contains("Unauthenticated", StringComparison.Ordinal) ? 16 : 0);
+                            // An expired auth token (simple tokens live 5 minutes) shows up here on a reconnect.
+                            if (!(canceled.IsUnauthenticated && gateway.UsesAuth)) throw canceled;
+                            renewToken = true;
+                            break;
                         }
                         if (EtcdWire.Bool(answer["created"]))
                         {
@@ -60,6 +67,7 @@ internal sealed class EtcdWatch(EtcdGateway gateway, TimeProvider time, int reco
                 }
             }
 
+            if (renewToken) await gateway.RenewTokenAsync(cancellationToken);
             if (++failures > reconnectLimit)
                 throw new EtcdException($"the etcd watch could not be resumed from revision {next} after {reconnectLimit} attempts", 14);
             await Task.Delay(backoff, time, cancellationToken);
