@@ -4,7 +4,12 @@ using System.Security.Cryptography.X509Certificates;
 
 namespace Cdc.Infrastructure.Etcd;
 
-/// <summary>Builds the HTTP handler for etcd's JSON gateway from the TLS settings of <see cref="EtcdOptions"/>.</summary>
+/// <summary>
+/// Builds the HTTP handler for etcd's JSON gateway from the TLS settings of <see cref="EtcdOptions"/>.
+/// Known limit of the gateway route: with <c>--client-cert-auth</c> etcd's gateway dials its own gRPC port with the
+/// server certificate as client certificate, so that certificate must allow clientAuth, or every call answers
+/// HTTP 503 "connection closed".
+/// </summary>
 internal static class EtcdTransport
 {
     public static HttpMessageHandler CreateHandler(EtcdOptions options)
