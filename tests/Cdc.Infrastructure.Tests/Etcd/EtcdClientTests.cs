@@ -1,5 +1,6 @@
 using System.Text;
 using Cdc.Application.Replication;
+using Cdc.Infrastructure.Etcd;
 
 namespace Cdc.Infrastructure.Tests.Etcd;
 
@@ -97,6 +98,29 @@ public sealed class EtcdClientTests
         Assert.True(MetaTombstone.Is(entry.Value.Span));
         Assert.Equal(new byte[] { 0xE2, 0x9B, 0xBC }, entry.Value.ToArray());
         Assert.Equal("4pu8", Convert.ToBase64String(entry.Value.Span));
+    }
+
+    [Fact]
+    public async Task An_endpoint_that_does_not_answer_is_skipped_for_the_next_one()
+    {
+        var ct = EtcdTestStore.Deadline();
+        var shared = EtcdTestStore.Options();
+        var options = shared with { Address = ["127.0.0.1:1", .. shared.Address] }; // nothing listens on port 1
+        using var etcd = new EtcdClient(options, TimeProvider.System);
+        var key = EtcdTestStore.UniquePrefix("failover") + "k";
+
+        await etcd.PutAsync(key, Utf8("v"), ct);
+
+        Assert.Equal("v", Encoding.UTF8.GetString((await etcd.GetAsync(key, ct))!.Value.Span));
+    }
+
+    [Fact]
+    public async Task No_endpoint_answering_is_an_etcd_error()
+    {
+        var ct = EtcdTestStore.Deadline();
+        using var etcd = new EtcdClient(EtcdTestStore.Options() with { Address = ["127.0.0.1:1"] }, TimeProvider.System);
+        var error = await Assert.ThrowsAsync<EtcdException>(() => etcd.GetAsync("k", ct));
+        Assert.Contains("no etcd endpoint answered", error.Message);
     }
 
     [Theory]
