@@ -7,12 +7,15 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 
 ensure_dotnet
 ensure_packages postgresql-15 postgresql-client-15
+ensure_packages etcd-server etcd-client librdkafka1 librdkafka-dev gcc libc6-dev curl  # source transports
+ensure_local_feed
 
 RUN=$(mktemp -d /tmp/cdc-test.XXXXXX)
 chmod 755 "$RUN"
 cleanup() {
   local rc=$?
   pg_stop "$RUN/pg"
+  stop_pidfile "$RUN/etcd"; stop_pidfile "$RUN/kafka"
   rm -rf "$RUN"
   exit $rc
 }
@@ -22,6 +25,12 @@ PG_PORT=$(free_port)
 PG_EXTRA_OPTS="-c fsync=off -c synchronous_commit=off -c full_page_writes=off" pg_start "$RUN/pg" "$PG_PORT"
 log "postgres on 127.0.0.1:$PG_PORT"
 export CDC_TEST_PG="Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Database=postgres"
+
+# Source transports: a real etcd and librdkafka's mock Kafka cluster (1 broker; topics auto-created on use).
+etcd_start "$RUN/etcd"
+kafka_mock_start "$RUN/kafka" 1
+log "etcd on $ETCD_ENDPOINT, mock kafka on $KAFKA_BOOTSTRAP"
+export CDC_TEST_ETCD="$ETCD_ENDPOINT" CDC_TEST_KAFKA="$KAFKA_BOOTSTRAP"
 
 cd "$ROOT"
 dotnet build Cdc.Cqrs.sln -c Release -nologo -v q 2>&1 | grep -E 'error|Build succeeded' || true

@@ -56,3 +56,82 @@ pg_create_db() {
     psql -h 127.0.0.1 -p "$port" -U postgres -qc "create database \"$name\"" >/dev/null
   fi
 }
+
+# ensure_local_feed: packs the empty librdkafka.redist stub (scripts/lib/librdkafka-stub) as version 1.9.2 into
+# the git-ignored .nuget-local/ folder that nuget.config maps that package id to. Confluent.Kafka 1.9.3 depends
+# on it and the registry here does not hold it; the native library comes from Debian's librdkafka instead.
+# Call it before any dotnet restore/build: without the folder the restore fails on librdkafka.redist.
+ensure_local_feed() {
+  local root feed version=1.9.2
+  root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+  feed="$root/.nuget-local"
+  [ -f "$feed/librdkafka.redist.$version.nupkg" ] && return 0
+  mkdir -p "$feed"
+  log "packing the librdkafka.redist $version stub into .nuget-local/"
+  local out
+  if ! out=$(dotnet pack "$root/scripts/lib/librdkafka-stub/librdkafka.redist.csproj" -c Release -nologo \
+        -p:PackageVersion=$version -o "$feed" 2>&1); then
+    printf '%s\n' "$out" >&2
+    log "could not pack the librdkafka.redist stub into $feed (see above)"; exit 1
+  fi
+}
+
+# etcd_start DIR: starts a throwaway etcd on free loopback client and peer ports, with its data in DIR/data.
+# Waits until /health answers from *this* process (it exits at once when a port is taken); sets ETCD_ENDPOINT.
+etcd_start() {
+  local dir=$1 client peer i
+  mkdir -p "$dir"
+  client=$(free_port); peer=$(free_port)
+  while [ "$peer" = "$client" ]; do peer=$(free_port); done
+  etcd --name cdc-test --data-dir "$dir/data" \
+    --listen-client-urls "http://127.0.0.1:$client" --advertise-client-urls "http://127.0.0.1:$client" \
+    --listen-peer-urls "http://127.0.0.1:$peer" --initial-advertise-peer-urls "http://127.0.0.1:$peer" \
+    --initial-cluster "cdc-test=http://127.0.0.1:$peer" --log-level warn --logger zap >"$dir/log" 2>&1 &
+  echo $! >"$dir/pid"
+  for i in $(seq 1 100); do
+    kill -0 "$(cat "$dir/pid")" 2>/dev/null || { log "etcd exited at start-up:"; tail -5 "$dir/log" >&2; return 1; }
+    if curl -sf "http://127.0.0.1:$client/health" >/dev/null 2>&1; then
+      sleep 0.1
+      kill -0 "$(cat "$dir/pid")" 2>/dev/null || { log "etcd exited at start-up:"; tail -5 "$dir/log" >&2; return 1; }
+      ETCD_ENDPOINT="http://127.0.0.1:$client"
+      return 0
+    fi
+    sleep 0.1
+  done
+  log "etcd did not answer /health within 10 s:"; tail -5 "$dir/log" >&2
+  return 1
+}
+
+# kafka_mock_start DIR BROKERS [TOPIC:PARTITIONS...]: builds scripts/lib/mockd.c into DIR and starts librdkafka's
+# mock Kafka cluster; sets KAFKA_BOOTSTRAP from the address mockd prints.
+kafka_mock_start() {
+  local dir=$1; shift
+  local root i
+  root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+  mkdir -p "$dir"
+  gcc -O2 -o "$dir/mockd" "$root/scripts/lib/mockd.c" -lrdkafka || { log "could not build mockd"; return 1; }
+  "$dir/mockd" "$@" >"$dir/bootstrap" 2>"$dir/log" &
+  echo $! >"$dir/pid"
+  for i in $(seq 1 100); do
+    kill -0 "$(cat "$dir/pid")" 2>/dev/null || { log "mockd exited at start-up:"; tail -5 "$dir/log" >&2; return 1; }
+    if [ -s "$dir/bootstrap" ]; then KAFKA_BOOTSTRAP=$(head -1 "$dir/bootstrap"); return 0; fi
+    sleep 0.05
+  done
+  log "mockd printed no bootstrap address within 5 s"
+  return 1
+}
+
+# stop_pidfile DIR: stops the process whose id is in DIR/pid (etcd, mockd) and waits a little for it.
+stop_pidfile() {
+  local dir=$1 pid i
+  [ -f "$dir/pid" ] || return 0
+  pid=$(cat "$dir/pid")
+  kill "$pid" 2>/dev/null || return 0
+  for i in $(seq 1 50); do
+    kill -0 "$pid" 2>/dev/null || return 0
+    # Zombies (the sandbox's PID 1 does not reap) count as stopped.
+    [ "$(ps -o stat= -p "$pid" 2>/dev/null | cut -c1)" = Z ] && return 0
+    sleep 0.1
+  done
+  kill -9 "$pid" 2>/dev/null || true
+}

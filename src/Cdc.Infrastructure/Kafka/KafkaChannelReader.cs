@@ -1,0 +1,104 @@
+using System.Runtime.CompilerServices;
+using System.Text;
+using System.Threading.Channels;
+using Cdc.Application.Replication.Ports;
+using Confluent.Kafka;
+
+namespace Cdc.Infrastructure.Kafka;
+
+/// <summary>
+/// Reads partition 0 of one Kafka topic (a Milvus pchannel). The blocking <c>Consume</c> runs on a thread of its own
+/// and hands messages over through a bounded channel, so a slow caller holds the consumer back.
+/// </summary>
+internal sealed class KafkaChannelReader : ISourceChannelReader
+{
+    private readonly IConsumer<Ignore, byte[]> _consumer;
+    private readonly Channel<SourceMessage> _messages;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _consuming;
+    private int _disposed;
+
+    public KafkaChannelReader(IConsumer<Ignore, byte[]> consumer, string channel, int readAhead)
+    {
+        _consumer = consumer;
+        Channel = channel;
+        _messages = System.Threading.Channels.Channel.CreateBounded<SourceMessage>(
+            new BoundedChannelOptions(Math.Max(1, readAhead)) { SingleReader = true, SingleWriter = true });
+        _consuming = Task.Factory.StartNew(Consume, CancellationToken.None,
+            TaskCreationOptions.LongRunning, TaskScheduler.Default);
+    }
+
+    public string Channel { get; }
+
+    public async IAsyncEnumerable<SourceMessage> ReadAllAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await foreach (var message in _messages.Reader.ReadAllAsync(cancellationToken))
+            yield return message;
+    }
+
+    private void Consume()
+    {
+        Exception? failure = null;
+        try
+        {
+            while (!_stop.IsCancellationRequested)
+            {
+                var result = _consumer.Consume(_stop.Token);
+                if (result?.Message is null || result.IsPartitionEOF) continue;
+                var message = ToSourceMessage(result);
+                // On this dedicated thread blocking is fine: it is the back-pressure on the consumer.
+                if (!_messages.Writer.TryWrite(message))
+                    _messages.Writer.WriteAsync(message, _stop.Token).AsTask().GetAwaiter().GetResult();
+            }
+        }
+        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+        {
+        }
+        catch (ConsumeException e)
+        {
+            failure = new SourceChannelException(Channel, $"{e.Error.Code}: {e.Error.Reason}", e);
+        }
+        catch (KafkaException e)
+        {
+            failure = new SourceChannelException(Channel, $"{e.Error.Code}: {e.Error.Reason}", e);
+        }
+        catch (Exception e)
+        {
+            failure = new SourceChannelException(Channel, e.Message, e);
+        }
+        _messages.Writer.TryComplete(failure);
+    }
+
+    private SourceMessage ToSourceMessage(ConsumeResult<Ignore, byte[]> result)
+    {
+        var properties = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (result.Message.Headers is { } headers)
+        {
+            foreach (var header in headers)
+            {
+                var value = header.GetValueBytes();
+                properties[header.Key] = value is null ? "" : Encoding.UTF8.GetString(value);
+            }
+        }
+        var offset = result.Offset.Value;
+        return new SourceMessage(Channel, result.Message.Value ?? [], properties, KafkaMessageId.FromOffset(offset), offset);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        _stop.Cancel();
+        await _consuming.ConfigureAwait(false);
+        _messages.Writer.TryComplete();
+        try
+        {
+            _consumer.Close(); // an assigned consumer without a group membership: only releases the fetcher
+        }
+        catch (KafkaException)
+        {
+            // closing a consumer whose broker is gone: nothing to release remotely
+        }
+        _consumer.Dispose();
+        _stop.Dispose();
+    }
+}

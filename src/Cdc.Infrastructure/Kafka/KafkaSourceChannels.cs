@@ -1,0 +1,76 @@
+using Cdc.Application.Replication.Ports;
+using Confluent.Kafka;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Cdc.Infrastructure.Kafka;
+
+/// <summary>
+/// The source Milvus' Kafka: each pchannel is a topic whose partition 0 holds the channel. Readers assign that
+/// partition directly (no group subscription, no commits); positions are kept by the CDC server.
+/// </summary>
+public sealed class KafkaSourceChannels(KafkaSourceOptions options, ILogger<KafkaSourceChannels>? logger = null)
+    : ISourceChannels
+{
+    private const int ChannelPartition = 0;
+    private readonly ILogger _logger = logger ?? NullLogger<KafkaSourceChannels>.Instance;
+
+    public async Task<ISourceChannelReader> OpenReaderAsync(
+        string channel, SourceChannelStart start, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(channel);
+        KafkaNativeLibrary.EnsureInstalled();
+        var consumer = new ConsumerBuilder<Ignore, byte[]>(options.ToConsumerConfig())
+            .SetErrorHandler((_, e) => _logger.LogWarning("kafka consumer on {Channel}: {Code} {Reason}", channel, e.Code, e.Reason))
+            .SetLogHandler((_, m) => _logger.LogDebug("librdkafka {Facility} on {Channel}: {Message}", m.Facility, channel, m.Message))
+            .Build();
+        try
+        {
+            var partition = new TopicPartition(channel, new Partition(ChannelPartition));
+            var offset = start switch
+            {
+                SourceChannelStart.AfterPosition after => ResumeOffset(channel, after.Position),
+                _ => await Task.Run(() => LatestOffset(consumer, partition), cancellationToken),
+            };
+            consumer.Assign(new TopicPartitionOffset(partition, new Offset(offset)));
+            _logger.LogInformation("reading {Channel} partition {Partition} from offset {Offset}", channel, ChannelPartition, offset);
+            return new KafkaChannelReader(consumer, channel, options.ReadAhead);
+        }
+        catch (KafkaException e)
+        {
+            consumer.Dispose();
+            throw new SourceChannelException(channel, $"cannot open a reader: {e.Error.Code}: {e.Error.Reason}", e);
+        }
+        catch
+        {
+            consumer.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The exclusive seek: the message after the checkpoint.</summary>
+    private static long ResumeOffset(string channel, SourcePosition position)
+    {
+        if (position.Channel != channel)
+            throw new ArgumentException($"the position belongs to channel {position.Channel}, not {channel}", nameof(position));
+        return KafkaMessageId.ToOffset(position.MessageId.Span) + 1;
+    }
+
+    /// <summary>
+    /// The high watermark: the offset the next message written will get. Fixed now, so a message written after the
+    /// reader was opened is read even if the consumer starts fetching later.
+    /// </summary>
+    private long LatestOffset(IConsumer<Ignore, byte[]> consumer, TopicPartition partition)
+    {
+        try
+        {
+            return consumer.QueryWatermarkOffsets(partition, options.OpenTimeout).High.Value;
+        }
+        catch (KafkaException e) when (e.Error.Code is ErrorCode.UnknownTopicOrPart or ErrorCode.Local_UnknownTopic
+                                           or ErrorCode.Local_UnknownPartition)
+        {
+            // No such topic yet: nothing was written, so everything that will be written is "later".
+            return 0;
+        }
+    }
+}

@@ -1,0 +1,51 @@
+using System.Text;
+using Cdc.Infrastructure.Kafka;
+using Confluent.Kafka;
+
+namespace Cdc.Testing;
+
+/// <summary>
+/// Writes messages into partition 0 of a topic, as the source Milvus writes its pchannels: for tests and for the
+/// source simulator. Topics need no creation: the broker (the mock cluster too) creates them on first use.
+/// </summary>
+public sealed class KafkaTestProducer : IDisposable
+{
+    private readonly IProducer<Null, byte[]> _producer;
+
+    public KafkaTestProducer(string bootstrapServers)
+    {
+        KafkaNativeLibrary.EnsureInstalled();
+        _producer = new ProducerBuilder<Null, byte[]>(new ProducerConfig
+        {
+            BootstrapServers = bootstrapServers,
+            Acks = Acks.All,
+            LingerMs = 0,
+            MessageTimeoutMs = 15000,
+        }).Build();
+    }
+
+    /// <summary>Writes one message to partition 0 of <paramref name="topic"/>; returns its offset.</summary>
+    public async Task<long> ProduceAsync(
+        string topic, byte[] payload, IReadOnlyDictionary<string, string>? headers, CancellationToken cancellationToken)
+    {
+        var message = new Message<Null, byte[]> { Value = payload, Headers = new Headers() };
+        foreach (var (key, value) in headers ?? new Dictionary<string, string>())
+            message.Headers.Add(key, Encoding.UTF8.GetBytes(value));
+        var result = await _producer.ProduceAsync(new TopicPartition(topic, new Partition(0)), message, cancellationToken);
+        return result.Offset.Value;
+    }
+
+    /// <summary>The number of partitions the broker reports for <paramref name="topic"/> (creating it if it is new).</summary>
+    public int PartitionCount(string topic, TimeSpan timeout)
+    {
+        using var admin = new DependentAdminClientBuilder(_producer.Handle).Build();
+        var metadata = admin.GetMetadata(topic, timeout);
+        return metadata.Topics.Single(t => t.Topic == topic).Partitions.Count;
+    }
+
+    public void Dispose()
+    {
+        _producer.Flush(TimeSpan.FromSeconds(5));
+        _producer.Dispose();
+    }
+}
