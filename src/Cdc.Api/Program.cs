@@ -33,6 +33,15 @@ var app = builder.Build();
 CdcEndpoint.Map(app);
 AuditEndpoints.Map(app);
 app.MapGet("/healthz", () => Results.Text("ok\n"));
-await app.RunAsync();
+try
+{
+    await app.RunAsync();
+}
+catch (StartupCheckFailed ex)
+{
+    // A start-up check failed (the event store cannot be opened, say): one clear line, no stack trace.
+    Console.Error.WriteLine($"cannot start: {ex.Message}");
+    Environment.ExitCode = 1;
+}
 
 public partial class Program;

@@ -25,7 +25,7 @@ public sealed class EventStoreStartup(
         }
         catch (Exception ex) when (ex is NpgsqlException or System.Net.Sockets.SocketException or TimeoutException)
         {
-            throw new InvalidOperationException($"cannot open the event store at {where}: {ex.Message}", ex);
+            throw new StartupCheckFailed($"cannot open the event store at {where}: {ex.Message}", ex);
         }
         _ = services.GetRequiredService<ISecretProtector>();
         logger.LogInformation("event store ready at {Where}, schema {Schema}, tenant {Tenant}", where, options.Schema, options.Tenant);
@@ -40,3 +40,6 @@ public sealed class EventStoreStartup(
         return $"{b.Host}:{b.Port}/{b.Database}";
     }
 }
+
+/// <summary>A check the server runs before taking requests failed; the message says what and where.</summary>
+public sealed class StartupCheckFailed(string message, Exception inner) : Exception(message, inner);
