@@ -70,6 +70,12 @@ public static class EventStoreSchema
                     ts             numeric(20) not null,
                     checkpointed   timestamptz not null,
                     primary key (tenant_id, task_id, channel));
+                create table if not exists {s}.task_leases (
+                    tenant_id  text        not null,
+                    task_id    text        not null,
+                    owner      text        not null,
+                    expires_at timestamptz not null,
+                    primary key (tenant_id, task_id));
                 """, conn);
             await cmd.ExecuteNonQueryAsync(cancellationToken);
         }

@@ -1,0 +1,38 @@
+using Cdc.Application.Replication.Ports;
+using Npgsql;
+
+namespace Cdc.Infrastructure.EventStore;
+
+/// <summary>Task leases in PostgreSQL, judged by the database's clock (<c>now()</c>).</summary>
+public sealed class PostgresTaskLeases(NpgsqlDataSource dataSource, EventStoreOptions options) : ITaskLeases
+{
+    private readonly string _s = EventStoreSchema.Quote(options.Schema);
+
+    public async Task<bool> TryAcquireAsync(string taskId, string owner, TimeSpan ttl, CancellationToken cancellationToken) =>
+        await ExecuteAsync($"""
+            insert into {_s}.task_leases (tenant_id, task_id, owner, expires_at) values ($1, $2, $3, now() + $4)
+            on conflict (tenant_id, task_id) do update set owner = excluded.owner, expires_at = excluded.expires_at
+            where {_s}.task_leases.owner = excluded.owner or {_s}.task_leases.expires_at < now()
+            """, taskId, owner, ttl, cancellationToken) == 1;
+
+    public async Task<bool> RenewAsync(string taskId, string owner, TimeSpan ttl, CancellationToken cancellationToken) =>
+        await ExecuteAsync($"""
+            update {_s}.task_leases set expires_at = now() + $4
+            where tenant_id = $1 and task_id = $2 and owner = $3
+            """, taskId, owner, ttl, cancellationToken) == 1;
+
+    public Task ReleaseAsync(string taskId, string owner, CancellationToken cancellationToken) =>
+        ExecuteAsync($"delete from {_s}.task_leases where tenant_id = $1 and task_id = $2 and owner = $3",
+            taskId, owner, null, cancellationToken);
+
+    private async Task<int> ExecuteAsync(string sql, string taskId, string owner, TimeSpan? ttl, CancellationToken cancellationToken)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var cmd = new NpgsqlCommand(sql, conn);
+        cmd.Parameters.AddWithValue(options.Tenant);
+        cmd.Parameters.AddWithValue(taskId);
+        cmd.Parameters.AddWithValue(owner);
+        if (ttl is { } t) cmd.Parameters.AddWithValue(t);
+        return await cmd.ExecuteNonQueryAsync(cancellationToken);
+    }
+}
