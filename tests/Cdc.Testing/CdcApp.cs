@@ -31,7 +31,10 @@ public sealed class CdcApp : IAsyncDisposable
     public CapturedLogs Logs { get; }
     public IServiceProvider Services => _factory.Services;
 
-    public static async Task<CdcApp> StartAsync(IDictionary<string, string>? overrides = null, PostgresDatabase? database = null)
+    public static async Task<CdcApp> StartAsync(
+        IDictionary<string, string>? overrides = null,
+        PostgresDatabase? database = null,
+        Action<IServiceCollection>? services = null)
     {
         database ??= await PostgresDatabase.CreateAsync();
         var logs = new CapturedLogs();
@@ -46,7 +49,11 @@ public sealed class CdcApp : IAsyncDisposable
             b.UseSetting("config", RepositoryRoot.File_("configs/cdc.yaml"));
             foreach (var (k, v) in settings) b.UseSetting($"cdc:{k}", v);
             b.ConfigureLogging(l => l.SetMinimumLevel(LogLevel.Trace).AddFilter(_ => true));
-            b.ConfigureServices(s => s.AddSingleton<ILoggerProvider>(logs));
+            b.ConfigureServices(s =>
+            {
+                s.AddSingleton<ILoggerProvider>(logs);
+                services?.Invoke(s);
+            });
         });
         var app = new CdcApp(database, factory, logs);
         return app;

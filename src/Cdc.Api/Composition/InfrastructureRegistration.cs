@@ -31,7 +31,10 @@ public static class InfrastructureRegistration
         services.AddSingleton<ProjectionRebuilder>();
         services.AddSingleton<ISecretProtector>(_ =>
             new AesGcmSecretProtector(SecretKeySource.Resolve(config.MetaStore.SecretKey, config.MetaStore.SecretKeyFile)));
+        services.AddSingleton<Cdc.Application.Replication.Ports.ITaskLeases, PostgresTaskLeases>();
         services.AddHostedService<EventStoreStartup>();
+        services.AddSingleton<Hosting.ReplicationWorker>();
+        services.AddHostedService(sp => sp.GetRequiredService<Hosting.ReplicationWorker>());
         return services;
     }
 }

@@ -4,6 +4,7 @@ using Cdc.Domain.Events;
 using Cdc.Domain.Tasks;
 using Cdc.Infrastructure.EventStore;
 using Cdc.Infrastructure.Tests.EventStore;
+using Cdc.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Cdc.Infrastructure.Tests.Replication;

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Cdc.Application.Replication.Ports;
 
-namespace Cdc.Infrastructure.Tests.Replication;
+namespace Cdc.Testing;
 
 /// <summary>
 /// Stands in for the replication pipeline behind <see cref="ITaskReplication"/>: records which tasks run, and can be

@@ -1,0 +1,58 @@
+using Cdc.Application.Replication.Ports;
+using Cdc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Cdc.Api.Tests;
+
+/// <summary>The hosted worker reacts to task commands sent over HTTP, with the replication engine at its port.</summary>
+public sealed class ReplicationWorkerTests
+{
+    private static async Task Eventually(Func<Task<bool>> condition, string what)
+    {
+        for (var i = 0; i < 300; i++)
+        {
+            if (await condition()) return;
+            await Task.Delay(50);
+        }
+        Assert.Fail(what);
+    }
+
+    [Fact]
+    public async Task Task_commands_start_and_stop_the_replication_and_a_halt_pauses_with_its_reason()
+    {
+        var replication = new RecordingReplication();
+        await using var app = await CdcApp.StartAsync(services: s => s.AddSingleton<ITaskReplication>(replication));
+
+        var id = await app.CreateSeedTaskAsync();
+        await Eventually(() => Task.FromResult(replication.RunningCount(id) == 1), "the created task runs");
+
+        await app.PostAsync("pause", new { task_id = id });
+        await Eventually(() => Task.FromResult(replication.RunningCount(id) == 0), "the paused task stops");
+
+        await app.PostAsync("resume", new { task_id = id });
+        await Eventually(() => Task.FromResult(replication.RunningCount(id) == 1), "the resumed task runs again");
+
+        replication.Halt(id, "fail to read the message, err: corrupt payload");
+        await Eventually(async () =>
+        {
+            var (_, got) = await app.PostAsync("get", new { task_id = id });
+            return got["data"]!["Task"]!["state"]!.GetValue<string>() == "Paused";
+        }, "the halted task is paused");
+        var (_, task) = await app.PostAsync("get", new { task_id = id });
+        Assert.Equal("fail to read the message, err: corrupt payload", task["data"]!["Task"]!["reason"]!.GetValue<string>());
+
+        await app.PostAsync("resume", new { task_id = id });
+        await Eventually(() => Task.FromResult(replication.RunningCount(id) == 1), "resumed after the halt");
+        await app.PostAsync("delete", new { task_id = id });
+        await Eventually(() => Task.FromResult(replication.RunningCount(id) == 0), "the deleted task stops");
+        Assert.Equal(["start", "stop", "start", "stop", "start", "stop"], replication.Log.Select(l => l.Split(' ')[0]));
+    }
+
+    [Fact]
+    public async Task Without_a_replication_engine_the_worker_says_so_and_the_api_still_works()
+    {
+        await using var app = await CdcApp.StartAsync();
+        await app.CreateSeedTaskAsync();
+        Assert.Contains(app.Logs.Lines, l => l.Contains("no replication engine is registered"));
+    }
+}
