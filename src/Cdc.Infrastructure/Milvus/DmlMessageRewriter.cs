@@ -1,0 +1,82 @@
+using Cdc.Infrastructure.Milvus.Protos.Common;
+using Cdc.Infrastructure.Milvus.Protos.Msg;
+using Google.Protobuf;
+
+namespace Cdc.Infrastructure.Milvus;
+
+/// <summary>
+/// Rewrites Insert and Delete payloads for the target: collectionID, partitionID, shardName, names, base.timestamp and
+/// the per-row timestamps. segmentID of an insert is cleared, because the target proxy assigns its own. Fields this
+/// code does not know survive unchanged (Google.Protobuf keeps unknown fields).
+/// </summary>
+public static class DmlMessageRewriter
+{
+    public static byte[] RewriteInsert(ReadOnlySpan<byte> payload, DmlRewrite rewrite)
+    {
+        var insert = InsertRequest.Parser.ParseFrom(payload);
+        insert.CollectionID = rewrite.TargetCollectionId;
+        insert.ShardName = rewrite.TargetShardName;
+        insert.SegmentID = 0;
+        if (rewrite.TargetPartitionId is { } partition)
+        {
+            insert.PartitionID = partition;
+        }
+
+        if (rewrite.DbName is not null)
+        {
+            insert.DbName = rewrite.DbName;
+        }
+
+        if (rewrite.CollectionName is not null)
+        {
+            insert.CollectionName = rewrite.CollectionName;
+        }
+
+        if (rewrite.Timestamp is { } timestamp)
+        {
+            insert.Base ??= new MsgBase { MsgType = MsgType.Insert };
+            insert.Base.Timestamp = timestamp.Value;
+            for (var i = 0; i < insert.Timestamps.Count; i++)
+            {
+                insert.Timestamps[i] = timestamp.Value;
+            }
+        }
+
+        return insert.ToByteArray();
+    }
+
+    public static byte[] RewriteDelete(ReadOnlySpan<byte> payload, DmlRewrite rewrite)
+    {
+        var delete = DeleteRequest.Parser.ParseFrom(payload);
+        delete.CollectionID = rewrite.TargetCollectionId;
+        delete.ShardName = rewrite.TargetShardName;
+
+        // A delete without partition name applies to all partitions; its partition id is left alone then.
+        if (rewrite.TargetPartitionId is { } partition && delete.PartitionName.Length > 0)
+        {
+            delete.PartitionID = partition;
+        }
+
+        if (rewrite.DbName is not null)
+        {
+            delete.DbName = rewrite.DbName;
+        }
+
+        if (rewrite.CollectionName is not null)
+        {
+            delete.CollectionName = rewrite.CollectionName;
+        }
+
+        if (rewrite.Timestamp is { } timestamp)
+        {
+            delete.Base ??= new MsgBase { MsgType = MsgType.Delete };
+            delete.Base.Timestamp = timestamp.Value;
+            for (var i = 0; i < delete.Timestamps.Count; i++)
+            {
+                delete.Timestamps[i] = timestamp.Value;
+            }
+        }
+
+        return delete.ToByteArray();
+    }
+}
