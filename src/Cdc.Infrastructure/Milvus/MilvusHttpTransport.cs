@@ -65,12 +65,18 @@ public static class MilvusHttpTransport
         }
 
         var anchorPath = dial.ServerPemPath.Length > 0 ? dial.ServerPemPath : dial.CaPemPath;
+        X509Certificate2Collection? anchors = null;
         if (anchorPath.Length > 0)
         {
-            var anchors = new X509Certificate2Collection();
+            anchors = [];
             anchors.ImportFromPemFile(anchorPath);
+        }
+
+        if (anchors is not null || dial.ServerName.Length > 0)
+        {
+            var expectedName = dial.ServerName;
             options.RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
-                IsTrusted(certificate, errors, anchors);
+                IsTrusted(certificate, errors, anchors, expectedName);
         }
 
         if (dial.IsMutualTls)
@@ -83,15 +89,29 @@ public static class MilvusHttpTransport
         return options;
     }
 
-    private static bool IsTrusted(X509Certificate? certificate, SslPolicyErrors errors, X509Certificate2Collection anchors)
+    private static bool IsTrusted(X509Certificate? certificate, SslPolicyErrors errors, X509Certificate2Collection? anchors, string expectedName)
     {
-        if (certificate is null || errors.HasFlag(SslPolicyErrors.RemoteCertificateNotAvailable)
-            || errors.HasFlag(SslPolicyErrors.RemoteCertificateNameMismatch))
+        if (certificate is null || errors.HasFlag(SslPolicyErrors.RemoteCertificateNotAvailable))
         {
             return false;
         }
 
         var presented = certificate as X509Certificate2 ?? new X509Certificate2(certificate);
+
+        // The handler checks the name against the URI host; server_name replaces that host for the check.
+        var nameMatches = expectedName.Length > 0
+            ? presented.MatchesHostname(expectedName)
+            : !errors.HasFlag(SslPolicyErrors.RemoteCertificateNameMismatch);
+        if (!nameMatches)
+        {
+            return false;
+        }
+
+        if (anchors is null)
+        {
+            return !errors.HasFlag(SslPolicyErrors.RemoteCertificateChainErrors);
+        }
+
         using var chain = new X509Chain();
         chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
         chain.ChainPolicy.CustomTrustStore.AddRange(anchors);
