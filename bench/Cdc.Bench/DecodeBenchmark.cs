@@ -47,6 +47,13 @@ public static class DecodeBenchmark
             .AppendLine("| date (UTC) | machine cores | .NET | MsgStreamDecoder.Decode MB/s | InsertRequest.Parser.ParseFrom MB/s | ratio decoder/raw |")
             .AppendLine("|---|---|---|---|---|---|")
             .AppendLine(CultureInfo.InvariantCulture, $"| {now:yyyy-MM-dd HH:mm} | {Environment.ProcessorCount} | {Environment.Version} | {decoderMbps:F0} | {rawMbps:F0} | {decoderMbps / rawMbps:F2} |")
+            .AppendLine()
+            .AppendLine(CultureInfo.InvariantCulture, $"Messages/s: decoder {decoderMbps * 1_000_000 / payload.Length:N0}, raw parse {rawMbps * 1_000_000 / payload.Length:N0}.")
+            .AppendLine()
+            .AppendLine("Why the gap: for Insert the decoder scans only the header fields (ids, names, shard, row count, first/last row")
+            .AppendLine("timestamp, column names/types) and steps over each column's data by its length prefix; the column data stays in")
+            .AppendLine("the raw payload that is forwarded to the target. Its cost therefore does not grow with the vector bytes, while")
+            .AppendLine("ParseFrom copies all 768,000 floats. Both numbers are payload bytes / wall time, MB = 10^6 bytes.")
             .ToString();
 
         Console.WriteLine(table);

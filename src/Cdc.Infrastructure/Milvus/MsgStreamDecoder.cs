@@ -124,16 +124,14 @@ public sealed class MsgStreamDecoder
 
     private static InsertChange DecodeInsert(SourceMessage message)
     {
-        var insert = InsertRequest.Parser.ParseFrom(message.Payload.Span);
+        // Inserts are by far the largest messages: scan the header fields and leave the column data in the payload.
+        var insert = InsertPayloadScanner.Scan(message.Payload.Span);
         var origin = Origin(message, insert.Base, insert.ShardName);
-        var rows = insert.NumRows > 0 ? (long)insert.NumRows : Math.Max(insert.Timestamps.Count, insert.RowIDs.Count);
-        var first = insert.Timestamps.Count > 0 ? new HybridTimestamp(insert.Timestamps[0]) : origin.Timestamp;
-        var last = insert.Timestamps.Count > 0 ? new HybridTimestamp(insert.Timestamps[^1]) : origin.Timestamp;
-        var columns = insert.FieldsData
-            .Select(field => new InsertColumn(field.FieldId, field.FieldName, field.Type.ToString(), field.IsDynamic))
-            .ToList();
+        var rows = insert.NumRows > 0 ? (long)insert.NumRows : Math.Max(Math.Max(insert.TimestampCount, insert.RowIdCount), insert.RowDataCount);
+        var first = insert.TimestampCount > 0 ? new HybridTimestamp(insert.FirstTimestamp) : origin.Timestamp;
+        var last = insert.TimestampCount > 0 ? new HybridTimestamp(insert.LastTimestamp) : origin.Timestamp;
         return new InsertChange(origin, message.Payload, insert.DbName, insert.CollectionName, insert.PartitionName,
-            insert.DbID, insert.CollectionID, insert.PartitionID, insert.SegmentID, insert.ShardName, rows, first, last, columns);
+            insert.DbId, insert.CollectionId, insert.PartitionId, insert.SegmentId, insert.ShardName, rows, first, last, insert.Columns);
     }
 
     private static DeleteChange DecodeDelete(SourceMessage message)
