@@ -5,7 +5,7 @@ using Google.Protobuf;
 namespace Cdc.Infrastructure.Milvus;
 
 /// <summary>
-/// Rewrites Insert and Delete payloads for the target: collectionID, partitionID, shardName, names, base.timestamp and
+/// Rewrites Insert and Delete payloads (and the ids of DropCollection / DropPartition) for the target: collectionID, partitionID, shardName, names, base.timestamp and
 /// the per-row timestamps. segmentID of an insert is cleared, because the target proxy assigns its own. Fields this
 /// code does not know survive unchanged (Google.Protobuf keeps unknown fields).
 /// </summary>
@@ -78,5 +78,38 @@ public static class DmlMessageRewriter
         }
 
         return delete.ToByteArray();
+    }
+
+    /// <summary>DropCollection on a DML channel: target collection id, optionally mapped names and timestamp.</summary>
+    public static byte[] RewriteDropCollection(ReadOnlySpan<byte> payload, long targetCollectionId, string? dbName = null, string? collectionName = null, Domain.Changes.HybridTimestamp? timestamp = null)
+    {
+        var drop = DropCollectionRequest.Parser.ParseFrom(payload);
+        drop.CollectionID = targetCollectionId;
+        drop.DbName = dbName ?? drop.DbName;
+        drop.CollectionName = collectionName ?? drop.CollectionName;
+        if (timestamp is { } ts)
+        {
+            drop.Base ??= new MsgBase { MsgType = MsgType.DropCollection };
+            drop.Base.Timestamp = ts.Value;
+        }
+
+        return drop.ToByteArray();
+    }
+
+    /// <summary>DropPartition on a DML channel: target collection and partition ids, optionally mapped names and timestamp.</summary>
+    public static byte[] RewriteDropPartition(ReadOnlySpan<byte> payload, long targetCollectionId, long targetPartitionId, string? dbName = null, string? collectionName = null, Domain.Changes.HybridTimestamp? timestamp = null)
+    {
+        var drop = DropPartitionRequest.Parser.ParseFrom(payload);
+        drop.CollectionID = targetCollectionId;
+        drop.PartitionID = targetPartitionId;
+        drop.DbName = dbName ?? drop.DbName;
+        drop.CollectionName = collectionName ?? drop.CollectionName;
+        if (timestamp is { } ts)
+        {
+            drop.Base ??= new MsgBase { MsgType = MsgType.DropPartition };
+            drop.Base.Timestamp = ts.Value;
+        }
+
+        return drop.ToByteArray();
     }
 }

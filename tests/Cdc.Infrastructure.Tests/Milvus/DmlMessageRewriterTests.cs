@@ -68,4 +68,18 @@ public sealed class DmlMessageRewriterTests
     {
         Assert.Throws<InvalidProtocolBufferException>(() => DmlMessageRewriter.RewriteInsert(new byte[] { 0x0A, 0x09, 0x01 }, new DmlRewrite(1, "v")));
     }
+
+    [Fact]
+    public void Drop_collection_and_drop_partition_get_target_ids()
+    {
+        var dropCollection = new DropCollectionRequest { Base = Base(Cdc.Infrastructure.Milvus.Protos.Common.MsgType.DropCollection), CollectionName = "books", CollectionID = 445, DbID = 1 };
+        var dropPartition = new DropPartitionRequest { Base = Base(Cdc.Infrastructure.Milvus.Protos.Common.MsgType.DropPartition), CollectionName = "books", PartitionName = "p1", CollectionID = 445, PartitionID = 446 };
+        var ts = HybridTimestamp.FromParts(1_800_000_000_000);
+
+        var collection = DropCollectionRequest.Parser.ParseFrom(DmlMessageRewriter.RewriteDropCollection(dropCollection.ToByteArray(), 900, collectionName: "books2", timestamp: ts));
+        var partition = DropPartitionRequest.Parser.ParseFrom(DmlMessageRewriter.RewriteDropPartition(dropPartition.ToByteArray(), 900, 901));
+
+        Assert.Equal((900L, "books2", ts.Value, 1L), (collection.CollectionID, collection.CollectionName, collection.Base.Timestamp, collection.DbID));
+        Assert.Equal((900L, 901L, "p1", Ts.Value), (partition.CollectionID, partition.PartitionID, partition.PartitionName, partition.Base.Timestamp));
+    }
 }
