@@ -1,3 +1,5 @@
+using Cdc.Application.Replication.Ports;
+using Cdc.Domain.Changes;
 using Cdc.Infrastructure.Milvus.Protos.Common;
 using Cdc.Infrastructure.Milvus.Protos.Msg;
 using Google.Protobuf;
@@ -9,8 +11,19 @@ namespace Cdc.Infrastructure.Milvus;
 /// the per-row timestamps. segmentID of an insert is cleared, because the target proxy assigns its own. Fields this
 /// code does not know survive unchanged (Google.Protobuf keeps unknown fields).
 /// </summary>
-public static class DmlMessageRewriter
+public sealed class DmlMessageRewriter : IDmlMessageRewriter
 {
+    public byte[] Rewrite(SourceChange change, DmlRewrite rewrite) => change switch
+    {
+        InsertChange insert => RewriteInsert(insert.Payload.Span, rewrite),
+        DeleteChange delete => RewriteDelete(delete.Payload.Span, rewrite),
+        DropCollectionChange drop => RewriteDropCollection(drop.Payload.Span, rewrite.TargetCollectionId, rewrite.DbName, rewrite.CollectionName, rewrite.Timestamp),
+        DropPartitionChange drop => RewriteDropPartition(drop.Payload.Span, rewrite.TargetCollectionId,
+            rewrite.TargetPartitionId ?? throw new ArgumentException("a DropPartition rewrite needs the target partition id", nameof(rewrite)),
+            rewrite.DbName, rewrite.CollectionName, rewrite.Timestamp),
+        _ => throw new NotSupportedException($"{change.Kind} is not forwarded through ReplicateMessage"),
+    };
+
     public static byte[] RewriteInsert(ReadOnlySpan<byte> payload, DmlRewrite rewrite)
     {
         var insert = InsertRequest.Parser.ParseFrom(payload);
@@ -81,7 +94,7 @@ public static class DmlMessageRewriter
     }
 
     /// <summary>DropCollection on a DML channel: target collection id, optionally mapped names and timestamp.</summary>
-    public static byte[] RewriteDropCollection(ReadOnlySpan<byte> payload, long targetCollectionId, string? dbName = null, string? collectionName = null, Domain.Changes.HybridTimestamp? timestamp = null)
+    public static byte[] RewriteDropCollection(ReadOnlySpan<byte> payload, long targetCollectionId, string? dbName = null, string? collectionName = null, HybridTimestamp? timestamp = null)
     {
         var drop = DropCollectionRequest.Parser.ParseFrom(payload);
         drop.CollectionID = targetCollectionId;
@@ -97,7 +110,7 @@ public static class DmlMessageRewriter
     }
 
     /// <summary>DropPartition on a DML channel: target collection and partition ids, optionally mapped names and timestamp.</summary>
-    public static byte[] RewriteDropPartition(ReadOnlySpan<byte> payload, long targetCollectionId, long targetPartitionId, string? dbName = null, string? collectionName = null, Domain.Changes.HybridTimestamp? timestamp = null)
+    public static byte[] RewriteDropPartition(ReadOnlySpan<byte> payload, long targetCollectionId, long targetPartitionId, string? dbName = null, string? collectionName = null, HybridTimestamp? timestamp = null)
     {
         var drop = DropPartitionRequest.Parser.ParseFrom(payload);
         drop.CollectionID = targetCollectionId;

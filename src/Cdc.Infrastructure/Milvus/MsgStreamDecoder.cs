@@ -1,3 +1,4 @@
+using Cdc.Application.Replication.Ports;
 using Cdc.Domain.Changes;
 using Cdc.Infrastructure.Milvus.Protos.Common;
 using Cdc.Infrastructure.Milvus.Protos.Msg;
@@ -14,7 +15,7 @@ namespace Cdc.Infrastructure.Milvus;
 /// from the payload's MsgHeader.base.msg_type (2.3/2.4 broadcasts set no property). Never throws for bad input:
 /// corrupt or unsupported messages give a failure naming the channel and position.
 /// </summary>
-public sealed class MsgStreamDecoder
+public sealed class MsgStreamDecoder : IChangeDecoder
 {
     public const string MsgTypeProperty = "msg_type";
     public const string VirtualChannelProperty = "vchannel";

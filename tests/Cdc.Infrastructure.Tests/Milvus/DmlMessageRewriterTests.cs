@@ -1,4 +1,6 @@
+using Microsoft.Extensions.DependencyInjection;
 using Cdc.Domain.Changes;
+using Cdc.Application.Replication.Ports;
 using Cdc.Infrastructure.Milvus;
 using Cdc.Infrastructure.Milvus.Protos.Msg;
 using Google.Protobuf;
@@ -81,5 +83,29 @@ public sealed class DmlMessageRewriterTests
 
         Assert.Equal((900L, "books2", ts.Value, 1L), (collection.CollectionID, collection.CollectionName, collection.Base.Timestamp, collection.DbID));
         Assert.Equal((900L, 901L, "p1", Ts.Value), (partition.CollectionID, partition.PartitionID, partition.PartitionName, partition.Base.Timestamp));
+    }
+
+    [Fact]
+    public void Port_rewrites_a_decoded_change_by_its_kind_and_refuses_non_DML_changes()
+    {
+        IChangeDecoder decoder = new MsgStreamDecoder();
+        IDmlMessageRewriter rewriter = new DmlMessageRewriter();
+        var insert = decoder.Decode(Message(Insert(445, "v0", [1, 2]))).Change!;
+        var tick = decoder.Decode(Message(new TimeTickMsg { Base = Base(Cdc.Infrastructure.Milvus.Protos.Common.MsgType.TimeTick) })).Change!;
+
+        var rewritten = InsertRequest.Parser.ParseFrom(rewriter.Rewrite(insert, new DmlRewrite(900, "t_v0")));
+
+        Assert.Equal((900L, "t_v0"), (rewritten.CollectionID, rewritten.ShardName));
+        Assert.Throws<NotSupportedException>(() => rewriter.Rewrite(tick, new DmlRewrite(900, "t_v0")));
+    }
+
+    [Fact]
+    public void Wire_adapters_resolve_behind_their_ports()
+    {
+        using var provider = new ServiceCollection().AddMilvusWire().BuildServiceProvider();
+
+        Assert.IsType<MsgStreamDecoder>(provider.GetRequiredService<IChangeDecoder>());
+        Assert.IsType<DmlMessageRewriter>(provider.GetRequiredService<IDmlMessageRewriter>());
+        Assert.IsType<MilvusTargetFactory>(provider.GetRequiredService<IMilvusTargetFactory>());
     }
 }

@@ -1,4 +1,5 @@
 using Cdc.Domain.Changes;
+using Cdc.Application.Replication.Ports;
 using Cdc.Infrastructure.Milvus;
 using Cdc.Infrastructure.Milvus.Protos.Common;
 using Cdc.Infrastructure.Milvus.Protos.Msg;

@@ -1,6 +1,6 @@
 using Cdc.Domain.Changes;
 
-namespace Cdc.Infrastructure.Milvus;
+namespace Cdc.Application.Replication.Ports;
 
 /// <summary>
 /// What the writer changes in a DML message before forwarding it to the target (milvus-wire.md §5.1): target ids,
