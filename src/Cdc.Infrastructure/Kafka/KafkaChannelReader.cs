@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Text;
 using System.Threading.Channels;
 using Cdc.Application.Replication.Ports;
+using Cdc.Domain.Changes;
 using Confluent.Kafka;
 
 namespace Cdc.Infrastructure.Kafka;
@@ -81,7 +82,7 @@ internal sealed class KafkaChannelReader : ISourceChannelReader
             }
         }
         var offset = result.Offset.Value;
-        return new SourceMessage(Channel, result.Message.Value ?? [], properties, KafkaMessageId.FromOffset(offset), offset);
+        return new SourceMessage(Channel, new KafkaOffset(offset), properties, result.Message.Value ?? []);
     }
 
     public async ValueTask DisposeAsync()

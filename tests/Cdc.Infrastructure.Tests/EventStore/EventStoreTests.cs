@@ -66,7 +66,7 @@ public sealed class EventStoreTests : IAsyncLifetime
             }
             catch (ConcurrencyConflict) { return false; }
         });
-        Assert.Single((await Task.WhenAll(attempts)).Where(won => won));
+        Assert.Single(await Task.WhenAll(attempts), won => won);
         Assert.Equal(2, (await _h.Store.FetchStreamAsync("t1", default)).Version);
     }
 

@@ -1,3 +1,5 @@
+using Cdc.Domain.Changes;
+using Cdc.Infrastructure.Milvus;
 using System.Diagnostics;
 using System.Text;
 using Cdc.Application.Replication.Ports;
@@ -39,7 +41,7 @@ public sealed class KafkaChannelReaderTests
         var read = await reader.ReadAllAsync(ct).Take(2).ToListAsync(ct);
 
         Assert.Equal(["after-0", "after-1"], read.Select(m => Text(m.Payload)));
-        Assert.Equal([3L, 4L], read.Select(m => m.Offset));
+        Assert.Equal([3L, 4L], read.Select(m => ((KafkaOffset)m.Id).Offset));
         Assert.All(read, m => Assert.Equal(topic, m.Channel));
     }
 
@@ -55,7 +57,7 @@ public sealed class KafkaChannelReaderTests
         var read = await reader.ReadAllAsync(ct).FirstAsync(ct);
 
         Assert.Equal("first", Text(read.Payload));
-        Assert.Equal(0, read.Offset);
+        Assert.Equal(new KafkaOffset(0), read.Id);
     }
 
     [Fact]
@@ -71,7 +73,7 @@ public sealed class KafkaChannelReaderTests
         var read = await reader.ReadAllAsync(ct).Take(4).ToListAsync(ct);
 
         Assert.Equal(["m6", "m7", "m8", "m9"], read.Select(m => Text(m.Payload)));
-        Assert.Equal([6L, 7L, 8L, 9L], read.Select(m => m.Offset));
+        Assert.Equal([6L, 7L, 8L, 9L], read.Select(m => ((KafkaOffset)m.Id).Offset));
     }
 
     [Fact]
@@ -112,10 +114,9 @@ public sealed class KafkaChannelReaderTests
 
         Assert.Equal(payload, message.Payload.ToArray());
         Assert.Equal(headers.OrderBy(h => h.Key), message.Properties.OrderBy(h => h.Key));
-        Assert.Equal(offset, message.Offset);
-        Assert.Equal(KafkaMessageId.FromOffset(offset), message.MessageId.ToArray());
-        Assert.Equal(new byte[] { 1, 0, 0, 0, 0, 0, 0, 0 }, message.MessageId.ToArray());
-        Assert.Equal(new SourcePosition(topic, message.MessageId).MessageId.ToArray(), message.Position.MessageId.ToArray());
+        Assert.Equal(new KafkaOffset(offset), message.Id);
+        Assert.Equal(KafkaMessageId.FromOffset(offset), SourceMessageIdCodec.ToBytes(message.Id));
+        Assert.Equal(new byte[] { 1, 0, 0, 0, 0, 0, 0, 0 }, SourceMessageIdCodec.ToBytes(message.Id));
     }
 
     [Fact]
@@ -133,7 +134,7 @@ public sealed class KafkaChannelReaderTests
         var read = await reader.ReadAllAsync(ct).Take(300).ToListAsync(ct);
         await produced;
 
-        Assert.Equal(Enumerable.Range(0, 300).Select(i => (long)i), read.Select(m => m.Offset));
+        Assert.Equal(Enumerable.Range(0, 300).Select(i => (long)i), read.Select(m => ((KafkaOffset)m.Id).Offset));
         Assert.Equal(Enumerable.Range(0, 300).Select(i => $"m{i}"), read.Select(m => Text(m.Payload)));
     }
 

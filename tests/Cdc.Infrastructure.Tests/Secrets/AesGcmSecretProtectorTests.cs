@@ -41,7 +41,7 @@ public sealed class AesGcmSecretProtectorTests
             var first = SecretKeySource.Resolve(null, file);
             Assert.Equal(32, first.Length);
             Assert.Equal(first, SecretKeySource.Resolve("", file));
-            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
+            if (!OperatingSystem.IsWindows()) Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
             var configured = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
             Assert.Equal(Convert.FromBase64String(configured), SecretKeySource.Resolve(configured, file));
             var bad = Assert.Throws<InvalidOperationException>(() => SecretKeySource.Resolve("c2hvcnQ=", file));

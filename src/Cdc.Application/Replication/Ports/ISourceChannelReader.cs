@@ -1,3 +1,5 @@
+using Cdc.Domain.Changes;
+
 namespace Cdc.Application.Replication.Ports;
 
 /// <summary>

@@ -1,0 +1,19 @@
+using Cdc.Application.Replication.Ports;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Cdc.Infrastructure.Milvus;
+
+/// <summary>Registers the Milvus wire adapters behind their Application ports.</summary>
+public static class MilvusWireRegistration
+{
+    public static IServiceCollection AddMilvusWire(this IServiceCollection services, MilvusClientOptions? options = null)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton(options ?? new MilvusClientOptions());
+        services.TryAddSingleton<IMilvusTargetFactory, MilvusTargetFactory>();
+        services.TryAddSingleton<IChangeDecoder, MsgStreamDecoder>();
+        services.TryAddSingleton<IDmlMessageRewriter, DmlMessageRewriter>();
+        return services;
+    }
+}

@@ -1,0 +1,268 @@
+using System.Net;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using Cdc.Infrastructure.Milvus.Grpc;
+using Cdc.Infrastructure.Milvus.Protos.Common;
+using Google.Protobuf;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Rpc = Cdc.Infrastructure.Milvus.Protos.Rpc;
+
+namespace Cdc.Testing.FakeMilvus;
+
+/// <summary>
+/// A fake target Milvus for tests: Kestrel on 127.0.0.1 (random port), HTTP/2 only, real gRPC framing
+/// (5-byte prefix, application/grpc, grpc-status trailers or trailers-only errors), optional TLS / mutual TLS.
+/// It serves the MilvusService RPCs the CDC writer uses against in-memory state, records every call, and can be
+/// told to fail or slow down.
+/// </summary>
+public sealed class FakeMilvusServer : IAsyncDisposable
+{
+    private static readonly IReadOnlyDictionary<string, (MessageParser Parser, Func<Status, IMessage> Error)> Methods =
+        new Dictionary<string, (MessageParser, Func<Status, IMessage>)>(StringComparer.Ordinal)
+        {
+            ["ReplicateMessage"] = (Rpc.ReplicateMessageRequest.Parser, s => new Rpc.ReplicateMessageResponse { Status = s }),
+            ["CreateCollection"] = (Rpc.CreateCollectionRequest.Parser, s => s),
+            ["DescribeCollection"] = (Rpc.DescribeCollectionRequest.Parser, s => new Rpc.DescribeCollectionResponse { Status = s }),
+            ["HasCollection"] = (Rpc.HasCollectionRequest.Parser, s => new Rpc.BoolResponse { Status = s }),
+            ["DropCollection"] = (Rpc.DropCollectionRequest.Parser, s => s),
+            ["CreatePartition"] = (Rpc.CreatePartitionRequest.Parser, s => s),
+            ["ShowPartitions"] = (Rpc.ShowPartitionsRequest.Parser, s => new Rpc.ShowPartitionsResponse { Status = s }),
+            ["DropPartition"] = (Rpc.DropPartitionRequest.Parser, s => s),
+            ["CreateIndex"] = (Rpc.CreateIndexRequest.Parser, s => s),
+            ["DropIndex"] = (Rpc.DropIndexRequest.Parser, s => s),
+            ["AlterIndex"] = (Rpc.AlterIndexRequest.Parser, s => s),
+            ["LoadCollection"] = (Rpc.LoadCollectionRequest.Parser, s => s),
+            ["ReleaseCollection"] = (Rpc.ReleaseCollectionRequest.Parser, s => s),
+            ["LoadPartitions"] = (Rpc.LoadPartitionsRequest.Parser, s => s),
+            ["ReleasePartitions"] = (Rpc.ReleasePartitionsRequest.Parser, s => s),
+            ["Flush"] = (Rpc.FlushRequest.Parser, s => new Rpc.FlushResponse { Status = s }),
+            ["CreateDatabase"] = (Rpc.CreateDatabaseRequest.Parser, s => s),
+            ["ListDatabases"] = (Rpc.ListDatabasesRequest.Parser, s => new Rpc.ListDatabasesResponse { Status = s }),
+            ["DropDatabase"] = (Rpc.DropDatabaseRequest.Parser, s => s),
+            ["AlterDatabase"] = (Rpc.AlterDatabaseRequest.Parser, s => s),
+        };
+
+    private readonly WebApplication _app;
+    private readonly FakeMilvusOptions _options;
+    private readonly FakeMilvusTarget _target;
+    private readonly object _gate = new();
+    private readonly List<FakeMilvusCall> _calls = [];
+    private readonly List<FakeMilvusFault> _faults = [];
+
+    private FakeMilvusServer(WebApplication app, FakeMilvusOptions options, FakeMilvusTarget target)
+    {
+        _app = app;
+        _options = options;
+        _target = target;
+        Latency = options.Latency;
+    }
+
+    /// <summary>http://127.0.0.1:port/ or https://localhost:port/ when TLS is on.</summary>
+    public Uri Uri { get; private set; } = null!;
+
+    public TimeSpan Latency { get; set; }
+
+    /// <summary>Milvus' common.ttMsgEnabled; can be flipped at runtime like the real (refreshable) setting.</summary>
+    public bool TtMsgEnabled
+    {
+        get => _target.TtMsgEnabled;
+        set => _target.TtMsgEnabled = value;
+    }
+
+    public IReadOnlyList<FakeMilvusCall> Calls
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _calls];
+            }
+        }
+    }
+
+    public IReadOnlyList<FakeMilvusCall> CallsTo(string method) => [.. Calls.Where(c => c.Method == method)];
+
+    public IReadOnlyList<FakeCollection> Collections => _target.Collections;
+
+    public IReadOnlyList<string> Databases => _target.Databases;
+
+    public FakeCollection Collection(string database, string name) =>
+        Collections.Single(c => c.DbName == database && c.Name == name);
+
+    public IReadOnlyList<FakeRow> Rows(string database, string collection) => _target.Rows(database, collection);
+
+    public IReadOnlyDictionary<string, string> DatabaseProperties(string database) => _target.DatabaseProperties(database);
+
+    /// <summary>The next <paramref name="count"/> calls (of <paramref name="method"/>, or any) fail with a gRPC status.</summary>
+    public void FailNext(int count, GrpcStatusCode status, string? method = null, string message = "injected failure")
+    {
+        lock (_gate)
+        {
+            _faults.Add(new FakeMilvusFault(count, method, status, 0, message, false));
+        }
+    }
+
+    /// <summary>The next <paramref name="count"/> calls answer with a Milvus error status.</summary>
+    public void FailNextWithStatus(int count, int milvusCode, string reason, bool retriable = false, string? method = null)
+    {
+        lock (_gate)
+        {
+            _faults.Add(new FakeMilvusFault(count, method, null, milvusCode, reason, retriable));
+        }
+    }
+
+    public static async Task<FakeMilvusServer> StartAsync(FakeMilvusOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new FakeMilvusOptions();
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.Services.AddRoutingCore();
+        var serverCertificate = options.ServerCertificate is { } cert ? Reloaded(cert) : null;
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.Limits.MaxRequestBodySize = null;
+            kestrel.Listen(IPAddress.Loopback, 0, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http2;
+                if (serverCertificate is not null)
+                {
+                    listen.UseHttps(new HttpsConnectionAdapterOptions
+                    {
+                        ServerCertificate = serverCertificate,
+                        SslProtocols = SslProtocols.Tls13 | SslProtocols.Tls12,
+                        ClientCertificateMode = options.ClientCertificateAuthority is null
+                            ? ClientCertificateMode.NoCertificate
+                            : ClientCertificateMode.RequireCertificate,
+                        ClientCertificateValidation = (client, _, _) =>
+                            options.ClientCertificateAuthority is { } ca && IsIssuedBy(client, ca),
+                    });
+                }
+            });
+        });
+
+        var app = builder.Build();
+        var server = new FakeMilvusServer(app, options, new FakeMilvusTarget(options));
+        app.MapPost("/milvus.proto.milvus.MilvusService/{method}", (HttpContext context, string method) => server.ServeAsync(context, method));
+        app.MapFallback(context =>
+        {
+            // Any other gRPC path: UNIMPLEMENTED, as grpc-go answers.
+            WriteTrailersOnly(context, GrpcStatusCode.Unimplemented, $"unknown method {context.Request.Path}");
+            return Task.CompletedTask;
+        });
+        await app.StartAsync(cancellationToken);
+
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var port = new Uri(address).Port;
+        server.Uri = serverCertificate is null ? new Uri($"http://127.0.0.1:{port}/") : new Uri($"https://localhost:{port}/");
+        return server;
+    }
+
+    private async Task ServeAsync(HttpContext context, string method)
+    {
+        var cancellationToken = context.RequestAborted;
+        if (!Methods.TryGetValue(method, out var descriptor))
+        {
+            WriteTrailersOnly(context, GrpcStatusCode.Unimplemented, $"unknown method {method} for service milvus.proto.milvus.MilvusService");
+            return;
+        }
+
+        IMessage request;
+        try
+        {
+            var bytes = await GrpcFraming.ReadMessageAsync(context.Request.Body, cancellationToken) ?? [];
+            request = descriptor.Parser.ParseFrom(bytes);
+        }
+        catch (Exception ex) when (ex is InvalidDataException or InvalidProtocolBufferException)
+        {
+            WriteTrailersOnly(context, GrpcStatusCode.Internal, $"grpc: error unmarshalling request: {ex.Message}");
+            return;
+        }
+
+        var metadata = context.Request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString());
+        FakeMilvusFault? fault;
+        lock (_gate)
+        {
+            _calls.Add(new FakeMilvusCall(method, metadata, request));
+            fault = _faults.FirstOrDefault(f => f.Matches(method));
+            if (fault is not null)
+            {
+                fault.Remaining--;
+            }
+        }
+
+        if (Latency > TimeSpan.Zero)
+        {
+            await Task.Delay(Latency, _options.TimeProvider, cancellationToken);
+        }
+
+        if (_options.RequiredToken is { } token
+            && metadata.GetValueOrDefault("authorization") != Convert.ToBase64String(Encoding.UTF8.GetBytes(token)))
+        {
+            WriteTrailersOnly(context, GrpcStatusCode.Unauthenticated, "auth check failure, please check username and password are correct");
+            return;
+        }
+
+        if (fault?.GrpcStatus is { } status)
+        {
+            WriteTrailersOnly(context, status, fault.Reason);
+            return;
+        }
+
+        IMessage response;
+        if (fault is not null)
+        {
+            response = descriptor.Error(FakeMilvusTarget.Error(fault.MilvusCode, fault.Reason, fault.Retriable));
+        }
+        else
+        {
+            try
+            {
+                response = _target.Handle(method, request, metadata.GetValueOrDefault("dbname"));
+            }
+            catch (FakeMilvusError error)
+            {
+                response = descriptor.Error(FakeMilvusTarget.Error(error.Code, error.Reason, error.Retriable));
+            }
+        }
+
+        context.Response.ContentType = GrpcFraming.ContentType;
+        await context.Response.Body.WriteAsync(GrpcFraming.Frame(response), cancellationToken);
+        context.Response.AppendTrailer("grpc-status", "0");
+    }
+
+    private static void WriteTrailersOnly(HttpContext context, GrpcStatusCode status, string message)
+    {
+        context.Response.StatusCode = 200;
+        context.Response.ContentType = GrpcFraming.ContentType;
+        context.Response.Headers["grpc-status"] = ((int)status).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        context.Response.Headers["grpc-message"] = Uri.EscapeDataString(message);
+    }
+
+    private static bool IsIssuedBy(X509Certificate2 client, X509Certificate2 authority)
+    {
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.Add(authority);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        return chain.Build(client);
+    }
+
+    /// <summary>Certificates made in memory need a persisted key for SslStream on some platforms: round-trip PKCS#12.</summary>
+    private static X509Certificate2 Reloaded(X509Certificate2 certificate) =>
+        X509CertificateLoader.LoadPkcs12(certificate.Export(X509ContentType.Pkcs12), null);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
