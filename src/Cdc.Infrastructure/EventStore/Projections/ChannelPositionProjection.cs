@@ -32,20 +32,11 @@ public sealed class ChannelPositionProjection(EventStoreOptions options) : IInli
                 }
                 break;
             case TaskDeleted d:
-                await using (var cmd = new NpgsqlCommand($"delete from {_s}.channel_positions where tenant_id = $1 and task_id = $2", connection))
-                {
-                    cmd.Parameters.AddWithValue(tenant);
-                    cmd.Parameters.AddWithValue(d.TaskId);
-                    await cmd.ExecuteNonQueryAsync(cancellationToken);
-                }
+                await ProjectionRows.DeleteAsync(connection, $"{_s}.channel_positions", tenant, d.TaskId, cancellationToken);
                 break;
         }
     }
 
-    public async Task ClearAsync(NpgsqlConnection connection, string tenant, CancellationToken cancellationToken)
-    {
-        await using var cmd = new NpgsqlCommand($"delete from {_s}.channel_positions where tenant_id = $1", connection);
-        cmd.Parameters.AddWithValue(tenant);
-        await cmd.ExecuteNonQueryAsync(cancellationToken);
-    }
+    public Task ClearAsync(NpgsqlConnection connection, string tenant, CancellationToken cancellationToken) =>
+        ProjectionRows.DeleteAsync(connection, $"{_s}.channel_positions", tenant, null, cancellationToken);
 }

@@ -44,22 +44,13 @@ public sealed class TaskViewProjection(EventStoreOptions options) : IInlineProje
                 await UpdateAsync(connection, tenant, r.TaskId, v => v with { State = Domain.Tasks.TaskState.Running, Reason = null, UpdatedAt = r.ResumedAt, Version = e.Version }, cancellationToken);
                 break;
             case TaskDeleted d:
-                await using (var cmd = new NpgsqlCommand($"delete from {_s}.task_views where tenant_id = $1 and task_id = $2", connection))
-                {
-                    cmd.Parameters.AddWithValue(tenant);
-                    cmd.Parameters.AddWithValue(d.TaskId);
-                    await cmd.ExecuteNonQueryAsync(cancellationToken);
-                }
+                await ProjectionRows.DeleteAsync(connection, $"{_s}.task_views", tenant, d.TaskId, cancellationToken);
                 break;
         }
     }
 
-    public async Task ClearAsync(NpgsqlConnection connection, string tenant, CancellationToken cancellationToken)
-    {
-        await using var cmd = new NpgsqlCommand($"delete from {_s}.task_views where tenant_id = $1", connection);
-        cmd.Parameters.AddWithValue(tenant);
-        await cmd.ExecuteNonQueryAsync(cancellationToken);
-    }
+    public Task ClearAsync(NpgsqlConnection connection, string tenant, CancellationToken cancellationToken) =>
+        ProjectionRows.DeleteAsync(connection, $"{_s}.task_views", tenant, null, cancellationToken);
 
     private async Task UpdateAsync(NpgsqlConnection connection, string tenant, string taskId, Func<TaskView, TaskView> change, CancellationToken cancellationToken)
     {
