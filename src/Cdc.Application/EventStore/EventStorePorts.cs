@@ -51,6 +51,13 @@ public interface IEventStore
     /// <exception cref="LiveStreamLimitReached">the live stream limit was reached.</exception>
     /// <exception cref="StreamArchived">the stream is archived and takes no more events.</exception>
     Task<long> AppendAsync(StreamAppend append, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Deletes all but the newest <paramref name="keepLast"/> events of a stream (for streams whose history has no
+    /// lasting value, such as checkpoints); the stream's version, and so optimistic concurrency, are unaffected.
+    /// Returns the number of events removed.
+    /// </summary>
+    Task<int> TrimStreamAsync(string streamId, int keepLast, CancellationToken cancellationToken);
 }
 
 /// <summary>

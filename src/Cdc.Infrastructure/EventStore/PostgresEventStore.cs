@@ -110,6 +110,21 @@ public sealed class PostgresEventStore(
         }
     }
 
+    public async Task<int> TrimStreamAsync(string streamId, int keepLast, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(keepLast);
+        await using var conn = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var cmd = new NpgsqlCommand($"""
+            delete from {_s}.mt_events e using {_s}.mt_streams s
+            where e.tenant_id = $1 and e.stream_id = $2 and s.tenant_id = e.tenant_id and s.id = e.stream_id
+              and e.version <= s.version - $3
+            """, conn);
+        cmd.Parameters.AddWithValue(options.Tenant);
+        cmd.Parameters.AddWithValue(streamId);
+        cmd.Parameters.AddWithValue((long)keepLast);
+        return await cmd.ExecuteNonQueryAsync(cancellationToken);
+    }
+
     internal const string EventColumns = """select seq_id, id, stream_id, version, type, type_version, data::text, "timestamp" """;
 
     internal static async Task<List<RecordedEvent>> ReadEventsAsync(NpgsqlCommand cmd, EventTypes types, CancellationToken cancellationToken)

@@ -1,0 +1,82 @@
+using Cdc.Application.EventStore;
+using Cdc.Application.Replication;
+using Cdc.Domain.Events;
+using Cdc.Infrastructure.Tests.EventStore;
+using Cdc.Testing;
+using Npgsql;
+
+namespace Cdc.Infrastructure.Tests.Replication;
+
+public sealed class CheckpointRecorderTests : IAsyncLifetime
+{
+    private const string Channel = "by-dev-rootcoord-dml_0";
+    private readonly ManualClock _clock = new();
+    private EventStoreHarness _h = null!;
+
+    public async Task InitializeAsync()
+    {
+        _h = await EventStoreHarness.StartAsync();
+        await _h.Store.AppendAsync(new StreamAppend("t1", StreamTypes.Task, 0, [EventStoreTests.Created("t1")]), default);
+    }
+
+    public async Task DisposeAsync() => await _h.DisposeAsync();
+
+    private CheckpointRecorder Recorder(CheckpointOptions? options = null) =>
+        new("t1", _h.Store, _clock, options ?? new CheckpointOptions(TimeSpan.FromSeconds(1)));
+
+    private async Task<IReadOnlyList<string>> StoredPositionsAsync() =>
+        (await _h.Store.FetchStreamAsync(StreamTypes.ChannelCheckpointStream("t1", Channel), default))
+        .Events.Select(e => ((ChannelCheckpointed)e.Data).Position).ToList();
+
+    [Fact]
+    public async Task Positions_are_written_at_most_once_per_interval_and_the_latest_one_wins()
+    {
+        var recorder = Recorder();
+        await recorder.AcknowledgeAsync(Channel, "p1", 1, default); // first one: written at once
+        await recorder.AcknowledgeAsync(Channel, "p2", 2, default); // within the interval: held
+        await recorder.AcknowledgeAsync(Channel, "p3", 3, default);
+        Assert.Equal(["p1"], await StoredPositionsAsync());
+
+        _clock.Advance(TimeSpan.FromSeconds(1));
+        await recorder.AcknowledgeAsync(Channel, "p4", 4, default);
+        Assert.Equal(["p1", "p4"], await StoredPositionsAsync());
+
+        await recorder.AcknowledgeAsync(Channel, "p5", 5, default);
+        await recorder.FlushAsync(default); // on stop: the pending one is written
+        Assert.Equal(["p1", "p4", "p5"], await StoredPositionsAsync());
+        Assert.Equal("p5", Assert.Single((await _h.Views.GetAsync("t1", default))!.Positions).Position);
+        Assert.Equal(3, recorder.Written);
+    }
+
+    [Fact]
+    public async Task A_position_that_did_not_move_is_not_written_again()
+    {
+        var recorder = Recorder(new CheckpointOptions(TimeSpan.Zero));
+        await recorder.AcknowledgeAsync(Channel, "p1", 1, default);
+        await recorder.AcknowledgeAsync(Channel, "p1", 1, default);
+        await recorder.FlushAsync(default);
+        Assert.Equal(["p1"], await StoredPositionsAsync());
+
+        // a new recorder (after a restart) knows the last written position from the stream
+        var restarted = Recorder(new CheckpointOptions(TimeSpan.Zero));
+        await restarted.AcknowledgeAsync(Channel, "p1", 1, default);
+        await restarted.AcknowledgeAsync(Channel, "p2", 2, default);
+        Assert.Equal(["p1", "p2"], await StoredPositionsAsync());
+    }
+
+    [Fact]
+    public async Task Checkpoint_history_is_trimmed_so_storage_stays_bounded()
+    {
+        var recorder = Recorder(new CheckpointOptions(TimeSpan.Zero, KeepLast: 5, TrimEvery: 20));
+        for (var i = 1; i <= 400; i++) await recorder.AcknowledgeAsync(Channel, $"p{i}", (ulong)i, default);
+
+        var stored = await StoredPositionsAsync();
+        Assert.InRange(stored.Count, 5, 25);
+        Assert.Equal("p400", stored[^1]);
+        Assert.Equal(400, (await _h.Store.FetchStreamAsync(StreamTypes.ChannelCheckpointStream("t1", Channel), default)).Version);
+        await using var conn = await _h.DataSource.OpenConnectionAsync();
+        await using var cmd = new NpgsqlCommand("select count(*) from cdc.mt_events where type = 'channel_checkpointed'", conn);
+        Assert.InRange((long)(await cmd.ExecuteScalarAsync())!, 5, 25);
+        Assert.Equal("p400", Assert.Single((await _h.Views.GetAsync("t1", default))!.Positions).Position);
+    }
+}
