@@ -12,12 +12,12 @@ public sealed class TargetConnectionsTests
     [Fact]
     public void A_token_is_decrypted_and_the_timeout_and_tls_settings_carried_over()
     {
-        var target = new MilvusTarget("https://m:19530", 7, new DialConfig("m", "/p/server.pem"), Token: _secrets.Protect("root:Milvus"));
+        var target = new MilvusTarget("https://m:19530", 7, new DialConfig("m", "/p/server.pem"), Token: _secrets.Protect("root:Pw-9f2c"));
         var connection = TargetConnections.From(target, _secrets);
-        Assert.Equal(("https://m:19530", "root:Milvus", TimeSpan.FromSeconds(7)), (connection.Uri, connection.Token, connection.ConnectTimeout));
+        Assert.Equal(("https://m:19530", "root:Pw-9f2c", TimeSpan.FromSeconds(7)), (connection.Uri, connection.Token, connection.ConnectTimeout));
         Assert.Equal(("m", "/p/server.pem", false), (connection.DialConfig.ServerName, connection.DialConfig.ServerPemPath, connection.DialConfig.IsMutualTls));
         Assert.True(connection.UsesTls);
-        Assert.DoesNotContain("Milvus", connection.ToString());
+        Assert.DoesNotContain("Pw-9f2c", connection.ToString());
     }
 
     [Fact]
