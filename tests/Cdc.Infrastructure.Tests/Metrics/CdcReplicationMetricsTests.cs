@@ -10,7 +10,7 @@ public sealed class CdcReplicationMetricsTests
     private static readonly DateTimeOffset Now = new(2026, 11, 21, 12, 0, 0, TimeSpan.Zero);
 
     private static async Task<IReadOnlyList<ParsedFamily>> ScrapeAsync(MetricsRegistry registry, params IMetricsCollector[] collectors) =>
-        ExpositionParser.Parse(await new MetricsScraper(registry, collectors, NullLogger<MetricsScraper>.Instance).ScrapeAsync(CancellationToken.None));
+        ExpositionParser.Parse(await new MetricsScraper(registry, collectors, TimeProvider.System, NullLogger<MetricsScraper>.Instance).ScrapeAsync(CancellationToken.None));
 
     [Fact]
     public async Task The_engine_calls_give_the_reference_metrics()
