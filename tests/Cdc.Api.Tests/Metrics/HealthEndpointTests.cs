@@ -1,9 +1,11 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using Cdc.Application.EventStore;
 using Cdc.Application.Replication.Ports;
 using Cdc.Testing;
 using Cdc.Testing.Metrics;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 namespace Cdc.Api.Tests.Metrics;
 
@@ -56,6 +58,38 @@ public sealed class HealthEndpointTests
         await using var app = await CdcApp.StartAsync(services: s => s.AddSingleton<ITaskReplication>(new RecordingReplication()));
         var body = await EventuallyReadyAsync(app);
         Assert.Equal("Running", body["checks"]!["replication_worker"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task An_event_store_that_does_not_answer_in_time_is_not_ready()
+    {
+        await using var app = await CdcApp.StartAsync(services: s => s.AddSingleton<IEventFeed>(new SilentEventFeed()));
+        var started = DateTime.UtcNow;
+        var (status, body) = await ReadyzAsync(app);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
+        Assert.Equal("no answer within 2 s", body["checks"]!["event_store"]!.GetValue<string>());
+        Assert.InRange(DateTime.UtcNow - started, TimeSpan.FromSeconds(1.5), TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
+    public async Task A_faulted_replication_worker_is_not_ready()
+    {
+        await using var app = await CdcApp.StartAsync(services: s =>
+        {
+            s.AddSingleton<ITaskReplication>(new RecordingReplication());
+            s.AddSingleton<IEventFeed>(new FailingOnceEventFeed());
+            s.Configure<HostOptions>(o => o.BackgroundServiceExceptionBehavior = BackgroundServiceExceptionBehavior.Ignore);
+        });
+        (HttpStatusCode Status, JsonObject Body) last = default;
+        for (var i = 0; i < 100 && last.Body?["checks"]?["replication_worker"]?.GetValue<string>() != "Faulted"; i++)
+        {
+            if (i > 0) await Task.Delay(50);
+            last = await ReadyzAsync(app);
+        }
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, last.Status);
+        Assert.Equal(["replication_worker"], last.Body!["not_ready"]!.AsArray().Select(n => n!.GetValue<string>()));
+        Assert.Equal("ok", last.Body["checks"]!["event_store"]!.GetValue<string>());
+        Assert.Equal("Faulted", last.Body["checks"]!["replication_worker"]!.GetValue<string>());
     }
 
     [Fact]
