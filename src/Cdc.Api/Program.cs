@@ -27,12 +27,14 @@ builder.WebHost.ConfigureKestrel(k =>
     k.Listen(host is "0.0.0.0" or "" ? System.Net.IPAddress.Any : System.Net.IPAddress.TryParse(host, out var ip) ? ip : System.Net.IPAddress.Loopback, port);
 });
 builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
-builder.Services.AddCdcInfrastructure(config).AddCdcApplication();
+builder.Services.AddCdcInfrastructure(config).AddCdcApplication().AddCdcMetrics();
 
 var app = builder.Build();
 CdcEndpoint.Map(app);
 AuditEndpoints.Map(app);
 app.MapGet("/healthz", () => Results.Text("ok\n"));
+MetricsEndpoint.Map(app);
+HealthEndpoints.Map(app);
 try
 {
     await app.RunAsync();

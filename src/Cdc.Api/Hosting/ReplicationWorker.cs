@@ -25,11 +25,24 @@ public sealed class ReplicationWorker(
 
     public ReplicationSupervisor? Supervisor { get; private set; }
 
+    private volatile bool _notConfigured;
+    private volatile bool _started;
+
+    /// <summary>Where the worker is, from its execution task and how far it got (for readiness).</summary>
+    public ReplicationWorkerState State => ExecuteTask switch
+    {
+        null => ReplicationWorkerState.Starting,
+        { IsFaulted: true } => ReplicationWorkerState.Faulted,
+        { IsCompleted: true } => _notConfigured ? ReplicationWorkerState.NotConfigured : ReplicationWorkerState.Stopped,
+        _ => _started ? ReplicationWorkerState.Running : ReplicationWorkerState.Starting,
+    };
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var replication = services.GetService<ITaskReplication>();
         if (replication is null)
         {
+            _notConfigured = true;
             logger.LogWarning("no replication engine is registered in this build: tasks are recorded but not replicated");
             return;
         }
@@ -38,6 +51,7 @@ public sealed class ReplicationWorker(
         Supervisor = supervisor;
         var position = await feed.HighWaterMarkAsync(stoppingToken);
         await supervisor.StartAsync(stoppingToken);
+        _started = true;
         while (!stoppingToken.IsCancellationRequested)
         {
             try

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Cdc.Api.Metrics;
 using Cdc.Application.EventStore;
 using Cdc.Application.Validation;
 using Cdc.Domain.Tasks;
@@ -19,12 +20,12 @@ public static class CdcEndpoint
 
     public static void Map(IEndpointRouteBuilder app)
     {
-        app.MapPost("/cdc", HandleAsync);
+        app.MapPost("/cdc", HandleAsync).AddEndpointFilter<CdcRequestMetricsFilter>();
         app.MapMethods("/cdc", ["GET", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"], (HttpContext ctx) =>
         {
             ctx.Response.Headers.Allow = "POST";
             return CdcResponse.Error(405, "only support the POST method");
-        });
+        }).AddEndpointFilter<CdcRequestMetricsFilter>();
     }
 
     private static async Task<IResult> HandleAsync(HttpContext ctx, IMediator mediator, CdcConfig config, ILoggerFactory loggers)
@@ -49,6 +50,7 @@ public static class CdcEndpoint
         {
             return CdcResponse.Error(400, $"fail to read the request body, error: {ex.Message}");
         }
+        CdcRequestObservation.Of(ctx)?.BodyRead();
 
         JsonDocument doc;
         try
@@ -77,6 +79,7 @@ public static class CdcEndpoint
             {
                 return CdcResponse.Error(400, $"fail to unmarshal the request, error: {ex.Message}");
             }
+            CdcRequestObservation.Of(ctx)?.EnvelopeRead(type is not null && CdcRequests.Types.Contains(type) ? type : null);
             if (string.IsNullOrEmpty(type) || !CdcRequests.Types.Contains(type))
                 return CdcResponse.Error(400, $"invalid 'request_type' param, can be set [{string.Join(", ", CdcRequests.Types)}]");
             data = new RequestData(data.IsPresent ? root.GetProperty(PropertyName(root, "request_data")) : default, "");

@@ -1,0 +1,43 @@
+using Cdc.Infrastructure.Metrics;
+
+namespace Cdc.Api.Metrics;
+
+/// <summary>
+/// The reference's request metrics: <c>milvus_cdc_request_total{request_type,request_status}</c>, counted twice per
+/// request (status <c>total</c>, and its outcome: <c>success</c>, <c>fail</c>, <c>invalid_method</c>,
+/// <c>read_error</c> or <c>unmarshal_error</c>), and <c>milvus_cdc_request_latency{request_type}</c> in ms with
+/// buckets 1, 2, 4, … 128. The type is <c>unknown</c> until a known request type has been read.
+/// </summary>
+public sealed class CdcRequestMetrics
+{
+    public const string UnknownType = "unknown";
+
+    private static readonly double[] LatencyBuckets = Histogram.ExponentialBuckets(1, 2, 8);
+
+    private readonly Counter _requests;
+    private readonly Histogram _latency;
+
+    public CdcRequestMetrics(MetricsRegistry registry)
+    {
+        _requests = registry.Counter("milvus_cdc_request_total", "requests to /cdc by type and status", "request_type", "request_status");
+        _latency = registry.Histogram("milvus_cdc_request_latency", "latency of requests to /cdc in ms", LatencyBuckets, "request_type");
+    }
+
+    public void Record(string? requestType, CdcRequestStatus status, TimeSpan elapsed)
+    {
+        var type = requestType ?? UnknownType;
+        _requests.WithLabels(type, "total").Inc();
+        _requests.WithLabels(type, StatusLabel(status)).Inc();
+        _latency.WithLabels(type).Observe(elapsed.TotalMilliseconds);
+    }
+
+    public static string StatusLabel(CdcRequestStatus status) => status switch
+    {
+        CdcRequestStatus.Success => "success",
+        CdcRequestStatus.Fail => "fail",
+        CdcRequestStatus.InvalidMethod => "invalid_method",
+        CdcRequestStatus.ReadError => "read_error",
+        CdcRequestStatus.UnmarshalError => "unmarshal_error",
+        _ => throw new ArgumentOutOfRangeException(nameof(status), status, null),
+    };
+}

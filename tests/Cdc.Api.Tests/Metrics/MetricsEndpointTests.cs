@@ -1,0 +1,117 @@
+using System.Net;
+using System.Text;
+using Cdc.Application.Metrics;
+using Cdc.Testing;
+using Cdc.Testing.Metrics;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Cdc.Api.Tests.Metrics;
+
+/// <summary>GET /cdc/metrics on the real server after a scripted sequence of requests.</summary>
+public sealed class MetricsEndpointTests
+{
+    private static async Task<Dictionary<string, ParsedFamily>> ScrapeAsync(CdcApp app)
+    {
+        using var response = await app.Client.GetAsync("/cdc/metrics");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/plain; version=0.0.4; charset=utf-8", response.Content.Headers.ContentType!.ToString());
+        return ExpositionParser.Parse(await response.Content.ReadAsStringAsync()).ToDictionary(f => f.Name);
+    }
+
+    [Fact]
+    public async Task Request_and_task_metrics_count_exactly_what_was_sent()
+    {
+        await using var app = await CdcApp.StartAsync();
+        var ids = new List<string>();
+        for (var i = 0; i < 3; i++) ids.Add(await app.CreateSeedTaskAsync());
+        Assert.Equal(400, (await app.PostRawAsync("not json")).Status);
+        using (var get = await app.Client.GetAsync("/cdc")) Assert.Equal(HttpStatusCode.MethodNotAllowed, get.StatusCode);
+        Assert.Equal(200, (await app.PostAsync("pause", new { task_id = ids[0] })).Status);
+        Assert.Equal(400, (await app.PostAsync("pause", new { task_id = ids[0] })).Status);
+        Assert.Equal(400, (await app.PostRawAsync("""{"request_type":"explode"}""")).Status);
+        Assert.Equal(415, (await app.PostRawAsync("""{"request_type":"list"}""", "text/plain")).Status);
+
+        var families = await ScrapeAsync(app);
+
+        var requests = families["milvus_cdc_request_total"];
+        Assert.Equal("counter", requests.Type);
+        var counted = requests.Samples.ToDictionary(s => (s.Label("request_type"), s.Label("request_status")), s => s.Value);
+        Assert.Equal(new Dictionary<(string, string), double>
+        {
+            [("create", "total")] = 3,
+            [("create", "success")] = 3,
+            [("pause", "total")] = 2,
+            [("pause", "success")] = 1,
+            [("pause", "fail")] = 1,
+            [("unknown", "total")] = 4,
+            [("unknown", "unmarshal_error")] = 1,
+            [("unknown", "invalid_method")] = 1,
+            [("unknown", "fail")] = 1,
+            [("unknown", "read_error")] = 1,
+        }, counted);
+
+        var latency = families["milvus_cdc_request_latency"];
+        Assert.Equal("histogram", latency.Type);
+        foreach (var (type, count) in new[] { ("create", 3), ("pause", 2), ("unknown", 4) })
+        {
+            var series = latency.Samples.Where(s => s.Label("request_type") == type).ToList();
+            var buckets = series.Where(s => s.Name == "milvus_cdc_request_latency_bucket").ToList();
+            Assert.Equal(["1", "2", "4", "8", "16", "32", "64", "128", "+Inf"], buckets.Select(b => b.Label("le")));
+            Assert.Equal(buckets.Select(b => b.Value).Order(), buckets.Select(b => b.Value));
+            Assert.Equal(count, buckets[^1].Value);
+            Assert.Equal(count, series.Single(s => s.Name == "milvus_cdc_request_latency_count").Value);
+            Assert.True(series.Single(s => s.Name == "milvus_cdc_request_latency_sum").Value > 0);
+        }
+
+        var taskNum = families["milvus_cdc_task_num"].Samples.ToDictionary(s => s.Label("task_state"), s => s.Value);
+        Assert.Equal(new Dictionary<string, double> { ["Initial"] = 0, ["Running"] = 2, ["Paused"] = 1 }, taskNum);
+        var states = families["milvus_cdc_task_state"].Samples.ToDictionary(s => s.Label("task_id"), s => s.Value);
+        Assert.Equal(new Dictionary<string, double> { [ids[0]] = 2, [ids[1]] = 1, [ids[2]] = 1 }, states);
+
+        // The task metrics follow the store: a delete drops the task from both families.
+        Assert.Equal(200, (await app.PostAsync("delete", new { task_id = ids[1] })).Status);
+        families = await ScrapeAsync(app);
+        Assert.Equal(1, families["milvus_cdc_task_num"].Samples.Single(s => s.Label("task_state") == "Running").Value);
+        Assert.DoesNotContain(families["milvus_cdc_task_state"].Samples, s => s.Label("task_id") == ids[1]);
+    }
+
+    [Fact]
+    public async Task What_the_engine_reports_is_served_with_the_reference_names()
+    {
+        await using var app = await CdcApp.StartAsync();
+        var metrics = app.Services.GetRequiredService<ICdcMetrics>();
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        metrics.ReplicateTimeTick("t1", "by-dev-rootcoord-dml_0_1v0", ReplicateOperation.Write, now - 60_000);
+        metrics.ReplicatedData("t1", "by-dev-rootcoord-dml_0_1v0", ReplicateOperation.Read, "Insert", 1024);
+        metrics.ReplicatedRows("t1", 1, "books", ReplicateOperation.Write, "insert", 7);
+        metrics.ApiExecuted("t1", "CreateCollection");
+        metrics.BufferFill("t1", "by-dev-rootcoord-dml_0", 2048, 2);
+        metrics.SourceTimeTick("by-dev-rootcoord-dml_0", now);
+
+        var families = await ScrapeAsync(app);
+
+        Assert.Equal(now - 60_000, families["milvus_cdc_replicate_tt"].Samples.Single().Value);
+        Assert.Equal(1024, families["milvus_cdc_replicate_data_size"].Samples.Single().Value);
+        Assert.Equal(7, families["milvus_cdc_replicate_data_cnt"].Samples.Single().Value);
+        Assert.Equal(1, families["milvus_cdc_api_execute_total"].Samples.Single().Value);
+        Assert.Equal(2048, families["milvus_cdc_buffer_bytes"].Samples.Single().Value);
+        Assert.Equal(2, families["milvus_cdc_buffer_messages"].Samples.Single().Value);
+        Assert.Equal(now, families["milvus_cdc_center_tt"].Samples.Single().Value);
+        var lag = families["milvus_cdc_replicate_lag_ms"].Samples.Single();
+        Assert.Equal(("t1", "by-dev-rootcoord-dml_0_1v0"), (lag.Label("task_id"), lag.Label("channel")));
+        Assert.InRange(lag.Value, 60_000, 120_000);
+    }
+
+    [Fact]
+    public async Task The_metrics_route_does_not_disturb_the_cdc_route()
+    {
+        await using var app = await CdcApp.StartAsync();
+        using var metrics = await app.Client.GetAsync("/cdc/metrics");
+        Assert.Equal(HttpStatusCode.OK, metrics.StatusCode);
+        using var post = await app.Client.PostAsync("/cdc/metrics", new StringContent("{}", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, post.StatusCode);
+        using var cdc = await app.Client.GetAsync("/cdc");
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, cdc.StatusCode);
+        Assert.Equal(200, (await app.PostAsync("list")).Status);
+    }
+}
