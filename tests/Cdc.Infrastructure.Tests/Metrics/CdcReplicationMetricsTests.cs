@@ -1,5 +1,6 @@
 using Cdc.Application.Metrics;
 using Cdc.Infrastructure.Metrics;
+using Cdc.Testing;
 using Cdc.Testing.Metrics;
 using Microsoft.Extensions.Logging.Abstractions;
 

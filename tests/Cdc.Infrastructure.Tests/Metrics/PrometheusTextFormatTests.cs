@@ -1,4 +1,5 @@
 using Cdc.Infrastructure.Metrics;
+using Cdc.Testing;
 using Cdc.Testing.Metrics;
 
 namespace Cdc.Infrastructure.Tests.Metrics;
