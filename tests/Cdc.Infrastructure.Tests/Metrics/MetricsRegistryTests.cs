@@ -73,8 +73,10 @@ public sealed class MetricsRegistryTests
         const int perWorker = 20_000;
         var scrapes = 0;
         using var stop = new CancellationTokenSource();
+        var scraping = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var scraper = Task.Run(() =>
         {
+            scraping.SetResult();
             while (!stop.IsCancellationRequested)
             {
                 var h = registry.Collect().Single(f => f.Name == "lat").Samples;
@@ -82,6 +84,7 @@ public sealed class MetricsRegistryTests
                 scrapes++;
             }
         });
+        await scraping.Task; // the scraper runs while the workers update (on 2 busy cores it might not start otherwise)
         await Task.WhenAll(Enumerable.Range(0, 8).Select(w => Task.Run(() =>
         {
             for (var i = 0; i < perWorker; i++)
