@@ -65,7 +65,13 @@ internal static class SourceSchemaRebuilder
     private static SourceFunction ToFunction(FunctionSchema function) => new(
         function.Id,
         function.Name,
-        function.Type.ToString(),
+        function.Type switch
+        {
+            FunctionType.Bm25 => "BM25",
+            FunctionType.TextEmbedding => "TextEmbedding",
+            FunctionType.Unknown => "Unknown",
+            var other => ((int)other).ToString(System.Globalization.CultureInfo.InvariantCulture),
+        },
         [.. function.InputFieldNames],
         [.. function.OutputFieldNames]);
 
