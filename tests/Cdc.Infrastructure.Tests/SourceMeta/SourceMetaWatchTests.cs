@@ -1,6 +1,8 @@
 using Cdc.Application.Replication.Ports;
 using Cdc.Domain.SourceMeta;
+using Cdc.Infrastructure.Etcd;
 using Cdc.Infrastructure.Milvus.Protos.Schema;
+using Cdc.Infrastructure.SourceMeta;
 using Cdc.Infrastructure.Tests.Etcd;
 using Cdc.Testing.SourceSimulator;
 
@@ -155,5 +157,74 @@ public sealed class SourceMetaWatchTests
         Assert.True(await watch.MoveNextAsync());
         Assert.Equal("+coll later.live", Describe(watch.Current));
         Assert.True(watch.Current.Revision > rescanned[0].Revision);
+    }
+
+    [Fact]
+    public async Task A_watch_that_loses_its_connection_resumes_and_misses_nothing()
+    {
+        var ct = EtcdTestStore.Deadline(60);
+        using var source = new SourceMetaTestSource("reconnect");
+        var sim = source.Simulator;
+        using var cutter = new WatchCuttingHandler(new SocketsHttpHandler());
+        using var watching = new EtcdClient(EtcdTestStore.Options(), TimeProvider.System, cutter);
+        var reader = new EtcdSourceMetadata(watching, sim.Layout);
+        var snapshot = await reader.LoadAsync(ct);
+
+        await using var watch = reader.WatchAsync(snapshot, ct).GetAsyncEnumerator(ct);
+        await sim.CreateCollectionAsync("default", "first", SimulatedSchema.Int64KeyFloatVector(dim: 2), ct);
+        Assert.True(await watch.MoveNextAsync());
+        Assert.Equal("+coll default.first", Describe(watch.Current));
+
+        cutter.Cut();
+        await sim.CreateCollectionAsync("default", "second", SimulatedSchema.Int64KeyFloatVector(dim: 2), ct);
+        await sim.CreatePartitionAsync("default", "second", "p", ct);
+        await sim.DropCollectionAsync("default", "first", ct);
+        cutter.AllowReconnect();
+
+        var seen = new List<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.True(await watch.MoveNextAsync());
+            seen.Add(Describe(watch.Current));
+        }
+        Assert.Equal(["+coll default.second", "+part default.second.p", "-coll default.first"], seen);
+        Assert.True(cutter.WatchRequests >= 2, $"{cutter.WatchRequests} watch requests");
+    }
+
+    [Fact]
+    public async Task A_watch_that_reconnects_into_compacted_history_rescans_and_goes_on()
+    {
+        var ct = EtcdTestStore.Deadline(60);
+        using var source = new SourceMetaTestSource("reconnect-compacted");
+        var sim = source.Simulator;
+        using var cutter = new WatchCuttingHandler(new SocketsHttpHandler());
+        using var watching = new EtcdClient(EtcdTestStore.Options(), TimeProvider.System, cutter);
+        var reader = new EtcdSourceMetadata(watching, sim.Layout);
+        var snapshot = await reader.LoadAsync(ct);
+
+        await using var watch = reader.WatchAsync(snapshot, ct).GetAsyncEnumerator(ct);
+        await sim.CreateCollectionAsync("default", "first", SimulatedSchema.Int64KeyFloatVector(dim: 2), ct);
+        Assert.True(await watch.MoveNextAsync());
+        Assert.Equal("+coll default.first", Describe(watch.Current));
+
+        // Away: a create and a drop, then the history is compacted before the watch comes back.
+        cutter.Cut();
+        await sim.CreateCollectionAsync("default", "second", SimulatedSchema.Int64KeyFloatVector(dim: 3), ct);
+        await sim.DropCollectionAsync("default", "first", ct);
+        await source.Etcd.CompactAsync(sim.Revision, ct);
+        cutter.AllowReconnect();
+
+        var seen = new List<SourceMetaEvent>();
+        for (var i = 0; i < 2; i++)
+        {
+            Assert.True(await watch.MoveNextAsync());
+            seen.Add(watch.Current);
+        }
+        Assert.Equal(["-coll default.first", "+coll default.second"], seen.Select(Describe));
+        Assert.Equal(3, Assert.IsType<CollectionCreated>(seen[1]).Collection.Schema.Field("vector")!.Dimension);
+
+        await sim.CreateCollectionAsync("default", "third", SimulatedSchema.Int64KeyFloatVector(dim: 2), ct);
+        Assert.True(await watch.MoveNextAsync());
+        Assert.Equal("+coll default.third", Describe(watch.Current));
     }
 }
