@@ -15,7 +15,11 @@ namespace Cdc.Infrastructure.SourceMeta;
 internal sealed class SourceMetaMirror(SourceMetaLayout layout, ILogger logger)
 {
     private readonly Dictionary<long, DatabaseInfo> _databases = [];
-    private readonly Dictionary<long, (long DbId, CollectionInfo Info)> _collections = [];
+    // Per collection id, per database id of its key: a rename into another database writes the new key and
+    // tombstones the old one, and the collection must not look removed in between.
+    // The most recently written key is the current one.
+    private readonly Dictionary<long, Dictionary<long, (CollectionInfo Info, long Written)>> _collections = [];
+    private long _writes;
     private readonly Dictionary<long, SortedDictionary<long, FieldSchema>> _fields = [];
     private readonly Dictionary<long, SortedDictionary<long, FunctionSchema>> _functions = [];
     private readonly Dictionary<long, (long CollectionId, PartitionInfo Info)> _partitions = [];
@@ -36,8 +40,15 @@ internal sealed class SourceMetaMirror(SourceMetaLayout layout, ILogger logger)
                 break;
             case SourceMetaKeyKind.Collection:
                 var info = removed ? null : Decode(CollectionInfo.Parser, key, value);
-                if (info is null) _collections.Remove(parsed.Id);
-                else _collections[parsed.Id] = (parsed.ParentId, info);
+                if (info is not null)
+                {
+                    if (!_collections.TryGetValue(parsed.Id, out var byDb)) _collections[parsed.Id] = byDb = [];
+                    byDb[parsed.ParentId] = (info, ++_writes);
+                }
+                else if (_collections.TryGetValue(parsed.Id, out var byDb) && byDb.Remove(parsed.ParentId) && byDb.Count == 0)
+                {
+                    _collections.Remove(parsed.Id);
+                }
                 break;
             case SourceMetaKeyKind.Field:
                 SetChild(_fields, parsed, removed ? null : Decode(FieldSchema.Parser, key, value));
@@ -68,8 +79,9 @@ internal sealed class SourceMetaMirror(SourceMetaLayout layout, ILogger logger)
 
     public SourceCollection? Collection(long id)
     {
-        if (!_collections.TryGetValue(id, out var entry)) return null;
-        var (dbIdFromKey, info) = entry;
+        if (!_collections.TryGetValue(id, out var byDb)) return null;
+        // Two keys only for the moment of a move between databases.
+        var (dbIdFromKey, (info, _)) = byDb.MaxBy(e => e.Value.Written);
         var dbId = info.DbId != 0 ? info.DbId : dbIdFromKey;
         var schema = SourceSchemaRebuilder.Rebuild(
             info.Schema,
