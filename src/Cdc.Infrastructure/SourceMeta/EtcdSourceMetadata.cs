@@ -51,33 +51,121 @@ public sealed class EtcdSourceMetadata(ISourceMetaStore store, SourceMetaLayout 
                 reported = current;
             }
 
-            await using var changes = store.WatchAsync(layout.RootCoordPrefix, revision + 1, includePreviousValue: false, cancellationToken)
-                .GetAsyncEnumerator(cancellationToken);
-            while (true)
+            var live = mirror;
+            var compacted = false;
+            var batch = new List<MetaChange>();
+            using var watching = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var changes = store.WatchAsync(layout.RootCoordPrefix, revision + 1, includePreviousValue: false, watching.Token)
+                .GetAsyncEnumerator(watching.Token);
+            Task<bool>? move = null;
+            try
             {
-                try
+                move = changes.MoveNextAsync().AsTask();
+                while (true)
                 {
-                    if (!await changes.MoveNextAsync()) yield break;
-                }
-                catch (MetaHistoryCompactedException e)
-                {
-                    _logger.LogWarning("source metadata watch lost its history after revision {Revision} ({Message}); rescanning", revision, e.Message);
-                    mirror = null;
-                    break;
+                    // The changes of one revision (one etcd transaction) arrive together: once the feed has to wait
+                    // for more, the revision is complete and is applied as a whole.
+                    if (batch.Count > 0 && !move.IsCompleted)
+                    {
+                        foreach (var happened in ApplyRevision(live, reported, batch)) yield return happened;
+                        revision = batch[0].ModRevision;
+                        batch.Clear();
+                    }
+
+                    bool more;
+                    try
+                    {
+                        more = await move;
+                    }
+                    catch (MetaHistoryCompactedException e)
+                    {
+                        _logger.LogWarning("source metadata watch lost its history after revision {Revision} ({Message}); rescanning", revision, e.Message);
+                        compacted = true;
+                        more = false;
+                    }
+                    move = null;
+                    if (!more) break;
+
+                    var change = changes.Current;
+                    if (batch.Count > 0 && batch[0].ModRevision != change.ModRevision)
+                    {
+                        foreach (var happened in ApplyRevision(live, reported, batch)) yield return happened;
+                        revision = batch[0].ModRevision;
+                        batch.Clear();
+                    }
+                    batch.Add(change);
+                    move = changes.MoveNextAsync().AsTask();
                 }
 
-                var change = changes.Current;
-                revision = change.ModRevision;
-                if (Apply(mirror, reported, change) is { } happened) yield return happened;
+                // Each watch answer holds whole revisions, so what was read before the feed ended is complete.
+                if (batch.Count > 0 && !compacted)
+                {
+                    foreach (var happened in ApplyRevision(live, reported, batch)) yield return happened;
+                    revision = batch[0].ModRevision;
+                }
             }
+            finally
+            {
+                // A read may still be pending when the consumer stops: end it before the watch is disposed.
+                await watching.CancelAsync();
+                if (move is not null)
+                {
+                    try
+                    {
+                        await move;
+                    }
+                    catch (Exception)
+                    {
+                        // ended by the cancellation above, or failed: the watch is being left either way
+                    }
+                }
+                await changes.DisposeAsync();
+            }
+
+            if (!compacted) yield break; // the store ended the feed
+            mirror = null;
         }
     }
 
-    /// <summary>Applies one change to the mirror and the reported view; returns the event it means, if any.</summary>
-    private static SourceMetaEvent? Apply(SourceMetaMirror mirror, SourceMetaView reported, MetaChange change)
+    /// <summary>
+    /// Applies the changes of one store revision to the mirror, then reports what they mean for each object they
+    /// touched, in the order the objects were first touched. An etcd transaction can write a collection's new key and
+    /// tombstone its old one in any order; taken as a whole, that is a move, not a drop and a create.
+    /// </summary>
+    private static List<SourceMetaEvent> ApplyRevision(SourceMetaMirror mirror, SourceMetaView reported, List<MetaChange> changes)
     {
-        if (mirror.Apply(change.Key, change.Value) is not { } key) return null;
-        var revision = change.ModRevision;
+        var touched = new List<SourceMetaKey>();
+        foreach (var change in changes)
+        {
+            if (mirror.Apply(change.Key, change.Value) is { } key) touched.Add(key);
+        }
+
+        var revision = changes[0].ModRevision;
+        var events = new List<SourceMetaEvent>();
+        var done = new HashSet<(SourceMetaKeyKind, long)>();
+        var schemaChanged = new List<long>();
+        foreach (var key in touched)
+        {
+            if (key.Kind is SourceMetaKeyKind.Field or SourceMetaKeyKind.Function)
+            {
+                schemaChanged.Add(key.ParentId);
+                continue;
+            }
+            if (!done.Add((key.Kind, key.Id))) continue;
+            if (Transition(mirror, reported, key, revision) is { } happened) events.Add(happened);
+        }
+        // A field or function change alone produces no event, but the reported form of its collection stays current.
+        foreach (var collectionId in schemaChanged)
+        {
+            if (done.Add((SourceMetaKeyKind.Collection, collectionId)) && reported.Collection(collectionId) is not null)
+                reported.Set(collectionId, mirror.Collection(collectionId));
+        }
+        return events;
+    }
+
+    /// <summary>Moves the reported form of one database, collection or partition to the mirror's; returns the event it means.</summary>
+    private static SourceMetaEvent? Transition(SourceMetaMirror mirror, SourceMetaView reported, SourceMetaKey key, long revision)
+    {
         switch (key.Kind)
         {
             case SourceMetaKeyKind.Database:
@@ -103,11 +191,7 @@ public sealed class EtcdSourceMetadata(ISourceMetaStore store, SourceMetaLayout 
                 return SourceMetaTransitions.OfPartition(before, after, mirror.Collection(collectionId), revision);
             }
             default:
-            {
-                // A field or function: the collection's schema changed; no event, but keep the reported form current.
-                if (reported.Collection(key.ParentId) is not null) reported.Set(key.ParentId, mirror.Collection(key.ParentId));
                 return null;
-            }
         }
     }
 

@@ -1,7 +1,13 @@
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Cdc.Application.Replication;
 using Cdc.Application.Replication.Ports;
 using Cdc.Domain.SourceMeta;
 using Cdc.Infrastructure.Etcd;
+using Cdc.Infrastructure.Milvus.Protos.Etcd;
 using Cdc.Infrastructure.Milvus.Protos.Schema;
+using Cdc.Testing;
+using Google.Protobuf;
 using Cdc.Infrastructure.SourceMeta;
 using Cdc.Infrastructure.Tests.Etcd;
 using Cdc.Testing.SourceSimulator;
@@ -226,5 +232,49 @@ public sealed class SourceMetaWatchTests
         await sim.CreateCollectionAsync("default", "third", SimulatedSchema.Int64KeyFloatVector(dim: 2), ct);
         Assert.True(await watch.MoveNextAsync());
         Assert.Equal("+coll default.third", Describe(watch.Current));
+    }
+
+    [Fact]
+    public async Task A_collection_moved_to_another_database_in_one_transaction_is_neither_dropped_nor_created()
+    {
+        var ct = EtcdTestStore.Deadline(60);
+        using var source = new SourceMetaTestSource("move");
+        var sim = source.Simulator;
+        var target = await sim.CreateDatabaseAsync("target", ct);
+        var coll = await sim.CreateCollectionAsync("default", "movable", SimulatedSchema.Int64KeyFloatVector(dim: 2), ct);
+        var snapshot = await source.Reader.LoadAsync(ct);
+
+        // Milvus' AlterCollectionDB: one transaction, the old key's tombstone and the new key in map order (here the
+        // tombstone first, the order that would look like a drop followed by a create).
+        var oldKey = sim.Layout.CollectionKey(1, coll.Id);
+        var info = CollectionInfo.Parser.ParseFrom((await source.Etcd.GetAsync(oldKey, ct))!.Value.Span);
+        info.DbId = target.Id;
+        await TransactAsync([(oldKey, MetaTombstone.ToArray()), (sim.Layout.CollectionKey(target.Id, coll.Id), info.ToByteArray())], ct);
+
+        var events = await EventsUntilMarkerAsync(source, snapshot, ct);
+
+        Assert.Empty(events);
+        var moved = (await source.Reader.LoadAsync(ct)).Collections.Single(c => c.Id == coll.Id);
+        Assert.Equal("target", moved.DbName);
+    }
+
+    /// <summary>Puts several keys in one etcd transaction, through the JSON gateway.</summary>
+    private static async Task TransactAsync(IReadOnlyList<(string Key, byte[] Value)> puts, CancellationToken ct)
+    {
+        using var http = new HttpClient { BaseAddress = new Uri(TestEnvironment.Require("CDC_TEST_ETCD").TrimEnd('/') + "/") };
+        var success = new JsonArray();
+        foreach (var (key, value) in puts)
+        {
+            success.Add(new JsonObject
+            {
+                ["requestPut"] = new JsonObject
+                {
+                    ["key"] = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(key)),
+                    ["value"] = Convert.ToBase64String(value),
+                },
+            });
+        }
+        using var response = await http.PostAsJsonAsync("v3/kv/txn", new JsonObject { ["success"] = success }, ct);
+        response.EnsureSuccessStatusCode();
     }
 }
