@@ -42,7 +42,15 @@ public sealed class EtcdClient : ISourceMetaStore, ISourceMetaWriter, IDisposabl
             };
             // Every page after the first is read at the first page's revision, so the pages form one snapshot.
             if (revision > 0) body["revision"] = revision.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            var answer = await _gateway.CallAsync("kv/range", body, cancellationToken);
+            JsonObject answer;
+            try
+            {
+                answer = await _gateway.CallAsync("kv/range", body, cancellationToken);
+            }
+            catch (EtcdException e) when (revision > 0 && e.Message.Contains("required revision has been compacted", StringComparison.Ordinal))
+            {
+                throw new MetaHistoryCompactedException(revision, 0);
+            }
             if (revision <= 0) revision = EtcdWire.HeaderRevision(answer);
             var kvs = answer["kvs"] as JsonArray ?? [];
             byte[]? lastKey = null;

@@ -5,7 +5,8 @@ public interface ISourceMetaStore
 {
     /// <summary>
     /// Every key starting with <paramref name="prefix"/>, in key order, as of <paramref name="revision"/>
-    /// (0: the current revision). Large ranges are read page by page at one fixed revision.
+    /// (0: the current revision). Large ranges are read page by page at one fixed revision. A revision the store has
+    /// compacted away fails with <see cref="MetaHistoryCompactedException"/>.
     /// </summary>
     Task<MetaSnapshot> RangeAsync(string prefix, long revision, CancellationToken cancellationToken);
 

@@ -11,6 +11,6 @@ public sealed class MetaHistoryCompactedException(long requestedRevision, long c
     /// <summary>The revision the watch tried to start (or resume) from.</summary>
     public long RequestedRevision { get; } = requestedRevision;
 
-    /// <summary>The oldest revision the store still has history for.</summary>
+    /// <summary>The oldest revision the store still has history for (0 when the store did not say).</summary>
     public long CompactRevision { get; } = compactRevision;
 }

@@ -1,0 +1,41 @@
+using Cdc.Application.Replication.Ports;
+using Cdc.Domain.SourceMeta;
+
+namespace Cdc.Infrastructure.SourceMeta;
+
+/// <summary>The databases, collections and partitions as last reported to a watcher (absent: removed).</summary>
+internal sealed class SourceMetaView
+{
+    public Dictionary<long, SourceDatabase> Databases { get; } = [];
+    public Dictionary<long, SourceCollection> Collections { get; } = [];
+    public Dictionary<long, SourcePartition> Partitions { get; } = [];
+
+    public static SourceMetaView From(SourceMetadataSnapshot snapshot)
+    {
+        var view = new SourceMetaView();
+        foreach (var db in snapshot.Databases) view.Databases[db.Id] = db;
+        foreach (var collection in snapshot.Collections) view.Collections[collection.Id] = collection;
+        foreach (var partition in snapshot.Partitions) view.Partitions[partition.Id] = partition;
+        return view;
+    }
+
+    public SourceDatabase? Database(long id) => Databases.GetValueOrDefault(id);
+    public SourceCollection? Collection(long id) => Collections.GetValueOrDefault(id);
+    public SourcePartition? Partition(long id) => Partitions.GetValueOrDefault(id);
+
+    public void Set(long id, SourceDatabase? database) => Set(Databases, id, database);
+    public void Set(long id, SourceCollection? collection) => Set(Collections, id, collection);
+    public void Set(long id, SourcePartition? partition) => Set(Partitions, id, partition);
+
+    public SourceMetadataSnapshot ToSnapshot(long revision) => new(
+        [.. Databases.Values.OrderBy(d => d.Id)],
+        [.. Collections.Values.OrderBy(c => c.Id)],
+        [.. Partitions.Values.OrderBy(p => p.CollectionId).ThenBy(p => p.Id)],
+        revision);
+
+    private static void Set<T>(Dictionary<long, T> map, long id, T? value) where T : class
+    {
+        if (value is null) map.Remove(id);
+        else map[id] = value;
+    }
+}
