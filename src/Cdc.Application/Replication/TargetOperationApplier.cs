@@ -1,5 +1,6 @@
 using Cdc.Application.Replication.Ports;
 using Cdc.Domain.Changes;
+using Cdc.Domain.SourceMeta;
 using Cdc.Domain.Tasks;
 using Microsoft.Extensions.Logging;
 
@@ -18,18 +19,20 @@ public enum OperationOutcome
 }
 
 /// <summary>
-/// Applies the operations that arrive on the source's replicate channel (index, load/release, flush, database) to
-/// the target through its normal RPCs, each carrying replicateInfo with the source timestamp (done by the target
-/// client), made idempotent as the reference does (milvus-wire.md §5.2): CreateDatabase is skipped when the target
-/// lists it, a drop of what is gone counts as done, and an operation on a collection first waits for the collection
-/// to exist on the target.
+/// Applies to the target, through its normal RPCs, the operations that arrive on the source's replicate channel
+/// (index, load/release, flush, database) and the creates seen in the source's etcd (collections, partitions). Each
+/// call carries replicateInfo with the source timestamp (done by the target client) and is made idempotent as the
+/// reference does (milvus-wire.md §5.2): CreateCollection is skipped when the target describes the collection,
+/// CreatePartition and CreateDatabase when the target lists them, a drop of what is gone counts as done, and an
+/// operation on a collection first waits for the collection to exist on the target.
 /// </summary>
 public sealed class TargetOperationApplier(
     IMilvusTarget target,
     CollectionSelection selection,
     TimeProvider clock,
     ILogger logger,
-    TargetOperationApplier.WaitOptions? wait = null)
+    TargetOperationApplier.WaitOptions? wait = null,
+    bool ignorePartition = false)
 {
     /// <summary>How long an operation waits for its collection to appear on the target.</summary>
     public sealed record WaitOptions(int Attempts, TimeSpan Delay)
@@ -96,6 +99,31 @@ public sealed class TargetOperationApplier(
         }
     }
 
+    /// <summary>Applies a create seen in the source's metadata; drops come from the DML channels (see ShardBarrier).</summary>
+    public async Task<OperationOutcome> ApplyAsync(SourceMetaEvent metadata, CancellationToken cancellationToken)
+    {
+        switch (metadata)
+        {
+            case CollectionCreated { Collection: var c } when Selects(c.DbName, c.Name):
+                var database = Database(c.DbName);
+                if (await target.DescribeCollectionAsync(database, c.Name, cancellationToken) is not null) return OperationOutcome.AlreadyApplied;
+                if (database != CollectionSelection.DefaultDatabase && !(await target.ListDatabasesAsync(cancellationToken)).Contains(database))
+                    await target.CreateDatabaseAsync(database, new Dictionary<string, string>(), c.CreatedTimestamp, cancellationToken);
+                await target.CreateCollectionAsync(database, TargetCollectionDefinitions.From(c), c.CreatedTimestamp, cancellationToken);
+                return OperationOutcome.Applied;
+            case PartitionCreated p when !ignorePartition && Selects(p.DbName, p.CollectionName):
+                return await OnCollectionAsync(p.DbName, p.CollectionName, async db =>
+                {
+                    var existing = await target.ShowPartitionsAsync(db, p.CollectionName, cancellationToken);
+                    if (existing.Any(e => e.Name == p.Partition.Name)) return OperationOutcome.AlreadyApplied;
+                    await target.CreatePartitionAsync(db, p.CollectionName, p.Partition.Name, p.Partition.CreatedTimestamp, cancellationToken);
+                    return OperationOutcome.Applied;
+                }, cancellationToken);
+            default:
+                return OperationOutcome.NotSelected;
+        }
+    }
+
     private static string Database(string db) => string.IsNullOrEmpty(db) ? CollectionSelection.DefaultDatabase : db;
 
     private bool Selects(string db, string collection) => selection.Covers(Database(db), collection);
@@ -103,7 +131,10 @@ public sealed class TargetOperationApplier(
     private bool SelectsDatabase(string db) =>
         selection.DbCollections?.Keys.Any(k => k == CollectionInfo.All || k == Database(db)) ?? false;
 
-    private async Task<OperationOutcome> OnCollectionAsync(string db, string collection, Func<string, Task> apply, CancellationToken cancellationToken)
+    private Task<OperationOutcome> OnCollectionAsync(string db, string collection, Func<string, Task> apply, CancellationToken cancellationToken) =>
+        OnCollectionAsync(db, collection, async database => { await apply(database); return OperationOutcome.Applied; }, cancellationToken);
+
+    private async Task<OperationOutcome> OnCollectionAsync(string db, string collection, Func<string, Task<OperationOutcome>> apply, CancellationToken cancellationToken)
     {
         var database = Database(db);
         for (var attempt = 1; ; attempt++)
@@ -116,7 +147,6 @@ public sealed class TargetOperationApplier(
             }
             await Task.Delay(_wait.Delay, clock, cancellationToken);
         }
-        await apply(database);
-        return OperationOutcome.Applied;
+        return await apply(database);
     }
 }
