@@ -112,6 +112,46 @@ public sealed partial class SourceStreamSimulator
         }, cancellationToken);
     }
 
+    /// <summary>
+    /// A 2.4 upsert: an Insert and a Delete of the same keys at one timestamp, produced together with the insert first
+    /// (as the proxy's upsert task fills its pack), so a replicator must order Delete before Insert to keep the rows.
+    /// </summary>
+    public async Task<IReadOnlyList<SimulatedMessage>> UpsertAsync(
+        string vchannel, long collectionId, long partitionId, IReadOnlyList<long> pks, IReadOnlyList<float[]> vectors,
+        CancellationToken cancellationToken = default, string collectionName = "books", string partitionName = "_default")
+    {
+        ArgumentNullException.ThrowIfNull(pks);
+        ArgumentNullException.ThrowIfNull(vectors);
+        if (pks.Count == 0 || vectors.Count != pks.Count)
+        {
+            throw new ArgumentException("an upsert needs one vector per key and at least one key", nameof(vectors));
+        }
+
+        var pchannel = PhysicalChannelOf(vchannel);
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            AddPhysicalChannel(pchannel);
+            var ts = _tso.Next();
+            var insert = MilvusMessages.Insert(collectionId, vchannel, pks, vectors[0].Length, ts.Value, partitionId, partitionName, vectors, collectionName);
+            insert.Base = Base(MsgType.Insert, ts, Interlocked.Increment(ref _nextMsgId), ProxySourceId);
+            insert.SegmentID = 1000 + collectionId % 1000;
+            insert.RowIDs.Clear();
+            insert.RowIDs.AddRange(pks.Select(_ => Interlocked.Increment(ref _nextRowId)));
+            var delete = MilvusMessages.Delete(collectionId, vchannel, pks, ts.Value, partitionId, partitionName, collectionName);
+            delete.Base = Base(MsgType.Delete, ts, Interlocked.Increment(ref _nextMsgId), ProxySourceId);
+            return
+            [
+                await ProduceAsync(pchannel, vchannel, MsgType.Insert, produced: true, ts, insert, cancellationToken).ConfigureAwait(false),
+                await ProduceAsync(pchannel, vchannel, MsgType.Delete, produced: true, ts, delete, cancellationToken).ConfigureAwait(false),
+            ];
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
     /// <summary>A collection drop, broadcast (one message per vchannel, all at one timestamp) as rootcoord does.</summary>
     public Task<IReadOnlyList<SimulatedMessage>> DropCollectionAsync(
         long collectionId, IReadOnlyList<string> vchannels, CancellationToken cancellationToken = default,
