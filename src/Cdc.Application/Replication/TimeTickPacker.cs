@@ -22,12 +22,14 @@ public sealed class TimeTickPacker
     /// <param name="channel">The source pchannel every change must come from.</param>
     /// <param name="selects">Whether the task replicates a change (its collection / vchannel is selected).</param>
     /// <param name="ids">Encodes message ids into the position bytes checkpoints keep.</param>
-    public TimeTickPacker(string channel, Func<SourceChange, bool> selects, ISourceMessageIdEncoder ids)
+    /// <param name="lastTick">When resuming after a checkpoint: its tick, which the first pack then begins at.</param>
+    public TimeTickPacker(string channel, Func<SourceChange, bool> selects, ISourceMessageIdEncoder ids, HybridTimestamp? lastTick = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(channel);
         Channel = channel;
         _selects = selects ?? throw new ArgumentNullException(nameof(selects));
         _ids = ids ?? throw new ArgumentNullException(nameof(ids));
+        _lastTick = lastTick;
     }
 
     public string Channel { get; }

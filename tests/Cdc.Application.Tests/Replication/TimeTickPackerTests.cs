@@ -49,6 +49,18 @@ public sealed class TimeTickPackerTests
     }
 
     [Fact]
+    public void A_resumed_packer_begins_its_first_pack_at_the_checkpoint_tick()
+    {
+        var packer = new TimeTickPacker(Channel, _ => true, new OffsetEncoder(), lastTick: Ts(7));
+
+        packer.Add(Insert(8, Ts(9)));
+        var pack = packer.Add(Tick(9, Ts(10)))!;
+
+        Assert.Equal(Ts(7), pack.BeginTs);
+        Assert.Equal(Ts(10), pack.EndTs);
+    }
+
+    [Fact]
     public void A_tick_alone_is_a_pack_without_changes_starting_and_ending_at_the_tick()
     {
         var packer = Packer();
