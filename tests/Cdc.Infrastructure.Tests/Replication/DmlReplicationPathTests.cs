@@ -163,6 +163,89 @@ public sealed class DmlReplicationPathTests
         }
     }
 
+    [Fact]
+    public async Task Two_source_channels_sharing_a_target_channel_get_strictly_increasing_timestamps()
+    {
+        var ct = KafkaTestBroker.Deadline(90);
+        await using var server = await FakeMilvusServer.StartAsync(new FakeMilvusOptions { DmlChannelNum = 1 }, ct);
+        await using var target = new MilvusTargetFactory(new MilvusClientOptions(), TimeProvider.System)
+            .Create(new MilvusConnection(server.Uri.ToString(), string.Empty, TimeSpan.FromSeconds(5), MilvusDialConfig.None));
+        var created = HybridTimestamp.FromTime(DateTimeOffset.UtcNow);
+        var targets = new Dictionary<long, TargetCollection>();
+        foreach (var (sourceId, name) in new[] { (445L, "a"), (446L, "b") })
+        {
+            await target.CreateCollectionAsync("default", new TargetCollectionDefinition(
+                name, Schema(name, dim: 2).ToByteArray(), 1, TargetConsistencyLevel.Bounded, new Dictionary<string, string>()), created, ct);
+            targets[sourceId] = (await target.DescribeCollectionAsync("default", name, ct))!;
+        }
+
+        var targetChannel = targets[445].PhysicalChannels.Single();
+        Assert.Equal(targetChannel, targets[446].PhysicalChannels.Single());
+        var partitions = new Dictionary<long, long>();
+        foreach (var (sourceId, collection) in targets)
+        {
+            partitions[sourceId] = (await target.ShowPartitionsAsync("default", collection.Name, ct)).Single().PartitionId;
+        }
+
+        DmlRewrite TargetIds(SourceChange change) => change switch
+        {
+            InsertChange i => new DmlRewrite(targets[i.CollectionId].CollectionId, targets[i.CollectionId].VirtualChannels[0], partitions[i.CollectionId]),
+            DeleteChange d => new DmlRewrite(targets[d.CollectionId].CollectionId, targets[d.CollectionId].VirtualChannels[0], partitions[d.CollectionId]),
+            _ => throw new InvalidOperationException($"no target ids for {change.Kind}"),
+        };
+
+        var prefix = KafkaTestBroker.UniqueTopic("shared-target");
+        string[] vchannels = [$"{prefix}-rootcoord-dml_0_445v0", $"{prefix}-rootcoord-dml_1_446v0"];
+        var time = new ManualTimeProvider(DateTimeOffset.UtcNow);
+        using var writer = new TargetChannelWriter(
+            target, new TargetTimestampRewriter(targetChannel, new DmlMessageRewriter(), new ControlMessageFactory(), time), TargetIds);
+        var readers = new List<ISourceChannelReader>();
+        foreach (var vchannel in vchannels)
+        {
+            readers.Add(await KafkaTestBroker.Channels().OpenReaderAsync(SourceStreamSimulator.PhysicalChannelOf(vchannel), SourceChannelStart.Latest, ct));
+        }
+
+        try
+        {
+            using var producer = KafkaTestBroker.Producer();
+            var sim = new SourceStreamSimulator(producer, SourceMilvusVersion.V2_5, time);
+            await sim.InsertAsync(vchannels[0], 445, 1, [1], Vectors(1), ct);
+            var upsert = await sim.UpsertAsync(vchannels[1], 446, 1, [7, 8], Vectors(2), ct);
+            await sim.InsertAsync(vchannels[1], 446, 1, [9], Vectors(1), ct);
+            var last = (await sim.TickAsync(ct)).ToDictionary(m => m.Channel, m => m.Offset);
+
+            // Channel 0 is replicated first; channel 1's pack then lies below what the target channel has seen.
+            var results = new List<TargetWriteResult>();
+            foreach (var reader in readers)
+            {
+                results.AddRange(await Replicate(reader, new TimeTickPacker(reader.Channel, _ => true, new SourceMessageIdEncoder()), writer, last[reader.Channel], ct));
+            }
+
+            Assert.All(results, r => Assert.True(r.Sent));
+            var calls = server.CallsTo("ReplicateMessage").Select(c => c.RequestAs<Rpc.ReplicateMessageRequest>()).ToList();
+            Assert.Equal(2, calls.Count);
+            var stamps = calls.SelectMany(r => r.Msgs.Select(m => Msg.TimeTickMsg.Parser.ParseFrom(m).Base.Timestamp)).ToList();
+            Assert.Equal(["tick", "Insert 1", "tick", "Delete 7,8", "Insert 7,8", "Insert 9", "tick"], Describe(calls));
+
+            // Shifted: max+1 for the upsert's delete and insert (equal source ts stay equal), max+2 for the next insert.
+            var max = calls[0].EndTs;
+            Assert.Equal([max + 1, max + 1, max + 2, max + 2], stamps.Skip(3));
+            Assert.Equal((max + 1, max + 2), (calls[1].BeginTs, calls[1].EndTs));
+            Assert.True(upsert[0].Timestamp.Value < max);
+            var rows = server.Rows("default", "b").ToDictionary(r => (long)r.PrimaryKey);
+            Assert.Equal([7L, 8L, 9L], rows.Keys.Order());
+            Assert.Equal([max + 1, max + 1, max + 2], rows.Values.OrderBy(r => (long)r.PrimaryKey).Select(r => r.Timestamp));
+            Assert.Equal(max + 2, writer.MaxSent.Value);
+        }
+        finally
+        {
+            foreach (var reader in readers)
+            {
+                await reader.DisposeAsync();
+            }
+        }
+    }
+
     /// <summary>A 2.4 upsert: Insert and Delete of the same keys at one timestamp, the insert first on the wire.</summary>
     private static async Task<HybridTimestamp> Upsert(SourceStreamSimulator sim, string vchannel, IReadOnlyList<long> keys, CancellationToken ct)
     {
