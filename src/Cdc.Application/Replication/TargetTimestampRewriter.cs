@@ -7,7 +7,7 @@ namespace Cdc.Application.Replication;
 /// The timestamp state of one target channel (milvus-wire.md §5.1). Keeps the highest timestamp sent and prepares
 /// each pack so timestamps strictly increase on the channel: when a pack's changes are not above that maximum they
 /// are moved to max+1, max+2, ... (changes with equal source timestamps keep equal new timestamps, row timestamps
-/// included). Every pack gets the CDC's own TimeTick at its end timestamp; the first pack on the channel also gets one
+/// included; the changes are expected in the packer's order, ascending timestamps). Every pack gets the CDC's own TimeTick at its end timestamp; the first pack on the channel also gets one
 /// at its begin timestamp. Packs that carry only a tick are sent at most once per <see cref="TimeTickInterval"/>.
 /// State only moves when <see cref="Acknowledge"/> is called after the target accepted the request. Not
 /// thread-safe: its <see cref="TargetChannelWriter"/> serializes use.
@@ -103,7 +103,7 @@ public sealed class TargetTimestampRewriter
     {
         var changes = pack.Changes;
         var shift = HasSent && changes[0].Timestamp <= MaxSent;
-        var messages = new List<ReadOnlyMemory<byte>>(changes.Count + 2);
+        var rewritten = new List<ReadOnlyMemory<byte>>(changes.Count);
         HybridTimestamp begin, end;
 
         if (shift)
@@ -120,7 +120,7 @@ public sealed class TargetTimestampRewriter
                     last = Next(MaxSent, step);
                 }
 
-                messages.Add(_rewriter.Rewrite(change, targetIds(change) with { Timestamp = last }));
+                rewritten.Add(_rewriter.Rewrite(change, targetIds(change) with { Timestamp = last }));
             }
 
             begin = Next(MaxSent, 1);
@@ -130,14 +130,14 @@ public sealed class TargetTimestampRewriter
         {
             foreach (var change in changes)
             {
-                messages.Add(_rewriter.Rewrite(change, targetIds(change)));
+                rewritten.Add(_rewriter.Rewrite(change, targetIds(change)));
             }
 
             begin = HasSent && pack.BeginTs <= MaxSent ? Next(MaxSent, 1) : pack.BeginTs;
             end = pack.EndTs;
         }
 
-        return Build(pack, begin, end, messages, shift);
+        return Build(pack, begin, end, rewritten, shift);
     }
 
     private PreparedTargetPack Build(
