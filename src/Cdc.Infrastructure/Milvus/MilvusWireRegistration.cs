@@ -14,6 +14,8 @@ public static class MilvusWireRegistration
         services.TryAddSingleton<IMilvusTargetFactory, MilvusTargetFactory>();
         services.TryAddSingleton<IChangeDecoder, MsgStreamDecoder>();
         services.TryAddSingleton<IDmlMessageRewriter, DmlMessageRewriter>();
+        services.TryAddSingleton<IControlMessageFactory, ControlMessageFactory>();
+        services.TryAddSingleton<ISourceMessageIdEncoder, SourceMessageIdEncoder>();
         return services;
     }
 }

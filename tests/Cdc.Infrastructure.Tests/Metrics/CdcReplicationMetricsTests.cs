@@ -17,7 +17,7 @@ public sealed class CdcReplicationMetricsTests
     public async Task The_engine_calls_give_the_reference_metrics()
     {
         var registry = new MetricsRegistry();
-        var metrics = new CdcReplicationMetrics(registry, new ManualClock(Now));
+        var metrics = new CdcReplicationMetrics(registry, new ManualTimeProvider(Now));
         ICdcMetrics port = metrics;
         port.ReplicateTimeTick("t1", "by-dev-rootcoord-dml_0_1v0", ReplicateOperation.Read, 1000);
         port.ReplicatedData("t1", "by-dev-rootcoord-dml_0_1v0", ReplicateOperation.Write, "Insert", 300);
@@ -47,7 +47,7 @@ public sealed class CdcReplicationMetricsTests
     public async Task The_lag_is_now_minus_the_last_written_time_tick_and_grows_while_stalled()
     {
         var registry = new MetricsRegistry();
-        var clock = new ManualClock(Now);
+        var clock = new ManualTimeProvider(Now);
         var metrics = new CdcReplicationMetrics(registry, clock);
         metrics.ReplicateTimeTick("t1", "ch1", ReplicateOperation.Write, Now.ToUnixTimeMilliseconds() - 250);
         metrics.ReplicateTimeTick("t1", "ch2", ReplicateOperation.Read, Now.ToUnixTimeMilliseconds() - 9999);
@@ -66,7 +66,7 @@ public sealed class CdcReplicationMetricsTests
     public async Task Forgetting_a_task_drops_its_series_only()
     {
         var registry = new MetricsRegistry();
-        var metrics = new CdcReplicationMetrics(registry, new ManualClock(Now));
+        var metrics = new CdcReplicationMetrics(registry, new ManualTimeProvider(Now));
         foreach (var task in new[] { "t1", "t2" })
         {
             metrics.ReplicateTimeTick(task, "ch", ReplicateOperation.Write, 1);

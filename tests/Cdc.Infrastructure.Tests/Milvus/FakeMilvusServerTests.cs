@@ -7,7 +7,7 @@ using Cdc.Infrastructure.Milvus.Protos.Schema;
 using Cdc.Testing.FakeMilvus;
 using Google.Protobuf;
 using Rpc = Cdc.Infrastructure.Milvus.Protos.Rpc;
-using static Cdc.Infrastructure.Tests.Milvus.MilvusMessages;
+using static Cdc.Testing.Milvus.MilvusMessages;
 
 namespace Cdc.Infrastructure.Tests.Milvus;
 

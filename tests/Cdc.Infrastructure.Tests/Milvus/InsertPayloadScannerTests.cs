@@ -4,7 +4,7 @@ using Cdc.Infrastructure.Milvus.Protos.Common;
 using Cdc.Infrastructure.Milvus.Protos.Msg;
 using Cdc.Infrastructure.Milvus.Protos.Schema;
 using Google.Protobuf;
-using static Cdc.Infrastructure.Tests.Milvus.MilvusMessages;
+using static Cdc.Testing.Milvus.MilvusMessages;
 
 namespace Cdc.Infrastructure.Tests.Milvus;
 

@@ -10,7 +10,7 @@ namespace Cdc.Infrastructure.Tests.Replication;
 public sealed class CheckpointRecorderTests : IAsyncLifetime
 {
     private const string Channel = "by-dev-rootcoord-dml_0";
-    private readonly ManualClock _clock = new();
+    private readonly ManualTimeProvider _clock = new();
     private EventStoreHarness _h = null!;
 
     public async Task InitializeAsync()

@@ -7,7 +7,7 @@ using Cdc.Testing.FakeMilvus;
 using Google.Protobuf;
 using Microsoft.Extensions.Logging.Abstractions;
 using Rpc = Cdc.Infrastructure.Milvus.Protos.Rpc;
-using static Cdc.Infrastructure.Tests.Milvus.MilvusMessages;
+using static Cdc.Testing.Milvus.MilvusMessages;
 
 namespace Cdc.Infrastructure.Tests.Replication;
 

@@ -3,21 +3,33 @@ using Cdc.Domain.Changes;
 namespace Cdc.Testing.SourceSimulator;
 
 /// <summary>
-/// The simulated root coordinator's timestamp oracle: hybrid timestamps from the clock, strictly increasing.
-/// Milvus allocates object ids from a TSO too, so ids look like real ones (e.g. 445993766148522019).
+/// A timestamp oracle like Milvus' rootcoord TSO: hybrid timestamps (physical ms &lt;&lt; 18 | logical) from a
+/// <see cref="TimeProvider"/>, strictly increasing even when the clock stands still or goes back. Milvus allocates
+/// object ids from a TSO too, so <see cref="NextId"/> gives ids that look like real ones (e.g. 445993766148522019).
 /// </summary>
 public sealed class SimulatedTso(TimeProvider time)
 {
-    private readonly Lock _gate = new();
-    private ulong _last;
+    private readonly object _gate = new();
+    private long _physical;
+    private int _logical;
 
     public HybridTimestamp Next()
     {
         lock (_gate)
         {
-            var now = HybridTimestamp.FromTime(time.GetUtcNow()).Value;
-            _last = Math.Max(now, _last + 1);
-            return new HybridTimestamp(_last);
+            var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+            if (now > _physical)
+            {
+                _physical = now;
+                _logical = 0;
+            }
+            else if (++_logical > (int)HybridTimestamp.LogicalMask)
+            {
+                _physical++;
+                _logical = 0;
+            }
+
+            return HybridTimestamp.FromParts(_physical, _logical);
         }
     }
 

@@ -4,10 +4,10 @@ using Cdc.Infrastructure.Milvus.Protos.Msg;
 using Cdc.Infrastructure.Milvus.Protos.Schema;
 using Google.Protobuf;
 
-namespace Cdc.Infrastructure.Tests.Milvus;
+namespace Cdc.Testing.Milvus;
 
-/// <summary>Builds realistic msgstream payloads and schemas for the tests.</summary>
-internal static class MilvusMessages
+/// <summary>Builds realistic msgstream payloads and schemas for the tests and the source simulator.</summary>
+public static class MilvusMessages
 {
     public static readonly HybridTimestamp Ts = HybridTimestamp.FromParts(1_723_104_195_025, 1);
 
@@ -32,7 +32,9 @@ internal static class MilvusMessages
         return schema;
     }
 
-    public static InsertRequest Insert(long collectionId, string shard, IReadOnlyList<long> keys, int dim = 4, ulong? ts = null, long partitionId = 0, string partitionName = "_default")
+    /// <summary>An Insert of int64 keys and float vectors (given, or 0, 0.5, 1, ... when <paramref name="vectors"/> is null).</summary>
+    public static InsertRequest Insert(long collectionId, string shard, IReadOnlyList<long> keys, int dim = 4, ulong? ts = null, long partitionId = 0, string partitionName = "_default",
+        IReadOnlyList<float[]>? vectors = null, string collectionName = "books")
     {
         var timestamp = ts ?? Ts.Value;
         var insert = new InsertRequest
@@ -40,7 +42,7 @@ internal static class MilvusMessages
             Base = new MsgBase { MsgType = MsgType.Insert, MsgID = 77, Timestamp = timestamp, SourceID = 3 },
             ShardName = shard,
             DbName = "default",
-            CollectionName = "books",
+            CollectionName = collectionName,
             PartitionName = partitionName,
             DbID = 1,
             CollectionID = collectionId,
@@ -53,10 +55,25 @@ internal static class MilvusMessages
         insert.RowIDs.AddRange(keys);
         var pk = new FieldData { Type = DataType.Int64, FieldName = "pk", FieldId = 100, Scalars = new ScalarField { LongData = new LongArray() } };
         pk.Scalars.LongData.Data.AddRange(keys);
-        var vectors = new FloatArray();
-        for (var i = 0; i < keys.Count * dim; i++)
+        var floats = new FloatArray();
+        if (vectors is null)
         {
-            vectors.Data.Add(i * 0.5f);
+            for (var i = 0; i < keys.Count * dim; i++)
+            {
+                floats.Data.Add(i * 0.5f);
+            }
+        }
+        else
+        {
+            if (vectors.Count != keys.Count || vectors.Any(v => v.Length != dim))
+            {
+                throw new ArgumentException($"expected {keys.Count} vectors of dimension {dim}", nameof(vectors));
+            }
+
+            foreach (var vector in vectors)
+            {
+                floats.Data.Add(vector);
+            }
         }
 
         insert.FieldsData.Add(pk);
@@ -65,12 +82,14 @@ internal static class MilvusMessages
             Type = DataType.FloatVector,
             FieldName = "vec",
             FieldId = 101,
-            Vectors = new VectorField { Dim = dim, FloatVector = vectors },
+            Vectors = new VectorField { Dim = dim, FloatVector = floats },
         });
         return insert;
     }
 
-    public static DeleteRequest Delete(long collectionId, string shard, IReadOnlyList<long> keys, ulong? ts = null)
+    /// <summary>A Delete by int64 keys; an empty <paramref name="partitionName"/> means all partitions.</summary>
+    public static DeleteRequest Delete(long collectionId, string shard, IReadOnlyList<long> keys, ulong? ts = null, long partitionId = 0, string partitionName = "",
+        string collectionName = "books")
     {
         var timestamp = ts ?? Ts.Value;
         var delete = new DeleteRequest
@@ -78,8 +97,10 @@ internal static class MilvusMessages
             Base = new MsgBase { MsgType = MsgType.Delete, Timestamp = timestamp },
             ShardName = shard,
             DbName = "default",
-            CollectionName = "books",
+            CollectionName = collectionName,
             CollectionID = collectionId,
+            PartitionID = partitionId,
+            PartitionName = partitionName,
             NumRows = keys.Count,
             PrimaryKeys = new IDs { IntId = new LongArray() },
         };

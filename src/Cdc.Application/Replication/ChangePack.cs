@@ -1,0 +1,28 @@
+using Cdc.Application.Replication.Ports;
+using Cdc.Domain.Changes;
+
+namespace Cdc.Application.Replication;
+
+/// <summary>
+/// What one source time tick closes on one pchannel (milvus-wire.md §3.3): the selected changes read since the
+/// previous tick, ordered by timestamp with Delete before Insert on equal timestamps, and the positions of the first
+/// and last source message of the pack. <see cref="EndPosition"/> (the tick message) is the checkpoint once the
+/// target acknowledged the pack. A pack without changes still carries the tick.
+/// </summary>
+/// <param name="Channel">The source pchannel.</param>
+/// <param name="BeginTs">The previous tick of the channel (for the first pack: the earliest timestamp read).</param>
+/// <param name="EndTs">The closing tick (never below a change's timestamp).</param>
+/// <param name="Changes">The selected changes to replicate, in replication order.</param>
+/// <param name="StartPosition">The first source message of the pack (selected or not).</param>
+/// <param name="EndPosition">The closing time tick message.</param>
+public sealed record ChangePack(
+    string Channel,
+    HybridTimestamp BeginTs,
+    HybridTimestamp EndTs,
+    IReadOnlyList<SourceChange> Changes,
+    SourcePosition StartPosition,
+    SourcePosition EndPosition)
+{
+    /// <summary>True when the pack only moves time forward (nothing to replicate but the tick).</summary>
+    public bool IsTimeTickOnly => Changes.Count == 0;
+}

@@ -1,0 +1,166 @@
+using Cdc.Application.Replication.Ports;
+using Cdc.Domain.Changes;
+
+namespace Cdc.Application.Replication;
+
+/// <summary>
+/// The timestamp state of one target channel (milvus-wire.md §5.1). Keeps the highest timestamp sent and prepares
+/// each pack so timestamps strictly increase on the channel: when a pack's changes are not above that maximum they
+/// are moved to max+1, max+2, ... (changes with equal source timestamps keep equal new timestamps, row timestamps
+/// included; the changes are expected in the packer's order, ascending timestamps). Every pack gets the CDC's own TimeTick at its end timestamp; the first pack on the channel also gets one
+/// at its begin timestamp. Packs that carry only a tick are sent at most once per <see cref="TimeTickInterval"/>.
+/// State only moves when <see cref="Acknowledge"/> is called after the target accepted the request. Not
+/// thread-safe: its <see cref="TargetChannelWriter"/> serializes use.
+/// </summary>
+public sealed class TargetTimestampRewriter
+{
+    public static readonly TimeSpan DefaultTimeTickInterval = TimeSpan.FromMilliseconds(500);
+
+    private readonly IDmlMessageRewriter _rewriter;
+    private readonly IControlMessageFactory _control;
+    private readonly TimeProvider _time;
+    private long? _lastSentAt;
+
+    public TargetTimestampRewriter(
+        string targetChannel,
+        IDmlMessageRewriter rewriter,
+        IControlMessageFactory control,
+        TimeProvider time,
+        TimeSpan? timeTickInterval = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(targetChannel);
+        TargetChannel = targetChannel;
+        _rewriter = rewriter ?? throw new ArgumentNullException(nameof(rewriter));
+        _control = control ?? throw new ArgumentNullException(nameof(control));
+        _time = time ?? throw new ArgumentNullException(nameof(time));
+        TimeTickInterval = timeTickInterval ?? DefaultTimeTickInterval;
+        ArgumentOutOfRangeException.ThrowIfLessThan(TimeTickInterval, TimeSpan.Zero, nameof(timeTickInterval));
+    }
+
+    /// <summary>The target pchannel.</summary>
+    public string TargetChannel { get; }
+
+    public TimeSpan TimeTickInterval { get; }
+
+    /// <summary>The highest timestamp acknowledged on the channel (Zero before the first pack).</summary>
+    public HybridTimestamp MaxSent { get; private set; } = HybridTimestamp.Zero;
+
+    /// <summary>Whether a pack has been acknowledged on the channel.</summary>
+    public bool HasSent { get; private set; }
+
+    /// <summary>
+    /// The request for <paramref name="pack"/>, or null when it need not be sent: a tick-only pack inside the
+    /// interval, or one whose tick is not above what was already sent. The pack's checkpoint may be kept either way.
+    /// </summary>
+    /// <param name="pack">The source pack.</param>
+    /// <param name="targetIds">The target ids, shard and names for a change (its Timestamp is set here).</param>
+    public PreparedTargetPack? Prepare(ChangePack pack, Func<SourceChange, DmlRewrite> targetIds)
+    {
+        ArgumentNullException.ThrowIfNull(pack);
+        ArgumentNullException.ThrowIfNull(targetIds);
+
+        return pack.IsTimeTickOnly ? PrepareTick(pack) : PrepareChanges(pack, targetIds);
+    }
+
+    /// <summary>Records that the target accepted <paramref name="sent"/>.</summary>
+    public void Acknowledge(PreparedTargetPack sent)
+    {
+        ArgumentNullException.ThrowIfNull(sent);
+        if (!string.Equals(sent.Request.ChannelName, TargetChannel, StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"pack for '{sent.Request.ChannelName}' acknowledged on '{TargetChannel}'", nameof(sent));
+        }
+
+        if (sent.Request.EndTs > MaxSent)
+        {
+            MaxSent = sent.Request.EndTs;
+        }
+
+        HasSent = true;
+        _lastSentAt = _time.GetTimestamp();
+    }
+
+    private PreparedTargetPack? PrepareTick(ChangePack pack)
+    {
+        if (HasSent)
+        {
+            if (pack.EndTs <= MaxSent)
+            {
+                return null;
+            }
+
+            if (_lastSentAt is { } last && _time.GetElapsedTime(last) < TimeTickInterval)
+            {
+                return null;
+            }
+        }
+
+        var begin = HasSent && pack.BeginTs <= MaxSent ? Next(MaxSent, 1) : pack.BeginTs;
+        return Build(pack, begin, pack.EndTs, [], shifted: false);
+    }
+
+    private PreparedTargetPack PrepareChanges(ChangePack pack, Func<SourceChange, DmlRewrite> targetIds)
+    {
+        var changes = pack.Changes;
+        var shift = HasSent && changes[0].Timestamp <= MaxSent;
+        var rewritten = new List<ReadOnlyMemory<byte>>(changes.Count);
+        HybridTimestamp begin, end;
+
+        if (shift)
+        {
+            ulong step = 0;
+            HybridTimestamp? previous = null;
+            var last = MaxSent;
+            foreach (var change in changes)
+            {
+                if (previous != change.Timestamp)
+                {
+                    step++;
+                    previous = change.Timestamp;
+                    last = Next(MaxSent, step);
+                }
+
+                rewritten.Add(_rewriter.Rewrite(change, targetIds(change) with { Timestamp = last }));
+            }
+
+            begin = Next(MaxSent, 1);
+            end = pack.EndTs > last ? pack.EndTs : last;
+        }
+        else
+        {
+            foreach (var change in changes)
+            {
+                rewritten.Add(_rewriter.Rewrite(change, targetIds(change)));
+            }
+
+            begin = HasSent && pack.BeginTs <= MaxSent ? Next(MaxSent, 1) : pack.BeginTs;
+            end = pack.EndTs;
+        }
+
+        return Build(pack, begin, end, rewritten, shift);
+    }
+
+    private PreparedTargetPack Build(
+        ChangePack pack, HybridTimestamp begin, HybridTimestamp end, List<ReadOnlyMemory<byte>> changes, bool shifted)
+    {
+        var messages = new List<ReadOnlyMemory<byte>>(changes.Count + 2);
+        if (!HasSent)
+        {
+            messages.Add(_control.BuildTimeTick(begin));
+        }
+
+        messages.AddRange(changes);
+        messages.Add(_control.BuildTimeTick(end));
+
+        var request = new TargetReplicatePack(
+            TargetChannel,
+            begin,
+            end,
+            messages,
+            [new TargetPackPosition(TargetChannel, pack.StartPosition.MessageId.ToArray(), string.Empty, begin)],
+            [new TargetPackPosition(TargetChannel, pack.EndPosition.MessageId.ToArray(), string.Empty, end)]);
+        return new PreparedTargetPack(request, pack.EndPosition, changes.Count == 0, shifted);
+    }
+
+    private static HybridTimestamp Next(HybridTimestamp after, ulong step) => new(after.Value + step);
+}

@@ -1,0 +1,11 @@
+namespace Cdc.Testing.SourceSimulator;
+
+/// <summary>Which message properties a simulated source sets (milvus-wire.md §4.1).</summary>
+public enum SourceMilvusVersion
+{
+    /// <summary>2.3/2.4: only "msg_type", and only on produced (DML and replicate-channel) messages; broadcasts have none.</summary>
+    V2_4,
+
+    /// <summary>2.5: "vchannel", "msg_type", "timestamp" and "replicate_id" on every message.</summary>
+    V2_5,
+}
