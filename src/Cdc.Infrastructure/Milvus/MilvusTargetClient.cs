@@ -86,7 +86,7 @@ public sealed class MilvusTargetClient : IMilvusTarget
                 new HybridTimestamp(response.CreatedTimestamp),
                 response.Schema?.ToByteArray() ?? []);
         }
-        catch (MilvusTargetException ex) when (ex.IsCollectionNotFound)
+        catch (MilvusTargetException ex) when (ex.IsCollectionNotFound || ex.IsDatabaseNotFound)
         {
             return null;
         }

@@ -14,7 +14,7 @@ public interface IMilvusTarget : IAsyncDisposable
 
     Task CreateCollectionAsync(string database, TargetCollectionDefinition collection, HybridTimestamp sourceTimestamp, CancellationToken cancellationToken);
 
-    /// <summary>Null when the collection does not exist (Milvus code 100).</summary>
+    /// <summary>Null when the collection does not exist (Milvus code 100), its database included (code 800).</summary>
     Task<TargetCollection?> DescribeCollectionAsync(string database, string collection, CancellationToken cancellationToken);
 
     Task<bool> HasCollectionAsync(string database, string collection, CancellationToken cancellationToken);
