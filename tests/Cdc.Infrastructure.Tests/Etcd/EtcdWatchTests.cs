@@ -184,7 +184,7 @@ public sealed class EtcdWatchTests
     }
 
     /// <summary>Passes bytes through until <c>lines</c> newlines went by, then throws as a reset connection does.</summary>
-    private sealed class LineLimitedStream(Stream inner, int lines, Action onBreak) : Stream
+    private sealed class LineLimitedStream(Stream inner, int lines, Action onBreak) : Cdc.Testing.ReadOnlyWrappingStream(inner)
     {
         private int _left = lines;
 
@@ -195,33 +195,13 @@ public sealed class EtcdWatchTests
                 onBreak();
                 throw new IOException("connection reset (simulated)");
             }
-            var n = await inner.ReadAsync(buffer, cancellationToken);
+            var n = await Inner.ReadAsync(buffer, cancellationToken);
             for (var i = 0; i < n; i++)
             {
                 if (buffer.Span[i] != (byte)'\n') continue;
                 if (--_left == 0) return i + 1; // drop whatever followed the last allowed line
             }
             return n;
-        }
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer, offset, count).GetAwaiter().GetResult();
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing) inner.Dispose();
-            base.Dispose(disposing);
         }
     }
 }

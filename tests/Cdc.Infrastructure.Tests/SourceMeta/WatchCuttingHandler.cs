@@ -41,39 +41,19 @@ internal sealed class WatchCuttingHandler(HttpMessageHandler inner) : Delegating
     }
 
     /// <summary>Passes reads through until the cut, then fails them as a reset connection does.</summary>
-    private sealed class CuttableStream(Stream inner, CancellationToken cut) : Stream
+    private sealed class CuttableStream(Stream inner, CancellationToken cut) : Cdc.Testing.ReadOnlyWrappingStream(inner)
     {
         public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
         {
             using var both = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, cut);
             try
             {
-                return await inner.ReadAsync(buffer, both.Token);
+                return await Inner.ReadAsync(buffer, both.Token);
             }
             catch (OperationCanceledException) when (cut.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
             {
                 throw new IOException("connection reset (simulated)");
             }
-        }
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer, offset, count).GetAwaiter().GetResult();
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing) inner.Dispose();
-            base.Dispose(disposing);
         }
     }
 }
