@@ -66,7 +66,7 @@ public sealed class MilvusTargetClient : IMilvusTarget
             ShardsNum = collection.ShardsNum,
             ConsistencyLevel = (ConsistencyLevel)(int)collection.ConsistencyLevel,
         };
-        request.Properties.AddRange(ToPairs(collection.Properties));
+        request.Properties.AddRange(KeyValuePairs.From(collection.Properties));
         return InvokeStatusAsync("CreateCollection", request, database, cancellationToken);
     }
 
@@ -136,7 +136,7 @@ public sealed class MilvusTargetClient : IMilvusTarget
             FieldName = index.FieldName,
             IndexName = index.IndexName,
         };
-        request.ExtraParams.AddRange(ToPairs(index.Parameters));
+        request.ExtraParams.AddRange(KeyValuePairs.From(index.Parameters));
         return InvokeStatusAsync("CreateIndex", request, database, cancellationToken);
     }
 
@@ -152,7 +152,7 @@ public sealed class MilvusTargetClient : IMilvusTarget
     public Task AlterIndexAsync(string database, string collection, string indexName, IReadOnlyDictionary<string, string> parameters, IReadOnlyList<string> deleteKeys, HybridTimestamp sourceTimestamp, CancellationToken cancellationToken)
     {
         var request = new Rpc.AlterIndexRequest { Base = Replicated(sourceTimestamp), CollectionName = collection, IndexName = indexName };
-        request.ExtraParams.AddRange(ToPairs(parameters));
+        request.ExtraParams.AddRange(KeyValuePairs.From(parameters));
         request.DeleteKeys.AddRange(deleteKeys);
         return InvokeStatusAsync("AlterIndex", request, database, cancellationToken);
     }
@@ -193,7 +193,7 @@ public sealed class MilvusTargetClient : IMilvusTarget
     {
         // The database does not exist yet, so it travels in the body as well as in the metadata.
         var request = new Rpc.CreateDatabaseRequest { Base = Replicated(sourceTimestamp), DbName = database };
-        request.Properties.AddRange(ToPairs(properties));
+        request.Properties.AddRange(KeyValuePairs.From(properties));
         return InvokeStatusAsync("CreateDatabase", request, null, cancellationToken);
     }
 
@@ -209,7 +209,7 @@ public sealed class MilvusTargetClient : IMilvusTarget
     public Task AlterDatabaseAsync(string database, IReadOnlyDictionary<string, string> properties, IReadOnlyList<string> deleteKeys, HybridTimestamp sourceTimestamp, CancellationToken cancellationToken)
     {
         var request = new Rpc.AlterDatabaseRequest { Base = Replicated(sourceTimestamp), DbName = database };
-        request.Properties.AddRange(ToPairs(properties));
+        request.Properties.AddRange(KeyValuePairs.From(properties));
         request.DeleteKeys.AddRange(deleteKeys);
         return InvokeStatusAsync("AlterDatabase", request, null, cancellationToken);
     }
@@ -268,9 +268,6 @@ public sealed class MilvusTargetClient : IMilvusTarget
 
     private static MsgBase Replicated(HybridTimestamp sourceTimestamp) =>
         new() { ReplicateInfo = new ReplicateInfo { IsReplicate = true, MsgTimestamp = sourceTimestamp.Value } };
-
-    private static IEnumerable<Protos.Common.KeyValuePair> ToPairs(IReadOnlyDictionary<string, string> values) =>
-        values.Select(pair => new Protos.Common.KeyValuePair { Key = pair.Key, Value = pair.Value });
 
     private static MsgPosition ToPosition(TargetPackPosition position) => new()
     {

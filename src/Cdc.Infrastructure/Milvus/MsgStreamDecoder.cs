@@ -4,7 +4,6 @@ using Cdc.Infrastructure.Milvus.Protos.Common;
 using Cdc.Infrastructure.Milvus.Protos.Msg;
 using Cdc.Infrastructure.Milvus.Protos.Schema;
 using Google.Protobuf;
-using Google.Protobuf.Collections;
 using Rpc = Cdc.Infrastructure.Milvus.Protos.Rpc;
 
 namespace Cdc.Infrastructure.Milvus;
@@ -56,11 +55,11 @@ public sealed class MsgStreamDecoder : IChangeDecoder
                 MsgType.DropPartition => Success(Simple(message, DropPartitionRequest.Parser, m => m.Base, (o, p, m) =>
                     new DropPartitionChange(o, p, m.DbName, m.CollectionName, m.PartitionName, m.DbID, m.CollectionID, m.PartitionID))),
                 MsgType.CreateIndex => Success(Simple(message, Rpc.CreateIndexRequest.Parser, m => m.Base, (o, p, m) =>
-                    new CreateIndexChange(o, p, m.DbName, m.CollectionName, m.FieldName, m.IndexName, ToDictionary(m.ExtraParams)))),
+                    new CreateIndexChange(o, p, m.DbName, m.CollectionName, m.FieldName, m.IndexName, KeyValuePairs.ToDictionary(m.ExtraParams)))),
                 MsgType.DropIndex => Success(Simple(message, Rpc.DropIndexRequest.Parser, m => m.Base, (o, p, m) =>
                     new DropIndexChange(o, p, m.DbName, m.CollectionName, m.FieldName, m.IndexName))),
                 MsgType.AlterIndex => Success(Simple(message, Rpc.AlterIndexRequest.Parser, m => m.Base, (o, p, m) =>
-                    new AlterIndexChange(o, p, m.DbName, m.CollectionName, m.IndexName, ToDictionary(m.ExtraParams), [.. m.DeleteKeys]))),
+                    new AlterIndexChange(o, p, m.DbName, m.CollectionName, m.IndexName, KeyValuePairs.ToDictionary(m.ExtraParams), [.. m.DeleteKeys]))),
                 MsgType.LoadCollection => Success(Simple(message, Rpc.LoadCollectionRequest.Parser, m => m.Base, (o, p, m) =>
                     new LoadCollectionChange(o, p, m.DbName, m.CollectionName, m.ReplicaNumber))),
                 MsgType.ReleaseCollection => Success(Simple(message, Rpc.ReleaseCollectionRequest.Parser, m => m.Base, (o, p, m) =>
@@ -72,11 +71,11 @@ public sealed class MsgStreamDecoder : IChangeDecoder
                 MsgType.Flush => Success(Simple(message, Rpc.FlushRequest.Parser, m => m.Base, (o, p, m) =>
                     new FlushChange(o, p, m.DbName, [.. m.CollectionNames]))),
                 MsgType.CreateDatabase => Success(Simple(message, Rpc.CreateDatabaseRequest.Parser, m => m.Base, (o, p, m) =>
-                    new CreateDatabaseChange(o, p, m.DbName, ToDictionary(m.Properties)))),
+                    new CreateDatabaseChange(o, p, m.DbName, KeyValuePairs.ToDictionary(m.Properties)))),
                 MsgType.DropDatabase => Success(Simple(message, Rpc.DropDatabaseRequest.Parser, m => m.Base, (o, p, m) =>
                     new DropDatabaseChange(o, p, m.DbName))),
                 MsgType.AlterDatabase => Success(Simple(message, Rpc.AlterDatabaseRequest.Parser, m => m.Base, (o, p, m) =>
-                    new AlterDatabaseChange(o, p, m.DbName, ToDictionary(m.Properties), [.. m.DeleteKeys]))),
+                    new AlterDatabaseChange(o, p, m.DbName, KeyValuePairs.ToDictionary(m.Properties), [.. m.DeleteKeys]))),
                 MsgType.Replicate => Success(Simple(message, ReplicateMsg.Parser, m => m.Base, (o, p, m) =>
                     new ReplicateChange(o, p, m.IsEnd, m.IsCluster, m.Database, m.Collection))),
                 MsgType.Import => Success(Simple(message, ImportMsg.Parser, m => m.Base, (o, p, m) =>
@@ -183,17 +182,6 @@ public sealed class MsgStreamDecoder : IChangeDecoder
             : properties.TryGetValue(ReplicateIdProperty, out var r) ? r : "";
         return new ChangeOrigin(message.Channel, message.Id, vchannel, new HybridTimestamp(timestamp),
             msgBase.MsgID, msgBase.SourceID, msgBase.ReplicateInfo?.IsReplicate ?? false, replicateId);
-    }
-
-    private static Dictionary<string, string> ToDictionary(RepeatedField<Protos.Common.KeyValuePair> pairs)
-    {
-        var result = new Dictionary<string, string>(pairs.Count, StringComparer.Ordinal);
-        foreach (var pair in pairs)
-        {
-            result[pair.Key] = pair.Value;
-        }
-
-        return result;
     }
 
     private static ChangeDecodeResult Success(SourceChange change) => ChangeDecodeResult.Success(change);

@@ -36,7 +36,7 @@ internal sealed class SourceMetaMirror(SourceMetaLayout layout, ILogger logger)
         switch (parsed.Kind)
         {
             case SourceMetaKeyKind.Database:
-                Set(_databases, parsed.Id, removed ? null : Decode(DatabaseInfo.Parser, key, value));
+                _databases.SetOrRemove(parsed.Id, removed ? null : Decode(DatabaseInfo.Parser, key, value));
                 break;
             case SourceMetaKeyKind.Collection:
                 var info = removed ? null : Decode(CollectionInfo.Parser, key, value);
@@ -74,7 +74,7 @@ internal sealed class SourceMetaMirror(SourceMetaLayout layout, ILogger logger)
             info.TenantId,
             (SourceDatabaseState)(int)info.State,
             new HybridTimestamp(info.CreatedTime),
-            SourceSchemaRebuilder.ToDictionary(info.Properties));
+            Milvus.KeyValuePairs.ToDictionary(info.Properties));
     }
 
     public SourceCollection? Collection(long id)
@@ -104,7 +104,7 @@ internal sealed class SourceMetaMirror(SourceMetaLayout layout, ILogger logger)
             [.. info.PhysicalChannelNames],
             startPositions,
             (SourceConsistencyLevel)(int)info.ConsistencyLevel,
-            SourceSchemaRebuilder.ToDictionary(info.Properties),
+            Milvus.KeyValuePairs.ToDictionary(info.Properties),
             new HybridTimestamp(info.CreateTime),
             (SourceCollectionState)(int)info.State);
     }
@@ -147,12 +147,6 @@ internal sealed class SourceMetaMirror(SourceMetaLayout layout, ILogger logger)
             logger.LogWarning(e, "source metadata key {Key} holds no {Message}; it is ignored", key, typeof(T).Name);
             return null;
         }
-    }
-
-    private static void Set<T>(Dictionary<long, T> map, long id, T? value) where T : class
-    {
-        if (value is null) map.Remove(id);
-        else map[id] = value;
     }
 
     private static void SetChild<T>(Dictionary<long, SortedDictionary<long, T>> map, SourceMetaKey key, T? value) where T : class

@@ -23,19 +23,13 @@ internal sealed class SourceMetaView
     public SourceCollection? Collection(long id) => Collections.GetValueOrDefault(id);
     public SourcePartition? Partition(long id) => Partitions.GetValueOrDefault(id);
 
-    public void Set(long id, SourceDatabase? database) => Set(Databases, id, database);
-    public void Set(long id, SourceCollection? collection) => Set(Collections, id, collection);
-    public void Set(long id, SourcePartition? partition) => Set(Partitions, id, partition);
+    public void Set(long id, SourceDatabase? database) => Databases.SetOrRemove(id, database);
+    public void Set(long id, SourceCollection? collection) => Collections.SetOrRemove(id, collection);
+    public void Set(long id, SourcePartition? partition) => Partitions.SetOrRemove(id, partition);
 
     public SourceMetadataSnapshot ToSnapshot(long revision) => new(
         [.. Databases.Values.OrderBy(d => d.Id)],
         [.. Collections.Values.OrderBy(c => c.Id)],
         [.. Partitions.Values.OrderBy(p => p.CollectionId).ThenBy(p => p.Id)],
         revision);
-
-    private static void Set<T>(Dictionary<long, T> map, long id, T? value) where T : class
-    {
-        if (value is null) map.Remove(id);
-        else map[id] = value;
-    }
 }

@@ -60,7 +60,7 @@ internal static class SourceSchemaRebuilder
         field.IsPartitionKey,
         field.Nullable,
         (SourceDataType)(int)field.ElementType,
-        ToDictionary(field.TypeParams));
+        Milvus.KeyValuePairs.ToDictionary(field.TypeParams));
 
     private static SourceFunction ToFunction(FunctionSchema function) => new(
         function.Id,
@@ -74,14 +74,4 @@ internal static class SourceSchemaRebuilder
         },
         [.. function.InputFieldNames],
         [.. function.OutputFieldNames]);
-
-    internal static IReadOnlyDictionary<string, string> ToDictionary(IEnumerable<Milvus.Protos.Common.KeyValuePair> pairs)
-    {
-        var result = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var pair in pairs)
-        {
-            result[pair.Key] = pair.Value;
-        }
-        return result;
-    }
 }
