@@ -1,0 +1,199 @@
+using Cdc.Application.EventStore;
+using Cdc.Application.Replication;
+using Cdc.Application.Replication.Ports;
+using Cdc.Application.Tasks;
+using Cdc.Domain.Events;
+using Cdc.Domain.Tasks;
+using Cdc.Infrastructure.Etcd;
+using Cdc.Infrastructure.Milvus;
+using Cdc.Infrastructure.Secrets;
+using Cdc.Infrastructure.SourceMeta;
+using Cdc.Infrastructure.Tests.Etcd;
+using Cdc.Infrastructure.Tests.EventStore;
+using Cdc.Infrastructure.Tests.Kafka;
+using Cdc.Testing;
+using Cdc.Testing.FakeMilvus;
+using Cdc.Testing.SourceSimulator;
+using Microsoft.Extensions.Logging.Abstractions;
+using Rpc = Cdc.Infrastructure.Milvus.Protos.Rpc;
+
+namespace Cdc.Infrastructure.Tests.Replication;
+
+/// <summary>
+/// The whole replication of a task: a simulated source (collection metadata in the real etcd, msgstream messages in
+/// the Kafka mock) replicated by <see cref="TaskReplicationEngine"/> into the fake target Milvus, with checkpoints in
+/// the real event store, stopped and resumed from those checkpoints.
+/// </summary>
+[Collection(EtcdCollection.Name)]
+public sealed class TaskReplicationEngineTests : IAsyncLifetime
+{
+    private const string TaskId = "engine-task";
+    private static readonly TimeSpan WaitLimit = TimeSpan.FromSeconds(15);
+
+    private readonly string _prefix = KafkaTestBroker.UniqueTopic("engine");
+    private EventStoreHarness _store = null!;
+    private FakeMilvusServer _server = null!;
+    private EtcdClient _etcd = null!;
+    private SourceMetaSimulator _meta = null!;
+    private EtcdSourceMetadata _metadata = null!;
+    private KafkaTestProducer _producer = null!;
+    private SourceStreamSimulator _stream = null!;
+
+    private string ReplicateChannel => $"{_prefix}-replicate-msg";
+
+    public async Task InitializeAsync()
+    {
+        _store = await EventStoreHarness.StartAsync();
+        await _store.Store.AppendAsync(new StreamAppend(TaskId, StreamTypes.Task, 0, [EventStoreTests.Created(TaskId)]), default);
+        _server = await FakeMilvusServer.StartAsync();
+        _etcd = EtcdTestStore.Client();
+        _meta = new SourceMetaSimulator(_etcd, new SourceMetaSimulatorOptions(
+            RootPath: EtcdTestStore.UniquePrefix("engine").TrimEnd('/'), ClusterPrefix: _prefix, DmlChannelNum: 4));
+        _metadata = new EtcdSourceMetadata(_etcd, _meta.Layout);
+        _producer = KafkaTestBroker.Producer();
+        _stream = new SourceStreamSimulator(_producer, SourceMilvusVersion.V2_4, TimeProvider.System, ReplicateChannel);
+    }
+
+    public async Task DisposeAsync()
+    {
+        _producer.Dispose();
+        _etcd.Dispose();
+        await _server.DisposeAsync();
+        await _store.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Rows_reach_the_target_and_a_resumed_engine_continues_from_the_checkpoints()
+    {
+        var ct = KafkaTestBroker.Deadline(60);
+        var books = await CreateBooksAsync(ct);
+        string[] v = [.. books.VirtualChannels];
+
+        var first = Start([], ct);
+        await WaitUntilReadingAsync(first, ct);
+
+        await _stream.InsertAsync(v[0], books.Id, books.Partitions[0].Id, [1, 2, 3], Vectors(3), ct);
+        await _stream.InsertAsync(v[1], books.Id, books.Partitions[0].Id, [11, 12], Vectors(2), ct);
+        await _stream.TickAsync(ct);
+        await _stream.DeleteAsync(v[0], books.Id, [2], ct);
+        await _stream.TickAsync(ct);
+        await EventuallyAsync(() => Keys().SequenceEqual([1L, 3L, 11L, 12L]), first, "the first rows on the target");
+
+        await _stream.CreateIndexAsync("default", "books", "vector", "vec_idx",
+            new Dictionary<string, string> { ["index_type"] = "HNSW", ["metric_type"] = "L2" }, ct);
+        await _stream.LoadCollectionAsync("default", "books", cancellationToken: ct);
+        await EventuallyAsync(() => _server.CallsTo("LoadCollection").Count == 1, first, "the replicate channel's ops on the target");
+        Assert.Single(_server.CallsTo("CreateIndex"));
+
+        await first.StopAsync();
+
+        // Written while no engine runs: the next one starts at the checkpoints and loses none of it.
+        await _stream.InsertAsync(v[0], books.Id, books.Partitions[0].Id, [4], Vectors(1), ct);
+        await _stream.InsertAsync(v[1], books.Id, books.Partitions[0].Id, [13], Vectors(1), ct);
+        await _stream.DeleteAsync(v[1], books.Id, [11], ct);
+        await _stream.TickAsync(ct);
+
+        var positions = (await _store.Views.GetAsync(TaskId, ct))!.Positions;
+        Assert.Equal(
+            books.PhysicalChannels.Append(ReplicateChannel).Distinct().Order(StringComparer.Ordinal),
+            positions.Select(p => p.Channel).Order(StringComparer.Ordinal));
+
+        var second = Start(positions, ct);
+        await EventuallyAsync(() => Keys().SequenceEqual([1L, 3L, 4L, 12L, 13L]), second, "the rows written while stopped");
+        await Task.Delay(500, ct);
+        Assert.Single(_server.CallsTo("CreateIndex"));
+        Assert.Single(_server.CallsTo("LoadCollection"));
+        Assert.Single(_server.CallsTo("CreateCollection"));
+        await second.StopAsync();
+    }
+
+    [Fact]
+    public async Task A_corrupt_message_halts_the_replication_naming_channel_and_position()
+    {
+        var ct = KafkaTestBroker.Deadline(40);
+        var books = await CreateBooksAsync(ct);
+        var run = Start([], ct);
+        await WaitUntilReadingAsync(run, ct);
+
+        var pchannel = books.PhysicalChannels[0];
+        var offset = await _producer.ProduceAsync(pchannel, [0x0A, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F], null, ct);
+        await _stream.TickAsync(ct);
+
+        var halted = await Assert.ThrowsAsync<ReplicationHalted>(() => run.Task.WaitAsync(WaitLimit, ct));
+        Assert.StartsWith("fail to handle replicate message, err: ", halted.Reason);
+        Assert.Contains(pchannel, halted.Reason);
+        Assert.Contains($"kafka offset {offset}", halted.Reason);
+    }
+
+    private async Task<SimulatedCollection> CreateBooksAsync(CancellationToken ct)
+    {
+        await _meta.StartAsync(ct);
+        var books = await _meta.CreateCollectionAsync("default", "books",
+            new SimulatedSchema().WithInt64PrimaryKey("pk").WithFloatVector("vector", 2), ct, shards: 2);
+        Assert.Equal(2, books.PhysicalChannels.Distinct().Count());
+        foreach (var pchannel in books.PhysicalChannels) _stream.AddPhysicalChannel(pchannel);
+        return books;
+    }
+
+    private EngineRun Start(IReadOnlyList<ChannelPosition> checkpoints, CancellationToken ct)
+    {
+        var engine = new TaskReplicationEngine(
+            _metadata, KafkaTestBroker.Channels(), new MsgStreamDecoder(), new SourceMessageIdEncoder(),
+            new MilvusTargetFactory(new MilvusClientOptions(), TimeProvider.System), new DmlMessageRewriter(), new ControlMessageFactory(),
+            new AesGcmSecretProtector(new byte[32]), _store.Store, TimeProvider.System, NullLogger<TaskReplicationEngine>.Instance,
+            new TaskReplicationOptions(ReplicateChannel, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(1), MissingTargetAttempts: 20)
+            {
+                Checkpoints = new CheckpointOptions(TimeSpan.FromMilliseconds(200)),
+                OperationWait = new TargetOperationApplier.WaitOptions(20, TimeSpan.FromMilliseconds(100)),
+            });
+        var definition = new TaskDefinition(
+            new MilvusTarget(_server.Uri.ToString(), 5),
+            new CollectionSelection([new CollectionInfo("books")], null));
+        var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        return new EngineRun(engine.RunAsync(new TaskRunContext(TaskId, definition, checkpoints), stop.Token), stop);
+    }
+
+    /// <summary>
+    /// Ticks until a pack reached each target pchannel of books: the engine opens every reader (the replicate channel
+    /// first) before it writes anything, so from then on nothing written to the source is missed.
+    /// </summary>
+    private async Task WaitUntilReadingAsync(EngineRun run, CancellationToken ct)
+    {
+        await EventuallyAsync(() => _server.Collections.Any(c => c.Name == "books"), run, "books on the target");
+        var targetChannels = _server.Collection("default", "books").VirtualChannels.Select(ChannelMapping.ToPhysical).ToHashSet();
+        var deadline = DateTimeOffset.UtcNow + WaitLimit;
+        while (!targetChannels.IsSubsetOf(_server.CallsTo("ReplicateMessage").Select(c => c.RequestAs<Rpc.ReplicateMessageRequest>().ChannelName)))
+        {
+            if (run.Task.IsCompleted) await run.Task;
+            if (DateTimeOffset.UtcNow > deadline) Assert.Fail("timed out waiting for the first ticks on the target");
+            await _stream.TickAsync(ct);
+            await Task.Delay(100, ct);
+        }
+    }
+
+    private List<long> Keys() => [.. _server.Rows("default", "books").Select(r => (long)r.PrimaryKey).Order()];
+
+    private static async Task EventuallyAsync(Func<bool> condition, EngineRun run, string what)
+    {
+        var deadline = DateTimeOffset.UtcNow + WaitLimit;
+        while (!condition())
+        {
+            if (run.Task.IsCompleted) await run.Task; // surfaces a halt
+            if (DateTimeOffset.UtcNow > deadline) Assert.Fail($"timed out waiting for {what}");
+            await Task.Delay(100);
+        }
+    }
+
+    private static IReadOnlyList<float[]> Vectors(int count) =>
+        [.. Enumerable.Range(0, count).Select(i => new[] { i, i + 0.5f })];
+
+    private sealed record EngineRun(Task Task, CancellationTokenSource Stop)
+    {
+        public async Task StopAsync()
+        {
+            await Stop.CancelAsync();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Task.WaitAsync(WaitLimit));
+            Stop.Dispose();
+        }
+    }
+}
