@@ -270,7 +270,7 @@ internal sealed class TaskReplicationRun(
 
             if (packer.Add(change) is not { } pack) return null;
             await WritePackAsync(pack, token);
-            await recorder.AcknowledgeAsync(pchannel, Convert.ToBase64String(pack.EndPosition.MessageId.Span), pack.EndTs.Value, token);
+            await AcknowledgeAsync(pchannel, pack.EndPosition, pack.EndTs, token);
             return pack.EndPosition;
         }, () => packer = new TimeTickPacker(pchannel, Selects, ids, packer.LastTick), ct);
     }
@@ -291,7 +291,7 @@ internal sealed class TaskReplicationRun(
             var outcome = await RetryAsync($"apply {change.Kind} from {change.Origin.Describe()}", t => _applier.ApplyAsync(change, t), token);
             if (outcome != OperationOutcome.NotSelected)
                 logger.LogInformation("task {TaskId}: {Kind} from {Origin}: {Outcome}", context.TaskId, change.Kind, change.Origin.Describe(), outcome);
-            await recorder.AcknowledgeAsync(channel, Convert.ToBase64String(position.MessageId.Span), change.Timestamp.Value, token);
+            await AcknowledgeAsync(channel, position, change.Timestamp, token);
             return position;
         }, () => { }, ct);
     }
@@ -319,8 +319,24 @@ internal sealed class TaskReplicationRun(
 
     private DmlRewrite TargetIds(SourceChange change) => _routes[CollectionIdOf(change)].Rewrite(change);
 
-    private TargetChannelWriter Writer(string targetChannel) =>
-        _writers.GetOrAdd(targetChannel, c => new TargetChannelWriter(target, new TargetTimestampRewriter(c, rewriter, control, clock), TargetIds));
+    /// <summary>The one writer of a target pchannel, shared by every source pchannel that feeds it.</summary>
+    private TargetChannelWriter Writer(string targetChannel)
+    {
+        if (_writers.TryGetValue(targetChannel, out var writer)) return writer;
+        lock (_writers)
+        {
+            return _writers.GetOrAdd(targetChannel,
+                c => new TargetChannelWriter(target, new TargetTimestampRewriter(c, rewriter, control, clock), TargetIds));
+        }
+    }
+
+    /// <summary>Records a position the target acknowledged (the event store's hiccups are retried a few times).</summary>
+    private Task AcknowledgeAsync(string channel, SourcePosition position, HybridTimestamp timestamp, CancellationToken ct) =>
+        RetryAsync($"checkpoint {channel} at {Describe(position)}", async token =>
+        {
+            await recorder.AcknowledgeAsync(channel, Convert.ToBase64String(position.MessageId.Span), timestamp.Value, token);
+            return true;
+        }, ct, anyFailure: true);
 
     /// <summary>
     /// Writes a pack to every target pchannel its source pchannel feeds: the changes of each in their order, a tick to

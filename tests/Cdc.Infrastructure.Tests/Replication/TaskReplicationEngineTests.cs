@@ -108,6 +108,36 @@ public sealed class TaskReplicationEngineTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_collection_and_a_partition_created_while_running_are_replicated()
+    {
+        var ct = KafkaTestBroker.Deadline(60);
+        var books = await CreateBooksAsync(ct);
+        var run = Start([], ct, new CollectionSelection([new CollectionInfo(CollectionInfo.All)], null));
+        await WaitUntilReadingAsync(run, ct);
+
+        // A new collection on the two pchannels not read yet; its start position is a message written before it.
+        var fresh = _meta.PhysicalChannels.Except(books.PhysicalChannels).Take(2).ToList();
+        foreach (var pchannel in fresh) _stream.AddPhysicalChannel(pchannel);
+        var before = (await _stream.TickAsync(ct)).ToDictionary(m => m.Channel, m => m.Offset);
+        var authors = await _meta.CreateCollectionAsync("default", "authors",
+            new SimulatedSchema().WithInt64PrimaryKey("pk").WithFloatVector("vector", 2), ct, shards: 2, startOffset: p => before[p]);
+        Assert.Equal(fresh.Order(StringComparer.Ordinal), authors.PhysicalChannels.Order(StringComparer.Ordinal));
+        await _stream.InsertAsync(authors.VirtualChannels[0], authors.Id, authors.Partitions[0].Id, [21, 22], Vectors(2), ct, collectionName: "authors");
+        await _stream.InsertAsync(authors.VirtualChannels[1], authors.Id, authors.Partitions[0].Id, [31], Vectors(1), ct, collectionName: "authors");
+        await _stream.TickAsync(ct);
+        await EventuallyAsync(() => Keys("authors").SequenceEqual([21L, 22L, 31L]), run, "the rows of the new collection");
+
+        // A new partition of books: rows inserted into it land in the target's partition of that name.
+        var p1 = await _meta.CreatePartitionAsync("default", "books", "p1", ct);
+        await _stream.InsertAsync(books.VirtualChannels[0], books.Id, p1.Id, [7], Vectors(1), ct, partitionName: "p1");
+        await _stream.TickAsync(ct);
+        await EventuallyAsync(() => Keys("books").SequenceEqual([7L]), run, "the row in the new partition");
+        var targetP1 = _server.Collection("default", "books").Partitions["p1"];
+        Assert.Equal(targetP1, Assert.Single(_server.Rows("default", "books")).PartitionId);
+        await run.StopAsync();
+    }
+
+    [Fact]
     public async Task A_corrupt_message_halts_the_replication_naming_channel_and_position()
     {
         var ct = KafkaTestBroker.Deadline(40);
@@ -135,7 +165,7 @@ public sealed class TaskReplicationEngineTests : IAsyncLifetime
         return books;
     }
 
-    private EngineRun Start(IReadOnlyList<ChannelPosition> checkpoints, CancellationToken ct)
+    private EngineRun Start(IReadOnlyList<ChannelPosition> checkpoints, CancellationToken ct, CollectionSelection? selection = null)
     {
         var engine = new TaskReplicationEngine(
             _metadata, KafkaTestBroker.Channels(), new MsgStreamDecoder(), new SourceMessageIdEncoder(),
@@ -148,7 +178,7 @@ public sealed class TaskReplicationEngineTests : IAsyncLifetime
             });
         var definition = new TaskDefinition(
             new MilvusTarget(_server.Uri.ToString(), 5),
-            new CollectionSelection([new CollectionInfo("books")], null));
+            selection ?? new CollectionSelection([new CollectionInfo("books")], null));
         var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         return new EngineRun(engine.RunAsync(new TaskRunContext(TaskId, definition, checkpoints), stop.Token), stop);
     }
@@ -171,7 +201,7 @@ public sealed class TaskReplicationEngineTests : IAsyncLifetime
         }
     }
 
-    private List<long> Keys() => [.. _server.Rows("default", "books").Select(r => (long)r.PrimaryKey).Order()];
+    private List<long> Keys(string collection = "books") => [.. _server.Rows("default", collection).Select(r => (long)r.PrimaryKey).Order()];
 
     private static async Task EventuallyAsync(Func<bool> condition, EngineRun run, string what)
     {
