@@ -6,6 +6,7 @@ using Cdc.Domain.Events;
 using Cdc.Domain.Tasks;
 using Cdc.Infrastructure.Etcd;
 using Cdc.Infrastructure.Milvus;
+using Cdc.Infrastructure.Milvus.Grpc;
 using Cdc.Infrastructure.Secrets;
 using Cdc.Infrastructure.SourceMeta;
 using Cdc.Infrastructure.Tests.Etcd;
@@ -138,6 +139,32 @@ public sealed class TaskReplicationEngineTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Transient_target_failures_are_retried_and_a_refused_pack_halts_the_replication()
+    {
+        var ct = KafkaTestBroker.Deadline(60);
+        var books = await CreateBooksAsync(ct);
+        var run = Start([], ct);
+        await WaitUntilReadingAsync(run, ct);
+
+        // More failures than the client's own retries: the engine keeps the pack and tries again.
+        _server.FailNext(6, GrpcStatusCode.Unavailable, "ReplicateMessage");
+        await _stream.InsertAsync(books.VirtualChannels[0], books.Id, books.Partitions[0].Id, [1, 2], Vectors(2), ct);
+        await _stream.InsertAsync(books.VirtualChannels[1], books.Id, books.Partitions[0].Id, [3], Vectors(1), ct);
+        await _stream.TickAsync(ct);
+        await EventuallyAsync(() => Keys().SequenceEqual([1L, 2L, 3L]), run, "the rows after the target recovered");
+        Assert.False(run.Task.IsCompleted);
+
+        // A refusal that cannot be retried ends the run with the reason the task is paused with.
+        _server.FailNextWithStatus(1, MilvusTargetException.InvalidReplicateMessageCode, "invalid replicate message", retriable: false, method: "ReplicateMessage");
+        await _stream.InsertAsync(books.VirtualChannels[0], books.Id, books.Partitions[0].Id, [4], Vectors(1), ct);
+        await _stream.TickAsync(ct);
+        var halted = await Assert.ThrowsAsync<ReplicationHalted>(() => run.Task.WaitAsync(WaitLimit, ct));
+        Assert.StartsWith("fail to handle replicate message, err: ", halted.Reason);
+        Assert.Contains("invalid replicate message", halted.Reason);
+        Assert.Contains(books.PhysicalChannels, pchannel => halted.Reason.Contains($"the pack of {pchannel} ending at position", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task A_corrupt_message_halts_the_replication_naming_channel_and_position()
     {
         var ct = KafkaTestBroker.Deadline(40);
@@ -169,7 +196,7 @@ public sealed class TaskReplicationEngineTests : IAsyncLifetime
     {
         var engine = new TaskReplicationEngine(
             _metadata, KafkaTestBroker.Channels(), new MsgStreamDecoder(), new SourceMessageIdEncoder(),
-            new MilvusTargetFactory(new MilvusClientOptions(), TimeProvider.System), new DmlMessageRewriter(), new ControlMessageFactory(),
+            new MilvusTargetFactory(new MilvusClientOptions { MaxRetryAttempts = 1, RetryBaseDelay = TimeSpan.FromMilliseconds(10) }, TimeProvider.System), new DmlMessageRewriter(), new ControlMessageFactory(),
             new AesGcmSecretProtector(new byte[32]), _store.Store, TimeProvider.System, NullLogger<TaskReplicationEngine>.Instance,
             new TaskReplicationOptions(ReplicateChannel, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(1), MissingTargetAttempts: 20)
             {
