@@ -66,13 +66,13 @@ internal sealed class TaskReplicationRun(
             foreach (var pchannel in _routes.Values.SelectMany(r => r.SourcePhysicalChannels).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
             {
                 _readChannels[pchannel] = 0;
-                opened.Add((pchannel, await OpenAsync(pchannel, StartOf(pchannel, SourceChannelStart.Latest).Start, ct)));
+                opened.Add((pchannel, await OpenAsync(pchannel, StartOf(pchannel, InitialStart(pchannel)).Start, ct)));
             }
 
             Start(() => ReplicateChannelLoopAsync(replicate, ct), ct);
             foreach (var (pchannel, reader) in opened)
             {
-                var start = StartOf(pchannel, SourceChannelStart.Latest);
+                var start = StartOf(pchannel, InitialStart(pchannel));
                 Start(() => DmlChannelLoopAsync(pchannel, start.Start, start.LastTick, reader, ct), ct);
             }
 
@@ -173,6 +173,37 @@ internal sealed class TaskReplicationRun(
         }
 
         return (SourceChannelStart.After(new SourcePosition(channel, id)), new HybridTimestamp(checkpoint.Timestamp));
+    }
+
+    /// <summary>
+    /// Where a pchannel without checkpoint starts: the start position of its earliest-created collection whose
+    /// selection entry says <c>use_start_position</c>, else the latest message.
+    /// </summary>
+    private SourceChannelStart InitialStart(string pchannel)
+    {
+        var first = _routes.Values
+            .Where(r => UsesStartPosition(r.Source) && r.Source.StartPositions.ContainsKey(pchannel))
+            .OrderBy(r => r.Source.CreatedTimestamp)
+            .FirstOrDefault();
+        return first is null
+            ? SourceChannelStart.Latest
+            : SourceChannelStart.After(new SourcePosition(pchannel, first.Source.StartPositions[pchannel]));
+    }
+
+    /// <summary>Whether the selection entry of a collection (its own name before <c>*</c>) asks for its start position.</summary>
+    private bool UsesStartPosition(SourceCollection collection)
+    {
+        var database = Database(collection.DbName);
+        IEnumerable<CollectionInfo> infos = _selection.CollectionInfos is { } list
+            ? database == CollectionSelection.DefaultDatabase ? list : []
+            : (_selection.DbCollections ?? new Dictionary<string, IReadOnlyList<CollectionInfo>>())
+                .Where(kv => kv.Key == database || kv.Key == CollectionInfo.All)
+                .OrderBy(kv => kv.Key == CollectionInfo.All)
+                .SelectMany(kv => kv.Value);
+        var info = infos.Where(i => i.Name == collection.Name || i.Name == CollectionInfo.All)
+            .OrderBy(i => i.Name == CollectionInfo.All)
+            .FirstOrDefault();
+        return info?.UseStartPosition ?? false;
     }
 
     private Task<ISourceChannelReader> OpenAsync(string channel, SourceChannelStart start, CancellationToken ct) =>

@@ -165,6 +165,26 @@ public sealed class TaskReplicationEngineTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task With_use_start_position_rows_written_before_the_start_are_replicated()
+    {
+        var ct = KafkaTestBroker.Deadline(40);
+        await _meta.StartAsync(ct);
+        string[] pchannels = [.. _meta.PhysicalChannels.Take(2)];
+        foreach (var pchannel in pchannels) _stream.AddPhysicalChannel(pchannel);
+        var before = (await _stream.TickAsync(ct)).ToDictionary(m => m.Channel, m => m.Offset);
+        var books = await _meta.CreateCollectionAsync("default", "books",
+            new SimulatedSchema().WithInt64PrimaryKey("pk").WithFloatVector("vector", 2), ct, shards: 2, startOffset: p => before[p]);
+        Assert.Equal(pchannels, books.PhysicalChannels.Order(StringComparer.Ordinal));
+        await _stream.InsertAsync(books.VirtualChannels[0], books.Id, books.Partitions[0].Id, [1], Vectors(1), ct);
+        await _stream.InsertAsync(books.VirtualChannels[1], books.Id, books.Partitions[0].Id, [2], Vectors(1), ct);
+        await _stream.TickAsync(ct);
+
+        var run = Start([], ct, new CollectionSelection([new CollectionInfo("books", UseStartPosition: true)], null));
+        await EventuallyAsync(() => Keys().SequenceEqual([1L, 2L]), run, "the rows written before the engine started");
+        await run.StopAsync();
+    }
+
+    [Fact]
     public async Task A_corrupt_message_halts_the_replication_naming_channel_and_position()
     {
         var ct = KafkaTestBroker.Deadline(40);
@@ -228,7 +248,11 @@ public sealed class TaskReplicationEngineTests : IAsyncLifetime
         }
     }
 
-    private List<long> Keys(string collection = "books") => [.. _server.Rows("default", collection).Select(r => (long)r.PrimaryKey).Order()];
+    /// <summary>The primary keys the target holds in a collection (none while it does not exist).</summary>
+    private List<long> Keys(string collection = "books") =>
+        _server.Collections.Any(c => c.DbName == "default" && c.Name == collection)
+            ? [.. _server.Rows("default", collection).Select(r => (long)r.PrimaryKey).Order()]
+            : [];
 
     private static async Task EventuallyAsync(Func<bool> condition, EngineRun run, string what)
     {
