@@ -16,6 +16,8 @@ namespace Cdc.Application.Replication;
 /// the latest message); DML is packed per time tick, split per target pchannel and written with one
 /// <see cref="TargetChannelWriter"/> per target pchannel; a pack is checkpointed once every part was acknowledged;
 /// operations of the replicate channel are applied one by one and checkpointed each;</item>
+/// <item>DropCollection / DropPartition read on the DML channels are applied to the target once every shard carried
+/// them (<see cref="DropCoordinator"/>), after the DML of their pack;</item>
 /// <item>the metadata is watched: new collections and partitions are created on the target, and a new collection on
 /// a pchannel not read yet starts a reader at the collection's start position.</item>
 /// </list>
@@ -45,6 +47,7 @@ internal sealed class TaskReplicationRun(
     private readonly ConcurrentDictionary<long, CollectionRoute> _routes = new();
     private readonly ConcurrentDictionary<string, TargetChannelWriter> _writers = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte> _readChannels = new(StringComparer.Ordinal);
+    private readonly DropCoordinator _drops = new();
     private readonly List<Task> _loops = [];
     private readonly TaskCompletionSource<ReplicationHalted> _halted = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -338,8 +341,12 @@ internal sealed class TaskReplicationRun(
     {
         InsertChange i => _routes.ContainsKey(i.CollectionId) || _selection.Covers(Database(i.DbName), i.CollectionName),
         DeleteChange d => _routes.ContainsKey(d.CollectionId) || _selection.Covers(Database(d.DbName), d.CollectionName),
+        DropCollectionChange d => _routes.ContainsKey(d.CollectionId),
+        DropPartitionChange d => _routes.ContainsKey(d.CollectionId),
         _ => false,
     };
+
+    private static bool IsDml(SourceChange change) => change is InsertChange or DeleteChange;
 
     private static long CollectionIdOf(SourceChange change) => change switch
     {
@@ -388,6 +395,57 @@ internal sealed class TaskReplicationRun(
                 await Writer(parts[written].Channel).WriteAsync(parts[written].Pack, token);
             return written;
         }, ct);
+
+        // Drops come after the DML of their pack: nothing of a collection follows its drop on a shard.
+        foreach (var drop in pack.Changes.Where(c => !IsDml(c)))
+            await DropAsync(drop, pack.Channel, ct);
+    }
+
+    /// <summary>A DropCollection or DropPartition read on a shard: applied once every shard carried it.</summary>
+    private async Task DropAsync(SourceChange drop, string pchannel, CancellationToken ct)
+    {
+        switch (drop)
+        {
+            case DropCollectionChange d when _routes.TryGetValue(d.CollectionId, out var route):
+                await _drops.ArriveAsync($"collection {d.CollectionId}", [.. route.Source.VirtualChannels], pchannel, d.Origin.VirtualChannel, async token =>
+                {
+                    await RetryAsync($"drop collection {route.TargetDatabase}.{route.Source.Name} at {d.Origin.Describe()}", async t =>
+                    {
+                        try
+                        {
+                            await target.DropCollectionAsync(route.TargetDatabase, route.Source.Name, d.Timestamp, t);
+                        }
+                        catch (MilvusTargetException ex) when (ex.IsCollectionNotFound)
+                        {
+                            // Already gone (a drop replayed after a restart).
+                        }
+
+                        return true;
+                    }, token);
+                    _routes.TryRemove(d.CollectionId, out _);
+                    logger.LogInformation("task {TaskId} dropped collection {Database}.{Collection}", context.TaskId, route.TargetDatabase, route.Source.Name);
+                }, ct);
+                break;
+            case DropPartitionChange d when _routes.TryGetValue(d.CollectionId, out var route):
+                await _drops.ArriveAsync($"partition {d.CollectionId}/{d.PartitionId}", [.. route.Source.VirtualChannels], pchannel, d.Origin.VirtualChannel, async token =>
+                {
+                    if (context.Definition.Target.IgnorePartition) return;
+                    await RetryAsync($"drop partition {d.PartitionName} of {route.Source.Name} at {d.Origin.Describe()}", async t =>
+                    {
+                        try
+                        {
+                            await target.DropPartitionAsync(route.TargetDatabase, route.Source.Name, d.PartitionName, d.Timestamp, t);
+                        }
+                        catch (MilvusTargetException ex) when (ex.MilvusCode == MilvusTargetException.PartitionNotFoundCode || ex.IsCollectionNotFound)
+                        {
+                            // Already gone.
+                        }
+
+                        return true;
+                    }, token);
+                }, ct);
+                break;
+        }
     }
 
     /// <summary>
@@ -396,10 +454,11 @@ internal sealed class TaskReplicationRun(
     /// </summary>
     private async Task<IReadOnlyList<SourceChange>> RoutableChangesAsync(ChangePack pack, CancellationToken ct)
     {
+        var dml = pack.Changes.Where(IsDml).ToList();
         for (var attempt = 1; ; attempt++)
         {
-            var missingCollections = pack.Changes.Where(c => !_routes.ContainsKey(CollectionIdOf(c))).ToList();
-            var missingPartitions = pack.Changes.Where(c => _routes.TryGetValue(CollectionIdOf(c), out var r) && !r.KnowsPartitionOf(c))
+            var missingCollections = dml.Where(c => !_routes.ContainsKey(CollectionIdOf(c))).ToList();
+            var missingPartitions = dml.Where(c => _routes.TryGetValue(CollectionIdOf(c), out var r) && !r.KnowsPartitionOf(c))
                 .Select(c => _routes[CollectionIdOf(c)]).Distinct().ToList();
             foreach (var route in missingPartitions)
             {
@@ -407,8 +466,8 @@ internal sealed class TaskReplicationRun(
                     token => target.ShowPartitionsAsync(route.TargetDatabase, route.Source.Name, token), ct));
             }
 
-            var unroutable = pack.Changes.Where(c => !_routes.TryGetValue(CollectionIdOf(c), out var r) || !r.KnowsPartitionOf(c)).ToList();
-            if (unroutable.Count == 0) return pack.Changes;
+            var unroutable = dml.Where(c => !_routes.TryGetValue(CollectionIdOf(c), out var r) || !r.KnowsPartitionOf(c)).ToList();
+            if (unroutable.Count == 0) return dml;
             if (attempt >= options.MissingTargetAttempts)
             {
                 if (missingCollections.Count < unroutable.Count)
@@ -419,7 +478,7 @@ internal sealed class TaskReplicationRun(
 
                 foreach (var change in unroutable)
                     logger.LogWarning("task {TaskId}: dropped the {Kind} at {Origin}: collection {CollectionId} is not replicated", context.TaskId, change.Kind, change.Origin.Describe(), CollectionIdOf(change));
-                return pack.Changes.Except(unroutable).ToList();
+                return dml.Except(unroutable).ToList();
             }
 
             await Task.Delay(options.RetryDelay, clock, ct);

@@ -7,6 +7,7 @@ using Cdc.Domain.Tasks;
 using Cdc.Infrastructure.Etcd;
 using Cdc.Infrastructure.Milvus;
 using Cdc.Infrastructure.Milvus.Grpc;
+using Cdc.Infrastructure.Milvus.Protos.Common;
 using Cdc.Infrastructure.Secrets;
 using Cdc.Infrastructure.SourceMeta;
 using Cdc.Infrastructure.Tests.Etcd;
@@ -181,6 +182,36 @@ public sealed class TaskReplicationEngineTests : IAsyncLifetime
 
         var run = Start([], ct, new CollectionSelection([new CollectionInfo("books", UseStartPosition: true)], null));
         await EventuallyAsync(() => Keys().SequenceEqual([1L, 2L]), run, "the rows written before the engine started");
+        await run.StopAsync();
+    }
+
+    [Fact]
+    public async Task A_collection_dropped_on_the_source_is_dropped_on_the_target_after_the_rows_of_every_shard()
+    {
+        var ct = KafkaTestBroker.Deadline(40);
+        var books = await CreateBooksAsync(ct);
+        var run = Start([], ct);
+        await WaitUntilReadingAsync(run, ct);
+
+        await _stream.InsertAsync(books.VirtualChannels[0], books.Id, books.Partitions[0].Id, [1, 2], Vectors(2), ct);
+        await _stream.TickAsync(ct);
+        await _stream.InsertAsync(books.VirtualChannels[1], books.Id, books.Partitions[0].Id, [3], Vectors(1), ct);
+        await _stream.DropCollectionAsync(books.Id, books.VirtualChannels, ct);
+        await _meta.DropCollectionAsync("default", "books", ct);
+        await _stream.TickAsync(ct);
+        await EventuallyAsync(() => !_server.Collections.Any(c => c.Name == "books"), run, "books dropped on the target");
+
+        var calls = _server.Calls.ToList();
+        var drop = calls.FindIndex(c => c.Method == "DropCollection");
+        Assert.Single(calls, c => c.Method == "DropCollection");
+        var insertsBefore = calls.Take(drop)
+            .Where(c => c.Method == "ReplicateMessage")
+            .Select(c => c.RequestAs<Rpc.ReplicateMessageRequest>())
+            .Where(r => r.Msgs.Any(m => MsgHeader.Parser.ParseFrom(m).Base.MsgType == MsgType.Insert))
+            .Select(r => r.ChannelName).Distinct().Count();
+        Assert.Equal(2, insertsBefore);
+        await Task.Delay(300, ct);
+        Assert.False(run.Task.IsCompleted);
         await run.StopAsync();
     }
 
