@@ -55,6 +55,7 @@ internal sealed class TaskReplicationRun(
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var ct = stop.Token;
+        var notStarted = new List<ISourceChannelReader>();
         try
         {
             var snapshot = await RetryAsync("load the source metadata", metadata.LoadAsync, ct, anyFailure: true);
@@ -64,13 +65,17 @@ internal sealed class TaskReplicationRun(
             // Readers are opened before any loop runs, the replicate channel first: once a pack of a pchannel reached
             // the target, every channel of the task is being read.
             var replicate = await OpenAsync(options.ReplicateChannel, StartOf(options.ReplicateChannel, SourceChannelStart.Latest).Start, ct);
+            notStarted.Add(replicate);
             _readChannels[options.ReplicateChannel] = 0;
             var opened = new List<(string Channel, ISourceChannelReader Reader)>();
             foreach (var pchannel in _routes.Values.SelectMany(r => r.SourcePhysicalChannels).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
             {
                 _readChannels[pchannel] = 0;
                 opened.Add((pchannel, await OpenAsync(pchannel, StartOf(pchannel, InitialStart(pchannel)).Start, ct)));
+                notStarted.Add(opened[^1].Reader);
             }
+
+            notStarted.Clear(); // from here on each loop disposes its reader
 
             Start(() => ReplicateChannelLoopAsync(replicate, ct), ct);
             foreach (var (pchannel, reader) in opened)
@@ -97,6 +102,7 @@ internal sealed class TaskReplicationRun(
         finally
         {
             await stop.CancelAsync();
+            foreach (var reader in notStarted) await reader.DisposeAsync();
             await StopAsync();
         }
 
@@ -107,15 +113,13 @@ internal sealed class TaskReplicationRun(
 
     private async Task StopAsync()
     {
-        Task[] loops;
-        lock (_loops) loops = [.. _loops];
-        try
+        // A loop may start another (a new collection's channel) while stopping: wait until none is left running.
+        while (true)
         {
-            await Task.WhenAll(loops);
-        }
-        catch
-        {
-            // Each loop reports its own failure; stopping only waits for them.
+            Task[] loops;
+            lock (_loops) loops = [.. _loops.Where(l => !l.IsCompleted)];
+            if (loops.Length == 0) break;
+            await Task.WhenAll(loops); // each loop catches its own failure
         }
 
         try
