@@ -64,10 +64,13 @@ public sealed class TaskReplicationEngineTests : IAsyncLifetime
         await _store.DisposeAsync();
     }
 
-    [Fact]
-    public async Task Rows_reach_the_target_and_a_resumed_engine_continues_from_the_checkpoints()
+    [Theory]
+    [InlineData(SourceMilvusVersion.V2_4)]
+    [InlineData(SourceMilvusVersion.V2_5)]
+    public async Task Rows_reach_the_target_and_a_resumed_engine_continues_from_the_checkpoints(SourceMilvusVersion version)
     {
         var ct = KafkaTestBroker.Deadline(60);
+        _stream = new SourceStreamSimulator(_producer, version, TimeProvider.System, ReplicateChannel);
         var books = await CreateBooksAsync(ct);
         string[] v = [.. books.VirtualChannels];
 
@@ -185,10 +188,13 @@ public sealed class TaskReplicationEngineTests : IAsyncLifetime
         await run.StopAsync();
     }
 
-    [Fact]
-    public async Task A_collection_dropped_on_the_source_is_dropped_on_the_target_after_the_rows_of_every_shard()
+    [Theory]
+    [InlineData(SourceMilvusVersion.V2_4)]
+    [InlineData(SourceMilvusVersion.V2_5)]
+    public async Task A_collection_dropped_on_the_source_is_dropped_on_the_target_after_the_rows_of_every_shard(SourceMilvusVersion version)
     {
         var ct = KafkaTestBroker.Deadline(40);
+        _stream = new SourceStreamSimulator(_producer, version, TimeProvider.System, ReplicateChannel);
         var books = await CreateBooksAsync(ct);
         var run = Start([], ct);
         await WaitUntilReadingAsync(run, ct);
