@@ -1,0 +1,37 @@
+using Cdc.Application.EventStore;
+using Cdc.Application.Replication.Ports;
+using Cdc.Application.Secrets;
+using Microsoft.Extensions.Logging;
+
+namespace Cdc.Application.Replication;
+
+/// <summary>
+/// The replication of tasks (<see cref="ITaskReplication"/>): each <see cref="RunAsync"/> is one
+/// <see cref="TaskReplicationRun"/> of a task, from the source's metadata store and channels into its target Milvus,
+/// until cancelled or halted. Stateless between runs; one instance serves every task of the process.
+/// </summary>
+public sealed class TaskReplicationEngine(
+    ISourceMetadata metadata,
+    ISourceChannels channels,
+    IChangeDecoder decoder,
+    ISourceMessageIdEncoder ids,
+    IMilvusTargetFactory targets,
+    IDmlMessageRewriter rewriter,
+    IControlMessageFactory control,
+    ISecretProtector secrets,
+    IEventStore store,
+    TimeProvider clock,
+    ILogger<TaskReplicationEngine> logger,
+    TaskReplicationOptions options) : ITaskReplication
+{
+    public async Task RunAsync(TaskRunContext context, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var connection = TargetConnections.From(context.Definition.Target, secrets);
+        await using var target = targets.Create(connection);
+        var run = new TaskReplicationRun(
+            context, target, metadata, channels, decoder, ids, rewriter, control,
+            new CheckpointRecorder(context.TaskId, store, clock, options.Checkpoints), clock, logger, options);
+        await run.RunAsync(cancellationToken);
+    }
+}

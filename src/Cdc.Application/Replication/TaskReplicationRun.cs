@@ -1,0 +1,590 @@
+using System.Collections.Concurrent;
+using Cdc.Application.Replication.Ports;
+using Cdc.Domain.Changes;
+using Cdc.Domain.SourceMeta;
+using Cdc.Domain.Tasks;
+using Microsoft.Extensions.Logging;
+
+namespace Cdc.Application.Replication;
+
+/// <summary>
+/// One run of one task's replication:
+/// <list type="number">
+/// <item>the selected collections (and their partitions) of the source's metadata are created on the target, and
+/// each gets a <see cref="CollectionRoute"/> (target ids, shard pairs, partitions);</item>
+/// <item>the replicate channel and every source pchannel of those collections are read from their checkpoint (else
+/// the latest message); DML is packed per time tick, split per target pchannel and written with one
+/// <see cref="TargetChannelWriter"/> per target pchannel; a pack is checkpointed once every part was acknowledged;
+/// operations of the replicate channel are applied one by one and checkpointed each;</item>
+/// <item>DropCollection / DropPartition read on the DML channels are applied to the target once every shard carried
+/// them (<see cref="DropCoordinator"/>), after the DML of their pack;</item>
+/// <item>the metadata is watched: new collections and partitions are created on the target, and a new collection on
+/// a pchannel not read yet starts a reader at the collection's start position.</item>
+/// </list>
+/// Transient failures (retryable target errors, source channel errors) are retried with backoff, keeping the pack.
+/// An undecodable message or a failure that cannot be retried ends the run with <see cref="ReplicationHalted"/>.
+/// Cancellation stops every loop and flushes the checkpoints.
+/// </summary>
+internal sealed class TaskReplicationRun(
+    TaskRunContext context,
+    IMilvusTarget target,
+    ISourceMetadata metadata,
+    ISourceChannels channels,
+    IChangeDecoder decoder,
+    ISourceMessageIdEncoder ids,
+    IDmlMessageRewriter rewriter,
+    IControlMessageFactory control,
+    CheckpointRecorder recorder,
+    TimeProvider clock,
+    ILogger logger,
+    TaskReplicationOptions options)
+{
+    private const string HaltPrefix = "fail to handle replicate message, err: ";
+
+    private readonly CollectionSelection _selection = context.Definition.Selection;
+    private readonly TargetOperationApplier _applier = new(
+        target, context.Definition.Selection, clock, logger, options.OperationWait, context.Definition.Target.IgnorePartition);
+    private readonly ConcurrentDictionary<long, CollectionRoute> _routes = new();
+    private readonly ConcurrentDictionary<string, TargetChannelWriter> _writers = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, byte> _readChannels = new(StringComparer.Ordinal);
+    private readonly DropCoordinator _drops = new();
+    private readonly List<Task> _loops = [];
+    private readonly TaskCompletionSource<ReplicationHalted> _halted = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var ct = stop.Token;
+        var notStarted = new List<ISourceChannelReader>();
+        try
+        {
+            var snapshot = await RetryAsync("load the source metadata", metadata.LoadAsync, ct, anyFailure: true);
+            foreach (var collection in snapshot.CreatedCollections.Where(Selected))
+                await AddCollectionAsync(collection, snapshot.CreatedPartitionsOf(collection.Id).ToList(), snapshot.Revision, ct);
+
+            // Readers are opened before any loop runs, the replicate channel first: once a pack of a pchannel reached
+            // the target, every channel of the task is being read.
+            var replicate = await OpenAsync(options.ReplicateChannel, StartOf(options.ReplicateChannel, SourceChannelStart.Latest).Start, ct);
+            notStarted.Add(replicate);
+            _readChannels[options.ReplicateChannel] = 0;
+            var opened = new List<(string Channel, ISourceChannelReader Reader)>();
+            foreach (var pchannel in _routes.Values.SelectMany(r => r.SourcePhysicalChannels).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
+            {
+                _readChannels[pchannel] = 0;
+                opened.Add((pchannel, await OpenAsync(pchannel, StartOf(pchannel, InitialStart(pchannel)).Start, ct)));
+                notStarted.Add(opened[^1].Reader);
+            }
+
+            notStarted.Clear(); // from here on each loop disposes its reader
+
+            Start(() => ReplicateChannelLoopAsync(replicate, ct), ct);
+            foreach (var (pchannel, reader) in opened)
+            {
+                var start = StartOf(pchannel, InitialStart(pchannel));
+                Start(() => DmlChannelLoopAsync(pchannel, start.Start, start.LastTick, reader, ct), ct);
+            }
+
+            Start(() => WatchLoopAsync(snapshot, ct), ct);
+            Start(() => FlushLoopAsync(ct), ct);
+            await Task.WhenAny(_halted.Task, Task.Delay(Timeout.Infinite, ct));
+        }
+        catch (ReplicationHalted halted)
+        {
+            _halted.TrySetResult(halted);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex)
+        {
+            _halted.TrySetResult(new ReplicationHalted($"fail to start the replication, err: {ex.Message}", ex));
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            foreach (var reader in notStarted) await reader.DisposeAsync();
+            await StopAsync();
+        }
+
+        if (_halted.Task.IsCompleted) throw await _halted.Task;
+        cancellationToken.ThrowIfCancellationRequested();
+        throw new ReplicationHalted("the replication stopped unexpectedly");
+    }
+
+    private async Task StopAsync()
+    {
+        // A loop may start another (a new collection's channel) while stopping: wait until none is left running.
+        while (true)
+        {
+            Task[] loops;
+            lock (_loops) loops = [.. _loops.Where(l => !l.IsCompleted)];
+            if (loops.Length == 0) break;
+            await Task.WhenAll(loops); // each loop catches its own failure
+        }
+
+        try
+        {
+            using var flush = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            await recorder.FlushAsync(flush.Token);
+        }
+        catch (Exception ex)
+        {
+            logger.LogWarning(ex, "could not write the last checkpoints of task {TaskId}", context.TaskId);
+        }
+
+        foreach (var writer in _writers.Values) writer.Dispose();
+    }
+
+    /// <summary>Runs a loop of the task; its failure halts the run (cancellation is a normal end).</summary>
+    private void Start(Func<Task> loop, CancellationToken ct)
+    {
+        var task = Task.Run(async () =>
+        {
+            try
+            {
+                await loop();
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+            }
+            catch (ReplicationHalted halted)
+            {
+                _halted.TrySetResult(halted);
+            }
+            catch (Exception ex)
+            {
+                _halted.TrySetResult(new ReplicationHalted(HaltPrefix + ex.Message, ex));
+            }
+        }, CancellationToken.None);
+        lock (_loops) _loops.Add(task);
+    }
+
+    // ---- setup -------------------------------------------------------------------------------------------------
+
+    private bool Selected(SourceCollection collection) => _selection.Covers(Database(collection.DbName), collection.Name);
+
+    private static string Database(string db) => string.IsNullOrEmpty(db) ? CollectionSelection.DefaultDatabase : db;
+
+    private (SourceChannelStart Start, HybridTimestamp? LastTick) StartOf(string channel, SourceChannelStart otherwise)
+    {
+        var checkpoint = context.Checkpoints.LastOrDefault(c => c.Channel == channel);
+        if (checkpoint is null) return (otherwise, null);
+        byte[] id;
+        try
+        {
+            id = Convert.FromBase64String(checkpoint.Position);
+        }
+        catch (FormatException ex)
+        {
+            throw new ReplicationHalted($"{HaltPrefix}the checkpoint of channel {channel} is not base64: '{checkpoint.Position}'", ex);
+        }
+
+        return (SourceChannelStart.After(new SourcePosition(channel, id)), new HybridTimestamp(checkpoint.Timestamp));
+    }
+
+    /// <summary>
+    /// Where a pchannel without checkpoint starts: the start position of its earliest-created collection whose
+    /// selection entry says <c>use_start_position</c>, else the latest message.
+    /// </summary>
+    private SourceChannelStart InitialStart(string pchannel)
+    {
+        var first = _routes.Values
+            .Where(r => UsesStartPosition(r.Source) && r.Source.StartPositions.ContainsKey(pchannel))
+            .OrderBy(r => r.Source.CreatedTimestamp)
+            .FirstOrDefault();
+        return first is null
+            ? SourceChannelStart.Latest
+            : SourceChannelStart.After(new SourcePosition(pchannel, first.Source.StartPositions[pchannel]));
+    }
+
+    /// <summary>Whether the selection entry of a collection (its own name before <c>*</c>) asks for its start position.</summary>
+    private bool UsesStartPosition(SourceCollection collection)
+    {
+        var database = Database(collection.DbName);
+        IEnumerable<CollectionInfo> infos = _selection.CollectionInfos is { } list
+            ? database == CollectionSelection.DefaultDatabase ? list : []
+            : (_selection.DbCollections ?? new Dictionary<string, IReadOnlyList<CollectionInfo>>())
+                .Where(kv => kv.Key == database || kv.Key == CollectionInfo.All)
+                .OrderBy(kv => kv.Key == CollectionInfo.All)
+                .SelectMany(kv => kv.Value);
+        var info = infos.Where(i => i.Name == collection.Name || i.Name == CollectionInfo.All)
+            .OrderBy(i => i.Name == CollectionInfo.All)
+            .FirstOrDefault();
+        return info?.UseStartPosition ?? false;
+    }
+
+    private Task<ISourceChannelReader> OpenAsync(string channel, SourceChannelStart start, CancellationToken ct) =>
+        RetryAsync($"open the source channel {channel}", token => channels.OpenReaderAsync(channel, start, token), ct);
+
+    /// <summary>Creates the collection and its partitions on the target (idempotent) and routes its DML.</summary>
+    private async Task<CollectionRoute> AddCollectionAsync(
+        SourceCollection collection, IReadOnlyList<SourcePartition> partitions, long revision, CancellationToken ct)
+    {
+        await RetryAsync($"create collection {collection.Name}", token => _applier.ApplyAsync(new CollectionCreated(revision, collection), token), ct);
+        foreach (var partition in partitions)
+        {
+            await RetryAsync($"create partition {partition.Name} of {collection.Name}",
+                token => _applier.ApplyAsync(new PartitionCreated(revision, partition, collection.DbName, collection.Name), token), ct);
+        }
+
+        var database = Database(collection.DbName);
+        var described = await RetryAsync($"describe collection {collection.Name}", token => target.DescribeCollectionAsync(database, collection.Name, token), ct)
+            ?? throw new ReplicationHalted($"{HaltPrefix}collection {database}.{collection.Name} is not on the target after it was created");
+        var targetPartitions = await RetryAsync($"show the partitions of {collection.Name}", token => target.ShowPartitionsAsync(database, collection.Name, token), ct);
+        CollectionRoute route;
+        try
+        {
+            route = new CollectionRoute(collection, described, targetPartitions);
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or ArgumentException)
+        {
+            throw new ReplicationHalted($"{HaltPrefix}cannot pair the shards of collection {database}.{collection.Name}: {ex.Message}", ex);
+        }
+
+        _routes[collection.Id] = route;
+        logger.LogInformation("task {TaskId} replicates collection {Database}.{Collection} ({SourceId} → {TargetId})",
+            context.TaskId, database, collection.Name, collection.Id, described.CollectionId);
+        return route;
+    }
+
+    // ---- the channels ------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// Reads one channel, reopening it after the last handled position when the source fails; <paramref name="handle"/>
+    /// returns the position a message completed (or null while it is still buffered), <paramref name="reset"/> drops
+    /// what was buffered before a reopen.
+    /// </summary>
+    private async Task ReadAsync(
+        string channel, SourceChannelStart start, ISourceChannelReader? opened,
+        Func<SourceMessage, CancellationToken, Task<SourcePosition?>> handle, Action reset, CancellationToken ct)
+    {
+        var delay = options.RetryDelay;
+        while (true)
+        {
+            var reader = opened;
+            opened = null;
+            try
+            {
+                reader ??= await channels.OpenReaderAsync(channel, start, ct);
+                await foreach (var message in reader.ReadAllAsync(ct))
+                {
+                    if (await handle(message, ct) is { } done)
+                    {
+                        start = SourceChannelStart.After(done);
+                        delay = options.RetryDelay;
+                    }
+                }
+
+                ct.ThrowIfCancellationRequested();
+                throw new SourceChannelException(channel, "the reader ended");
+            }
+            catch (SourceChannelException ex) when (!ct.IsCancellationRequested)
+            {
+                logger.LogWarning(ex, "task {TaskId}: reading {Channel} failed, reopening in {Delay}", context.TaskId, channel, delay);
+                reset();
+                await Task.Delay(delay, clock, ct);
+                delay = Next(delay);
+            }
+            finally
+            {
+                if (reader is not null) await reader.DisposeAsync();
+            }
+        }
+    }
+
+    private async Task DmlChannelLoopAsync(
+        string pchannel, SourceChannelStart start, HybridTimestamp? lastTick, ISourceChannelReader? opened, CancellationToken ct)
+    {
+        var packer = new TimeTickPacker(pchannel, Selects, ids, lastTick);
+        await ReadAsync(pchannel, start, opened, async (message, token) =>
+        {
+            var decoded = decoder.Decode(message);
+            if (decoded.Change is not { } change)
+            {
+                if (!decoded.IsUnsupported) throw Undecodable(decoded, message);
+                packer.Skip(message.Id);
+                return null;
+            }
+
+            if (packer.Add(change) is not { } pack) return null;
+            await WritePackAsync(pack, token);
+            await AcknowledgeAsync(pchannel, pack.EndPosition, pack.EndTs, token);
+            return pack.EndPosition;
+        }, () => packer = new TimeTickPacker(pchannel, Selects, ids, packer.LastTick), ct);
+    }
+
+    private async Task ReplicateChannelLoopAsync(ISourceChannelReader opened, CancellationToken ct)
+    {
+        var channel = options.ReplicateChannel;
+        await ReadAsync(channel, StartOf(channel, SourceChannelStart.Latest).Start, opened, async (message, token) =>
+        {
+            var decoded = decoder.Decode(message);
+            var position = new SourcePosition(channel, ids.Encode(message.Id));
+            if (decoded.Change is not { } change)
+            {
+                if (!decoded.IsUnsupported) throw Undecodable(decoded, message);
+                return position;
+            }
+
+            var outcome = await RetryAsync($"apply {change.Kind} from {change.Origin.Describe()}", t => _applier.ApplyAsync(change, t), token);
+            if (outcome != OperationOutcome.NotSelected)
+                logger.LogInformation("task {TaskId}: {Kind} from {Origin}: {Outcome}", context.TaskId, change.Kind, change.Origin.Describe(), outcome);
+            await AcknowledgeAsync(channel, position, change.Timestamp, token);
+            return position;
+        }, () => { }, ct);
+    }
+
+    private static string Describe(SourcePosition position) =>
+        $"position {Convert.ToBase64String(position.MessageId.Span)} (0x{Convert.ToHexString(position.MessageId.Span)})";
+
+    private static ReplicationHalted Undecodable(ChangeDecodeResult decoded, SourceMessage message) =>
+        new(HaltPrefix + (decoded.Failure?.ToString() ?? $"cannot decode the message on {message.Describe()}"));
+
+    /// <summary>Whether a change is DML of a selected collection (known, or selected by name and not known yet).</summary>
+    private bool Selects(SourceChange change) => change switch
+    {
+        InsertChange i => _routes.ContainsKey(i.CollectionId) || _selection.Covers(Database(i.DbName), i.CollectionName),
+        DeleteChange d => _routes.ContainsKey(d.CollectionId) || _selection.Covers(Database(d.DbName), d.CollectionName),
+        DropCollectionChange d => _routes.ContainsKey(d.CollectionId),
+        DropPartitionChange d => _routes.ContainsKey(d.CollectionId),
+        _ => false,
+    };
+
+    private static bool IsDml(SourceChange change) => change is InsertChange or DeleteChange;
+
+    private static long CollectionIdOf(SourceChange change) => change switch
+    {
+        InsertChange i => i.CollectionId,
+        DeleteChange d => d.CollectionId,
+        _ => throw new InvalidOperationException($"a {change.Kind} is not replicated as DML"),
+    };
+
+    private DmlRewrite TargetIds(SourceChange change) => _routes[CollectionIdOf(change)].Rewrite(change);
+
+    /// <summary>The one writer of a target pchannel, shared by every source pchannel that feeds it.</summary>
+    private TargetChannelWriter Writer(string targetChannel)
+    {
+        if (_writers.TryGetValue(targetChannel, out var writer)) return writer;
+        lock (_writers)
+        {
+            return _writers.GetOrAdd(targetChannel,
+                c => new TargetChannelWriter(target, new TargetTimestampRewriter(c, rewriter, control, clock), TargetIds));
+        }
+    }
+
+    /// <summary>Records a position the target acknowledged (the event store's hiccups are retried a few times).</summary>
+    private Task AcknowledgeAsync(string channel, SourcePosition position, HybridTimestamp timestamp, CancellationToken ct) =>
+        RetryAsync($"checkpoint {channel} at {Describe(position)}", async token =>
+        {
+            await recorder.AcknowledgeAsync(channel, Convert.ToBase64String(position.MessageId.Span), timestamp.Value, token);
+            return true;
+        }, ct, anyFailure: true);
+
+    /// <summary>
+    /// Writes a pack to every target pchannel its source pchannel feeds: the changes of each in their order, a tick to
+    /// the others. Parts already acknowledged are not sent again when a later part is retried.
+    /// </summary>
+    private async Task WritePackAsync(ChangePack pack, CancellationToken ct)
+    {
+        var changes = await RoutableChangesAsync(pack, ct);
+        var byTarget = changes.ToLookup(c => _routes[CollectionIdOf(c)].TargetPhysicalChannelOf(c), StringComparer.Ordinal);
+        var targets = _routes.Values.SelectMany(r => r.TargetPhysicalChannelsOf(pack.Channel))
+            .Concat(byTarget.Select(g => g.Key)).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        var parts = targets.Select(t => (Channel: t, Pack: pack with { Changes = [.. byTarget[t]] })).ToList();
+
+        var written = 0;
+        await RetryAsync($"write the pack of {pack.Channel} ending at {Describe(pack.EndPosition)}", async token =>
+        {
+            for (; written < parts.Count; written++)
+                await Writer(parts[written].Channel).WriteAsync(parts[written].Pack, token);
+            return written;
+        }, ct);
+
+        // Drops come after the DML of their pack: nothing of a collection follows its drop on a shard.
+        foreach (var drop in pack.Changes.Where(c => !IsDml(c)))
+            await DropAsync(drop, pack.Channel, ct);
+    }
+
+    /// <summary>A DropCollection or DropPartition read on a shard: applied once every shard carried it.</summary>
+    private async Task DropAsync(SourceChange drop, string pchannel, CancellationToken ct)
+    {
+        switch (drop)
+        {
+            case DropCollectionChange d when _routes.TryGetValue(d.CollectionId, out var route):
+                await _drops.ArriveAsync($"collection {d.CollectionId}", [.. route.Source.VirtualChannels], pchannel, d.Origin.VirtualChannel, async token =>
+                {
+                    await RetryAsync($"drop collection {route.TargetDatabase}.{route.Source.Name} at {d.Origin.Describe()}", async t =>
+                    {
+                        try
+                        {
+                            await target.DropCollectionAsync(route.TargetDatabase, route.Source.Name, d.Timestamp, t);
+                        }
+                        catch (MilvusTargetException ex) when (ex.IsCollectionNotFound)
+                        {
+                            // Already gone (a drop replayed after a restart).
+                        }
+
+                        return true;
+                    }, token);
+                    _routes.TryRemove(d.CollectionId, out _);
+                    logger.LogInformation("task {TaskId} dropped collection {Database}.{Collection}", context.TaskId, route.TargetDatabase, route.Source.Name);
+                }, ct);
+                break;
+            case DropPartitionChange d when _routes.TryGetValue(d.CollectionId, out var route):
+                await _drops.ArriveAsync($"partition {d.CollectionId}/{d.PartitionId}", [.. route.Source.VirtualChannels], pchannel, d.Origin.VirtualChannel, async token =>
+                {
+                    if (context.Definition.Target.IgnorePartition) return;
+                    await RetryAsync($"drop partition {d.PartitionName} of {route.Source.Name} at {d.Origin.Describe()}", async t =>
+                    {
+                        try
+                        {
+                            await target.DropPartitionAsync(route.TargetDatabase, route.Source.Name, d.PartitionName, d.Timestamp, t);
+                        }
+                        catch (MilvusTargetException ex) when (ex.MilvusCode == MilvusTargetException.PartitionNotFoundCode || ex.IsCollectionNotFound)
+                        {
+                            // Already gone.
+                        }
+
+                        return true;
+                    }, token);
+                }, ct);
+                break;
+        }
+    }
+
+    /// <summary>
+    /// The pack's changes whose collection and partition are on the target, waiting a while for ones the metadata
+    /// watch has not created yet. Changes of a collection that never appears are dropped with a warning.
+    /// </summary>
+    private async Task<IReadOnlyList<SourceChange>> RoutableChangesAsync(ChangePack pack, CancellationToken ct)
+    {
+        var dml = pack.Changes.Where(IsDml).ToList();
+        for (var attempt = 1; ; attempt++)
+        {
+            var missingCollections = dml.Where(c => !_routes.ContainsKey(CollectionIdOf(c))).ToList();
+            var missingPartitions = dml.Where(c => _routes.TryGetValue(CollectionIdOf(c), out var r) && !r.KnowsPartitionOf(c))
+                .Select(c => _routes[CollectionIdOf(c)]).Distinct().ToList();
+            foreach (var route in missingPartitions)
+            {
+                route.UpdatePartitions(await RetryAsync($"show the partitions of {route.Source.Name}",
+                    token => target.ShowPartitionsAsync(route.TargetDatabase, route.Source.Name, token), ct));
+            }
+
+            var unroutable = dml.Where(c => !_routes.TryGetValue(CollectionIdOf(c), out var r) || !r.KnowsPartitionOf(c)).ToList();
+            if (unroutable.Count == 0) return dml;
+            if (attempt >= options.MissingTargetAttempts)
+            {
+                if (missingCollections.Count < unroutable.Count)
+                {
+                    var change = unroutable.First(c => _routes.ContainsKey(CollectionIdOf(c)));
+                    throw new ReplicationHalted($"{HaltPrefix}the partition of the {change.Kind} at {change.Origin.Describe()} is not on the target");
+                }
+
+                foreach (var change in unroutable)
+                    logger.LogWarning("task {TaskId}: dropped the {Kind} at {Origin}: collection {CollectionId} is not replicated", context.TaskId, change.Kind, change.Origin.Describe(), CollectionIdOf(change));
+                return dml.Except(unroutable).ToList();
+            }
+
+            await Task.Delay(options.RetryDelay, clock, ct);
+        }
+    }
+
+    // ---- metadata ----------------------------------------------------------------------------------------------
+
+    private async Task WatchLoopAsync(SourceMetadataSnapshot snapshot, CancellationToken ct)
+    {
+        var delay = options.RetryDelay;
+        while (true)
+        {
+            try
+            {
+                await foreach (var change in metadata.WatchAsync(snapshot, ct))
+                {
+                    await OnMetadataAsync(change, ct);
+                    delay = options.RetryDelay;
+                }
+
+                ct.ThrowIfCancellationRequested();
+            }
+            catch (Exception ex) when (ex is not (ReplicationHalted or OperationCanceledException) && !ct.IsCancellationRequested)
+            {
+                // Watching again from the first snapshot repeats creates, which the target skips as already applied.
+                logger.LogWarning(ex, "task {TaskId}: watching the source metadata failed, again in {Delay}", context.TaskId, delay);
+                await Task.Delay(delay, clock, ct);
+                delay = Next(delay);
+            }
+        }
+    }
+
+    private async Task OnMetadataAsync(SourceMetaEvent change, CancellationToken ct)
+    {
+        switch (change)
+        {
+            case CollectionCreated { Collection: var collection } when Selected(collection):
+                var route = await AddCollectionAsync(collection, [], change.Revision, ct);
+                foreach (var pchannel in route.SourcePhysicalChannels)
+                {
+                    if (!_readChannels.TryAdd(pchannel, 0)) continue;
+                    var start = collection.StartPositions.TryGetValue(pchannel, out var id)
+                        ? SourceChannelStart.After(new SourcePosition(pchannel, id))
+                        : SourceChannelStart.Latest;
+                    var (from, lastTick) = StartOf(pchannel, start);
+                    logger.LogInformation("task {TaskId}: reading {Channel} for new collection {Collection}", context.TaskId, pchannel, collection.Name);
+                    Start(() => DmlChannelLoopAsync(pchannel, from, lastTick, null, ct), ct);
+                }
+
+                break;
+            case PartitionCreated created:
+                var outcome = await RetryAsync($"create partition {created.Partition.Name}", token => _applier.ApplyAsync(created, token), ct);
+                if (outcome != OperationOutcome.NotSelected && _routes.TryGetValue(created.Partition.CollectionId, out var owner))
+                {
+                    owner.UpdatePartitions(await RetryAsync($"show the partitions of {owner.Source.Name}",
+                        token => target.ShowPartitionsAsync(owner.TargetDatabase, owner.Source.Name, token), ct));
+                }
+
+                break;
+        }
+    }
+
+    private async Task FlushLoopAsync(CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            await Task.Delay(options.Checkpoints.Interval, clock, ct);
+            await recorder.FlushAsync(ct);
+        }
+    }
+
+    // ---- retries -----------------------------------------------------------------------------------------------
+
+    private TimeSpan Next(TimeSpan delay) => TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, options.MaxRetryDelay.Ticks));
+
+    private static bool IsTransient(Exception ex) => ex is MilvusTargetException { IsRetryable: true } or SourceChannelException;
+
+    /// <summary>
+    /// Runs <paramref name="action"/> until it succeeds, retrying transient failures with backoff (with
+    /// <paramref name="anyFailure"/>: any failure, a bounded number of times). Other failures halt the run.
+    /// </summary>
+    private async Task<T> RetryAsync<T>(string what, Func<CancellationToken, Task<T>> action, CancellationToken ct, bool anyFailure = false)
+    {
+        var delay = options.RetryDelay;
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await action(ct);
+            }
+            catch (Exception ex) when (!ct.IsCancellationRequested && ex is not (ReplicationHalted or OperationCanceledException)
+                                       && (IsTransient(ex) || (anyFailure && attempt < options.MissingTargetAttempts)))
+            {
+                logger.LogWarning(ex, "task {TaskId}: {What} failed (attempt {Attempt}), retrying in {Delay}", context.TaskId, what, attempt, delay);
+                await Task.Delay(delay, clock, ct);
+                delay = Next(delay);
+            }
+            catch (Exception ex) when (!ct.IsCancellationRequested && ex is not (ReplicationHalted or OperationCanceledException))
+            {
+                throw new ReplicationHalted($"{HaltPrefix}cannot {what}: {ex.Message}", ex);
+            }
+        }
+    }
+}

@@ -1,0 +1,317 @@
+using Cdc.Application.EventStore;
+using Cdc.Application.Replication;
+using Cdc.Application.Replication.Ports;
+using Cdc.Application.Tasks;
+using Cdc.Domain.Events;
+using Cdc.Domain.Tasks;
+using Cdc.Infrastructure.Etcd;
+using Cdc.Infrastructure.Milvus;
+using Cdc.Infrastructure.Milvus.Grpc;
+using Cdc.Infrastructure.Milvus.Protos.Common;
+using Cdc.Infrastructure.Secrets;
+using Cdc.Infrastructure.SourceMeta;
+using Cdc.Infrastructure.Tests.Etcd;
+using Cdc.Infrastructure.Tests.EventStore;
+using Cdc.Infrastructure.Tests.Kafka;
+using Cdc.Testing;
+using Cdc.Testing.FakeMilvus;
+using Cdc.Testing.SourceSimulator;
+using Microsoft.Extensions.Logging.Abstractions;
+using Rpc = Cdc.Infrastructure.Milvus.Protos.Rpc;
+
+namespace Cdc.Infrastructure.Tests.Replication;
+
+/// <summary>
+/// The whole replication of a task: a simulated source (collection metadata in the real etcd, msgstream messages in
+/// the Kafka mock) replicated by <see cref="TaskReplicationEngine"/> into the fake target Milvus, with checkpoints in
+/// the real event store, stopped and resumed from those checkpoints.
+/// </summary>
+[Collection(EtcdCollection.Name)]
+public sealed class TaskReplicationEngineTests : IAsyncLifetime
+{
+    private const string TaskId = "engine-task";
+    private static readonly TimeSpan WaitLimit = TimeSpan.FromSeconds(15);
+
+    private readonly string _prefix = KafkaTestBroker.UniqueTopic("engine");
+    private EventStoreHarness _store = null!;
+    private FakeMilvusServer _server = null!;
+    private EtcdClient _etcd = null!;
+    private SourceMetaSimulator _meta = null!;
+    private EtcdSourceMetadata _metadata = null!;
+    private KafkaTestProducer _producer = null!;
+    private SourceStreamSimulator _stream = null!;
+
+    private string ReplicateChannel => $"{_prefix}-replicate-msg";
+
+    public async Task InitializeAsync()
+    {
+        _store = await EventStoreHarness.StartAsync();
+        await _store.Store.AppendAsync(new StreamAppend(TaskId, StreamTypes.Task, 0, [EventStoreTests.Created(TaskId)]), default);
+        _server = await FakeMilvusServer.StartAsync();
+        _etcd = EtcdTestStore.Client();
+        _meta = new SourceMetaSimulator(_etcd, new SourceMetaSimulatorOptions(
+            RootPath: EtcdTestStore.UniquePrefix("engine").TrimEnd('/'), ClusterPrefix: _prefix, DmlChannelNum: 4));
+        _metadata = new EtcdSourceMetadata(_etcd, _meta.Layout);
+        _producer = KafkaTestBroker.Producer();
+        _stream = new SourceStreamSimulator(_producer, SourceMilvusVersion.V2_4, TimeProvider.System, ReplicateChannel);
+    }
+
+    public async Task DisposeAsync()
+    {
+        _producer.Dispose();
+        _etcd.Dispose();
+        await _server.DisposeAsync();
+        await _store.DisposeAsync();
+    }
+
+    [Theory]
+    [InlineData(SourceMilvusVersion.V2_4)]
+    [InlineData(SourceMilvusVersion.V2_5)]
+    public async Task Rows_reach_the_target_and_a_resumed_engine_continues_from_the_checkpoints(SourceMilvusVersion version)
+    {
+        var ct = KafkaTestBroker.Deadline(60);
+        _stream = new SourceStreamSimulator(_producer, version, TimeProvider.System, ReplicateChannel);
+        var books = await CreateBooksAsync(ct);
+        string[] v = [.. books.VirtualChannels];
+
+        var first = Start([], ct);
+        await WaitUntilReadingAsync(first, ct);
+
+        await _stream.InsertAsync(v[0], books.Id, books.Partitions[0].Id, [1, 2, 3], Vectors(3), ct);
+        await _stream.InsertAsync(v[1], books.Id, books.Partitions[0].Id, [11, 12], Vectors(2), ct);
+        await _stream.TickAsync(ct);
+        await _stream.DeleteAsync(v[0], books.Id, [2], ct);
+        await _stream.TickAsync(ct);
+        await EventuallyAsync(() => Keys().SequenceEqual([1L, 3L, 11L, 12L]), first, "the first rows on the target");
+
+        await _stream.CreateIndexAsync("default", "books", "vector", "vec_idx",
+            new Dictionary<string, string> { ["index_type"] = "HNSW", ["metric_type"] = "L2" }, ct);
+        await _stream.LoadCollectionAsync("default", "books", cancellationToken: ct);
+        await EventuallyAsync(() => _server.CallsTo("LoadCollection").Count == 1, first, "the replicate channel's ops on the target");
+        Assert.Single(_server.CallsTo("CreateIndex"));
+
+        await first.StopAsync();
+
+        // Written while no engine runs: the next one starts at the checkpoints and loses none of it.
+        await _stream.InsertAsync(v[0], books.Id, books.Partitions[0].Id, [4], Vectors(1), ct);
+        await _stream.InsertAsync(v[1], books.Id, books.Partitions[0].Id, [13], Vectors(1), ct);
+        await _stream.DeleteAsync(v[1], books.Id, [11], ct);
+        await _stream.TickAsync(ct);
+
+        var positions = (await _store.Views.GetAsync(TaskId, ct))!.Positions;
+        Assert.Equal(
+            books.PhysicalChannels.Append(ReplicateChannel).Distinct().Order(StringComparer.Ordinal),
+            positions.Select(p => p.Channel).Order(StringComparer.Ordinal));
+
+        var second = Start(positions, ct);
+        await EventuallyAsync(() => Keys().SequenceEqual([1L, 3L, 4L, 12L, 13L]), second, "the rows written while stopped");
+        await Task.Delay(500, ct);
+        Assert.Single(_server.CallsTo("CreateIndex"));
+        Assert.Single(_server.CallsTo("LoadCollection"));
+        Assert.Single(_server.CallsTo("CreateCollection"));
+        await second.StopAsync();
+    }
+
+    [Fact]
+    public async Task A_collection_and_a_partition_created_while_running_are_replicated()
+    {
+        var ct = KafkaTestBroker.Deadline(60);
+        var books = await CreateBooksAsync(ct);
+        var run = Start([], ct, new CollectionSelection([new CollectionInfo(CollectionInfo.All)], null));
+        await WaitUntilReadingAsync(run, ct);
+
+        // A new collection on the two pchannels not read yet; its start position is a message written before it.
+        var fresh = _meta.PhysicalChannels.Except(books.PhysicalChannels).Take(2).ToList();
+        foreach (var pchannel in fresh) _stream.AddPhysicalChannel(pchannel);
+        var before = (await _stream.TickAsync(ct)).ToDictionary(m => m.Channel, m => m.Offset);
+        var authors = await _meta.CreateCollectionAsync("default", "authors",
+            new SimulatedSchema().WithInt64PrimaryKey("pk").WithFloatVector("vector", 2), ct, shards: 2, startOffset: p => before[p]);
+        Assert.Equal(fresh.Order(StringComparer.Ordinal), authors.PhysicalChannels.Order(StringComparer.Ordinal));
+        await _stream.InsertAsync(authors.VirtualChannels[0], authors.Id, authors.Partitions[0].Id, [21, 22], Vectors(2), ct, collectionName: "authors");
+        await _stream.InsertAsync(authors.VirtualChannels[1], authors.Id, authors.Partitions[0].Id, [31], Vectors(1), ct, collectionName: "authors");
+        await _stream.TickAsync(ct);
+        await EventuallyAsync(() => Keys("authors").SequenceEqual([21L, 22L, 31L]), run, "the rows of the new collection");
+
+        // A new partition of books: rows inserted into it land in the target's partition of that name.
+        var p1 = await _meta.CreatePartitionAsync("default", "books", "p1", ct);
+        await _stream.InsertAsync(books.VirtualChannels[0], books.Id, p1.Id, [7], Vectors(1), ct, partitionName: "p1");
+        await _stream.TickAsync(ct);
+        await EventuallyAsync(() => Keys("books").SequenceEqual([7L]), run, "the row in the new partition");
+        var targetP1 = _server.Collection("default", "books").Partitions["p1"];
+        Assert.Equal(targetP1, Assert.Single(_server.Rows("default", "books")).PartitionId);
+        await run.StopAsync();
+    }
+
+    [Fact]
+    public async Task Transient_target_failures_are_retried_and_a_refused_pack_halts_the_replication()
+    {
+        var ct = KafkaTestBroker.Deadline(60);
+        var books = await CreateBooksAsync(ct);
+        var run = Start([], ct);
+        await WaitUntilReadingAsync(run, ct);
+
+        // More failures than the client's own retries: the engine keeps the pack and tries again.
+        _server.FailNext(6, GrpcStatusCode.Unavailable, "ReplicateMessage");
+        await _stream.InsertAsync(books.VirtualChannels[0], books.Id, books.Partitions[0].Id, [1, 2], Vectors(2), ct);
+        await _stream.InsertAsync(books.VirtualChannels[1], books.Id, books.Partitions[0].Id, [3], Vectors(1), ct);
+        await _stream.TickAsync(ct);
+        await EventuallyAsync(() => Keys().SequenceEqual([1L, 2L, 3L]), run, "the rows after the target recovered");
+        Assert.False(run.Task.IsCompleted);
+
+        // A refusal that cannot be retried ends the run with the reason the task is paused with.
+        _server.FailNextWithStatus(1, MilvusTargetException.InvalidReplicateMessageCode, "invalid replicate message", retriable: false, method: "ReplicateMessage");
+        await _stream.InsertAsync(books.VirtualChannels[0], books.Id, books.Partitions[0].Id, [4], Vectors(1), ct);
+        await _stream.TickAsync(ct);
+        var halted = await Assert.ThrowsAsync<ReplicationHalted>(() => run.Task.WaitAsync(WaitLimit, ct));
+        Assert.StartsWith("fail to handle replicate message, err: ", halted.Reason);
+        Assert.Contains("invalid replicate message", halted.Reason);
+        Assert.Contains(books.PhysicalChannels, pchannel => halted.Reason.Contains($"the pack of {pchannel} ending at position", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task With_use_start_position_rows_written_before_the_start_are_replicated()
+    {
+        var ct = KafkaTestBroker.Deadline(40);
+        await _meta.StartAsync(ct);
+        string[] pchannels = [.. _meta.PhysicalChannels.Take(2)];
+        foreach (var pchannel in pchannels) _stream.AddPhysicalChannel(pchannel);
+        var before = (await _stream.TickAsync(ct)).ToDictionary(m => m.Channel, m => m.Offset);
+        var books = await _meta.CreateCollectionAsync("default", "books",
+            new SimulatedSchema().WithInt64PrimaryKey("pk").WithFloatVector("vector", 2), ct, shards: 2, startOffset: p => before[p]);
+        Assert.Equal(pchannels, books.PhysicalChannels.Order(StringComparer.Ordinal));
+        await _stream.InsertAsync(books.VirtualChannels[0], books.Id, books.Partitions[0].Id, [1], Vectors(1), ct);
+        await _stream.InsertAsync(books.VirtualChannels[1], books.Id, books.Partitions[0].Id, [2], Vectors(1), ct);
+        await _stream.TickAsync(ct);
+
+        var run = Start([], ct, new CollectionSelection([new CollectionInfo("books", UseStartPosition: true)], null));
+        await EventuallyAsync(() => Keys().SequenceEqual([1L, 2L]), run, "the rows written before the engine started");
+        await run.StopAsync();
+    }
+
+    [Theory]
+    [InlineData(SourceMilvusVersion.V2_4)]
+    [InlineData(SourceMilvusVersion.V2_5)]
+    public async Task A_collection_dropped_on_the_source_is_dropped_on_the_target_after_the_rows_of_every_shard(SourceMilvusVersion version)
+    {
+        var ct = KafkaTestBroker.Deadline(40);
+        _stream = new SourceStreamSimulator(_producer, version, TimeProvider.System, ReplicateChannel);
+        var books = await CreateBooksAsync(ct);
+        var run = Start([], ct);
+        await WaitUntilReadingAsync(run, ct);
+
+        await _stream.InsertAsync(books.VirtualChannels[0], books.Id, books.Partitions[0].Id, [1, 2], Vectors(2), ct);
+        await _stream.TickAsync(ct);
+        await _stream.InsertAsync(books.VirtualChannels[1], books.Id, books.Partitions[0].Id, [3], Vectors(1), ct);
+        await _stream.DropCollectionAsync(books.Id, books.VirtualChannels, ct);
+        await _meta.DropCollectionAsync("default", "books", ct);
+        await _stream.TickAsync(ct);
+        await EventuallyAsync(() => !_server.Collections.Any(c => c.Name == "books"), run, "books dropped on the target");
+
+        var calls = _server.Calls.ToList();
+        var drop = calls.FindIndex(c => c.Method == "DropCollection");
+        Assert.Single(calls, c => c.Method == "DropCollection");
+        var insertsBefore = calls.Take(drop)
+            .Where(c => c.Method == "ReplicateMessage")
+            .Select(c => c.RequestAs<Rpc.ReplicateMessageRequest>())
+            .Where(r => r.Msgs.Any(m => MsgHeader.Parser.ParseFrom(m).Base.MsgType == MsgType.Insert))
+            .Select(r => r.ChannelName).Distinct().Count();
+        Assert.Equal(2, insertsBefore);
+        await Task.Delay(300, ct);
+        Assert.False(run.Task.IsCompleted);
+        await run.StopAsync();
+    }
+
+    [Fact]
+    public async Task A_corrupt_message_halts_the_replication_naming_channel_and_position()
+    {
+        var ct = KafkaTestBroker.Deadline(40);
+        var books = await CreateBooksAsync(ct);
+        var run = Start([], ct);
+        await WaitUntilReadingAsync(run, ct);
+
+        var pchannel = books.PhysicalChannels[0];
+        var offset = await _producer.ProduceAsync(pchannel, [0x0A, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F], null, ct);
+        await _stream.TickAsync(ct);
+
+        var halted = await Assert.ThrowsAsync<ReplicationHalted>(() => run.Task.WaitAsync(WaitLimit, ct));
+        Assert.StartsWith("fail to handle replicate message, err: ", halted.Reason);
+        Assert.Contains(pchannel, halted.Reason);
+        Assert.Contains($"kafka offset {offset}", halted.Reason);
+    }
+
+    private async Task<SimulatedCollection> CreateBooksAsync(CancellationToken ct)
+    {
+        await _meta.StartAsync(ct);
+        var books = await _meta.CreateCollectionAsync("default", "books",
+            new SimulatedSchema().WithInt64PrimaryKey("pk").WithFloatVector("vector", 2), ct, shards: 2);
+        Assert.Equal(2, books.PhysicalChannels.Distinct().Count());
+        foreach (var pchannel in books.PhysicalChannels) _stream.AddPhysicalChannel(pchannel);
+        return books;
+    }
+
+    private EngineRun Start(IReadOnlyList<ChannelPosition> checkpoints, CancellationToken ct, CollectionSelection? selection = null)
+    {
+        var engine = new TaskReplicationEngine(
+            _metadata, KafkaTestBroker.Channels(), new MsgStreamDecoder(), new SourceMessageIdEncoder(),
+            new MilvusTargetFactory(new MilvusClientOptions { MaxRetryAttempts = 1, RetryBaseDelay = TimeSpan.FromMilliseconds(10) }, TimeProvider.System), new DmlMessageRewriter(), new ControlMessageFactory(),
+            new AesGcmSecretProtector(new byte[32]), _store.Store, TimeProvider.System, NullLogger<TaskReplicationEngine>.Instance,
+            new TaskReplicationOptions(ReplicateChannel, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(1), MissingTargetAttempts: 20)
+            {
+                Checkpoints = new CheckpointOptions(TimeSpan.FromMilliseconds(200)),
+                OperationWait = new TargetOperationApplier.WaitOptions(20, TimeSpan.FromMilliseconds(100)),
+            });
+        var definition = new TaskDefinition(
+            new MilvusTarget(_server.Uri.ToString(), 5),
+            selection ?? new CollectionSelection([new CollectionInfo("books")], null));
+        var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        return new EngineRun(engine.RunAsync(new TaskRunContext(TaskId, definition, checkpoints), stop.Token), stop);
+    }
+
+    /// <summary>
+    /// Ticks until a pack reached each target pchannel of books: the engine opens every reader (the replicate channel
+    /// first) before it writes anything, so from then on nothing written to the source is missed.
+    /// </summary>
+    private async Task WaitUntilReadingAsync(EngineRun run, CancellationToken ct)
+    {
+        await EventuallyAsync(() => _server.Collections.Any(c => c.Name == "books"), run, "books on the target");
+        var targetChannels = _server.Collection("default", "books").VirtualChannels.Select(ChannelMapping.ToPhysical).ToHashSet();
+        var deadline = DateTimeOffset.UtcNow + WaitLimit;
+        while (!targetChannels.IsSubsetOf(_server.CallsTo("ReplicateMessage").Select(c => c.RequestAs<Rpc.ReplicateMessageRequest>().ChannelName)))
+        {
+            if (run.Task.IsCompleted) await run.Task;
+            if (DateTimeOffset.UtcNow > deadline) Assert.Fail("timed out waiting for the first ticks on the target");
+            await _stream.TickAsync(ct);
+            await Task.Delay(100, ct);
+        }
+    }
+
+    /// <summary>The primary keys the target holds in a collection (none while it does not exist).</summary>
+    private List<long> Keys(string collection = "books") =>
+        _server.Collections.Any(c => c.DbName == "default" && c.Name == collection)
+            ? [.. _server.Rows("default", collection).Select(r => (long)r.PrimaryKey).Order()]
+            : [];
+
+    private static async Task EventuallyAsync(Func<bool> condition, EngineRun run, string what)
+    {
+        var deadline = DateTimeOffset.UtcNow + WaitLimit;
+        while (!condition())
+        {
+            if (run.Task.IsCompleted) await run.Task; // surfaces a halt
+            if (DateTimeOffset.UtcNow > deadline) Assert.Fail($"timed out waiting for {what}");
+            await Task.Delay(100);
+        }
+    }
+
+    private static IReadOnlyList<float[]> Vectors(int count) =>
+        [.. Enumerable.Range(0, count).Select(i => new[] { i, i + 0.5f })];
+
+    private sealed record EngineRun(Task Task, CancellationTokenSource Stop)
+    {
+        public async Task StopAsync()
+        {
+            await Stop.CancelAsync();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Task.WaitAsync(WaitLimit));
+            Stop.Dispose();
+        }
+    }
+}
