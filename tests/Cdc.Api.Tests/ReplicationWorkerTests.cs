@@ -51,8 +51,15 @@ public sealed class ReplicationWorkerTests
     [Fact]
     public async Task Without_a_replication_engine_the_worker_says_so_and_the_api_still_works()
     {
-        await using var app = await CdcApp.StartAsync();
+        await using var app = await CdcApp.StartAsync(CdcApp.WithoutReplicationEngine());
         await app.CreateSeedTaskAsync();
         Assert.Contains(app.Logs.Lines, l => l.Contains("no replication engine is registered"));
+    }
+
+    [Fact]
+    public async Task With_a_Kafka_source_the_server_registers_the_replication_engine()
+    {
+        await using var app = await CdcApp.StartAsync();
+        Assert.IsType<Cdc.Application.Replication.TaskReplicationEngine>(app.Services.GetRequiredService<ITaskReplication>());
     }
 }

@@ -14,6 +14,12 @@ namespace Cdc.Testing;
 /// </summary>
 public sealed class CdcApp : IAsyncDisposable
 {
+    /// <summary>
+    /// Config overrides for a server without a replication engine: a Pulsar source, which the engine does not read
+    /// yet, so the worker reports NotConfigured and no task tries to reach a source.
+    /// </summary>
+    public static Dictionary<string, string> WithoutReplicationEngine() => new() { ["sourceConfig:pulsar:address"] = "pulsar://127.0.0.1:6650" };
+
     public const string SecretKey = "k2Ya0cK1bQ3dJ8m4XfT9vW6yZ0pL5sN7eR2uH8iO1aE=";
 
     private readonly WebApplicationFactory<Program> _factory;

@@ -1,3 +1,4 @@
+using Cdc.Infrastructure.Replication;
 using Cdc.Application;
 using Cdc.Application.EventStore;
 using Cdc.Application.Secrets;
@@ -32,6 +33,10 @@ public static class InfrastructureRegistration
         services.AddSingleton<ISecretProtector>(_ =>
             new AesGcmSecretProtector(SecretKeySource.Resolve(config.MetaStore.SecretKey, config.MetaStore.SecretKeyFile)));
         services.AddSingleton<Cdc.Application.Replication.Ports.ITaskLeases, PostgresTaskLeases>();
+        // The replication engine reads a Kafka source; with Pulsar (which wins when both are set) there is none yet,
+        // and the worker says so in the log instead of replicating.
+        if (config.Source.Pulsar.Address is null && !string.IsNullOrEmpty(config.Source.Kafka.Address))
+            services.AddTaskReplication(config.Source);
         services.AddHostedService<EventStoreStartup>();
         services.AddSingleton<Hosting.ReplicationWorker>();
         services.AddHostedService(sp => sp.GetRequiredService<Hosting.ReplicationWorker>());

@@ -44,7 +44,7 @@ public sealed class HealthEndpointTests
     [Fact]
     public async Task A_healthy_server_without_an_engine_is_ready()
     {
-        await using var app = await CdcApp.StartAsync();
+        await using var app = await CdcApp.StartAsync(CdcApp.WithoutReplicationEngine());
         var body = await EventuallyReadyAsync(app);
         Assert.Equal("ready", body["status"]!.GetValue<string>());
         Assert.Equal("ok", body["checks"]!["event_store"]!.GetValue<string>());
@@ -95,7 +95,7 @@ public sealed class HealthEndpointTests
     [Fact]
     public async Task Without_its_database_the_server_is_not_ready_but_alive_and_still_serves_metrics()
     {
-        await using var app = await CdcApp.StartAsync();
+        await using var app = await CdcApp.StartAsync(CdcApp.WithoutReplicationEngine());
         await EventuallyReadyAsync(app);
         await app.CreateSeedTaskAsync();
 
