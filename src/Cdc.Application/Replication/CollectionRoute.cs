@@ -29,7 +29,7 @@ public sealed class CollectionRoute
     public ChannelMapping Channels { get; }
 
     /// <summary>The target database name the collection lives in.</summary>
-    public string TargetDatabase => string.IsNullOrEmpty(Source.DbName) ? Domain.Tasks.CollectionSelection.DefaultDatabase : Source.DbName;
+    public string TargetDatabase => Domain.Tasks.CollectionSelection.DatabaseOrDefault(Source.DbName);
 
     /// <summary>The source pchannels the collection's shards live on.</summary>
     public IEnumerable<string> SourcePhysicalChannels => Source.VirtualChannels.Select(ChannelMapping.ToPhysical).Distinct(StringComparer.Ordinal);

@@ -105,7 +105,7 @@ public sealed class TargetOperationApplier(
         switch (metadata)
         {
             case CollectionCreated { Collection: var c } when Selects(c.DbName, c.Name):
-                var database = Database(c.DbName);
+                var database = CollectionSelection.DatabaseOrDefault(c.DbName);
                 if (await target.DescribeCollectionAsync(database, c.Name, cancellationToken) is not null) return OperationOutcome.AlreadyApplied;
                 if (database != CollectionSelection.DefaultDatabase && !(await target.ListDatabasesAsync(cancellationToken)).Contains(database))
                     await target.CreateDatabaseAsync(database, new Dictionary<string, string>(), c.CreatedTimestamp, cancellationToken);
@@ -124,19 +124,17 @@ public sealed class TargetOperationApplier(
         }
     }
 
-    private static string Database(string db) => string.IsNullOrEmpty(db) ? CollectionSelection.DefaultDatabase : db;
-
-    private bool Selects(string db, string collection) => selection.Covers(Database(db), collection);
+    private bool Selects(string db, string collection) => selection.Covers(db, collection);
 
     private bool SelectsDatabase(string db) =>
-        selection.DbCollections?.Keys.Any(k => k == CollectionInfo.All || k == Database(db)) ?? false;
+        selection.DbCollections?.Keys.Any(k => k == CollectionInfo.All || k == CollectionSelection.DatabaseOrDefault(db)) ?? false;
 
     private Task<OperationOutcome> OnCollectionAsync(string db, string collection, Func<string, Task> apply, CancellationToken cancellationToken) =>
         OnCollectionAsync(db, collection, async database => { await apply(database); return OperationOutcome.Applied; }, cancellationToken);
 
     private async Task<OperationOutcome> OnCollectionAsync(string db, string collection, Func<string, Task<OperationOutcome>> apply, CancellationToken cancellationToken)
     {
-        var database = Database(db);
+        var database = CollectionSelection.DatabaseOrDefault(db);
         for (var attempt = 1; ; attempt++)
         {
             if (await target.DescribeCollectionAsync(database, collection, cancellationToken) is not null) break;

@@ -161,9 +161,7 @@ internal sealed class TaskReplicationRun(
 
     // ---- setup -------------------------------------------------------------------------------------------------
 
-    private bool Selected(SourceCollection collection) => _selection.Covers(Database(collection.DbName), collection.Name);
-
-    private static string Database(string db) => string.IsNullOrEmpty(db) ? CollectionSelection.DefaultDatabase : db;
+    private bool Selected(SourceCollection collection) => _selection.Covers(collection.DbName, collection.Name);
 
     private (SourceChannelStart Start, HybridTimestamp? LastTick) StartOf(string channel, SourceChannelStart otherwise)
     {
@@ -200,7 +198,7 @@ internal sealed class TaskReplicationRun(
     /// <summary>Whether the selection entry of a collection (its own name before <c>*</c>) asks for its start position.</summary>
     private bool UsesStartPosition(SourceCollection collection)
     {
-        var database = Database(collection.DbName);
+        var database = CollectionSelection.DatabaseOrDefault(collection.DbName);
         IEnumerable<CollectionInfo> infos = _selection.CollectionInfos is { } list
             ? database == CollectionSelection.DefaultDatabase ? list : []
             : (_selection.DbCollections ?? new Dictionary<string, IReadOnlyList<CollectionInfo>>())
@@ -227,7 +225,7 @@ internal sealed class TaskReplicationRun(
                 token => _applier.ApplyAsync(new PartitionCreated(revision, partition, collection.DbName, collection.Name), token), ct);
         }
 
-        var database = Database(collection.DbName);
+        var database = CollectionSelection.DatabaseOrDefault(collection.DbName);
         var described = await RetryAsync($"describe collection {collection.Name}", token => target.DescribeCollectionAsync(database, collection.Name, token), ct)
             ?? throw new ReplicationHalted($"{HaltPrefix}collection {database}.{collection.Name} is not on the target after it was created");
         var targetPartitions = await RetryAsync($"show the partitions of {collection.Name}", token => target.ShowPartitionsAsync(database, collection.Name, token), ct);
@@ -343,8 +341,8 @@ internal sealed class TaskReplicationRun(
     /// <summary>Whether a change is DML of a selected collection (known, or selected by name and not known yet).</summary>
     private bool Selects(SourceChange change) => change switch
     {
-        InsertChange i => _routes.ContainsKey(i.CollectionId) || _selection.Covers(Database(i.DbName), i.CollectionName),
-        DeleteChange d => _routes.ContainsKey(d.CollectionId) || _selection.Covers(Database(d.DbName), d.CollectionName),
+        InsertChange i => _routes.ContainsKey(i.CollectionId) || _selection.Covers(i.DbName, i.CollectionName),
+        DeleteChange d => _routes.ContainsKey(d.CollectionId) || _selection.Covers(d.DbName, d.CollectionName),
         DropCollectionChange d => _routes.ContainsKey(d.CollectionId),
         DropPartitionChange d => _routes.ContainsKey(d.CollectionId),
         _ => false,

@@ -22,9 +22,13 @@ public sealed record CollectionSelection(
 {
     public const string DefaultDatabase = "default";
 
-    /// <summary>Whether a collection of a database falls under this selection.</summary>
-    public bool Covers(string database, string collection)
+    /// <summary>Milvus leaves the database name empty for its default database.</summary>
+    public static string DatabaseOrDefault(string? database) => string.IsNullOrEmpty(database) ? DefaultDatabase : database;
+
+    /// <summary>Whether a collection of a database (empty: the default one) falls under this selection.</summary>
+    public bool Covers(string? database, string collection)
     {
+        database = DatabaseOrDefault(database);
         if (CollectionInfos is { } infos)
             return database == DefaultDatabase && infos.Any(i => i.Name == CollectionInfo.All || i.Name == collection);
         if (DbCollections is { } dbs)

@@ -80,6 +80,7 @@ public sealed class CdcTaskTests
 
     [Theory]
     [InlineData("default", "books", true)]
+    [InlineData("", "books", true)] // Milvus leaves the default database's name empty
     [InlineData("other", "books", false)]
     public void Collection_infos_cover_the_default_database_only(string db, string collection, bool covered) =>
         Assert.Equal(covered, new CollectionSelection([new CollectionInfo("*")], null).Covers(db, collection));
