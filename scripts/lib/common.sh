@@ -24,10 +24,13 @@ ensure_dotnet() {
 # port_is_free PORT
 port_is_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-# free_port: a loopback port nobody listens on, from a random start.
+# free_port: a loopback port nobody listens on, from a random start below the kernel's ephemeral range (a port
+# there can be the source of an outgoing connection: refused to a test connect, yet taken for a listener).
 free_port() {
-  local p=$(( 20000 + RANDOM % 30000 ))
-  while ! port_is_free "$p"; do p=$(( p + 1 )); done
+  local low; low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+  [ "$low" -gt 11000 ] || low=32768
+  local p=$(( 10000 + RANDOM % (low - 10000) ))
+  while ! port_is_free "$p"; do p=$(( p + 1 )); [ "$p" -lt "$low" ] || p=10000; done
   echo "$p"
 }
 
