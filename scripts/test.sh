@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test against real servers started here on free loopback ports, stops them again
 # (even on failure) and prints a closing line "N passed, N failed".
+# Extra arguments go to `dotnet test`, e.g. scripts/test.sh --filter "FullyQualifiedName~Scenarios".
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 . "$ROOT/scripts/lib/common.sh"
@@ -46,7 +47,7 @@ cd "$ROOT"
 dotnet build Cdc.Cqrs.sln -c Release -nologo -v q 2>&1 | grep -E 'error|Build succeeded' || true
 set +e
 dotnet test Cdc.Cqrs.sln -c Release --no-build -nologo \
-  --logger "trx" --logger "console;verbosity=normal" --results-directory "$RUN/results" 2>&1 \
+  --logger "trx" --logger "console;verbosity=normal" --results-directory "$RUN/results" "$@" 2>&1 \
   | grep -vE '^\s*$'
 test_rc=${PIPESTATUS[0]}
 set -e
