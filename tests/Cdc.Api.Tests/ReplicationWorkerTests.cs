@@ -59,7 +59,7 @@ public sealed class ReplicationWorkerTests
     [Fact]
     public async Task With_a_Kafka_source_the_server_registers_the_replication_engine()
     {
-        await using var app = await CdcApp.StartAsync();
+        await using var app = await CdcApp.StartAsync(new Dictionary<string, string> { ["sourceConfig:kafka:address"] = "127.0.0.1:9092" });
         Assert.IsType<Cdc.Application.Replication.TaskReplicationEngine>(app.Services.GetRequiredService<ITaskReplication>());
     }
 }

@@ -16,7 +16,8 @@ public sealed class CdcApp : IAsyncDisposable
 {
     /// <summary>
     /// Config overrides for a server without a replication engine: a Pulsar source, which the engine does not read
-    /// yet, so the worker reports NotConfigured and no task tries to reach a source.
+    /// yet, so the worker reports NotConfigured and no task tries to reach a source. The default of
+    /// <see cref="StartAsync"/> when the overrides name no <c>sourceConfig</c> key.
     /// </summary>
     public static Dictionary<string, string> WithoutReplicationEngine() => new() { ["sourceConfig:pulsar:address"] = "pulsar://127.0.0.1:6650" };
 
@@ -49,6 +50,10 @@ public sealed class CdcApp : IAsyncDisposable
             ["metaStoreConfig:postgres:connectionString"] = database.ConnectionString,
             ["metaStoreConfig:secretKey"] = SecretKey,
         };
+        // configs/cdc.yaml points at a source that does not exist here: unless a test says which source to read,
+        // the server runs without the engine, so tasks are not retried against nothing in the background.
+        if (overrides is null || !overrides.Keys.Any(k => k.StartsWith("sourceConfig:", StringComparison.OrdinalIgnoreCase)))
+            foreach (var (k, v) in WithoutReplicationEngine()) settings[k] = v;
         foreach (var (k, v) in overrides ?? new Dictionary<string, string>()) settings[k] = v;
         var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b =>
         {

@@ -33,6 +33,7 @@ public static class InfrastructureRegistration
         services.AddSingleton<ISecretProtector>(_ =>
             new AesGcmSecretProtector(SecretKeySource.Resolve(config.MetaStore.SecretKey, config.MetaStore.SecretKeyFile)));
         services.AddSingleton<Cdc.Application.Replication.Ports.ITaskLeases, PostgresTaskLeases>();
+        services.AddSingleton<Cdc.Application.Replication.Ports.ITaskRuntimeReports, PostgresTaskRuntimeReports>();
         // The replication engine reads a Kafka source; with Pulsar (which wins when both are set) there is none yet,
         // and the worker says so in the log instead of replicating.
         if (config.Source.Pulsar.Address is null && !string.IsNullOrEmpty(config.Source.Kafka.Address))

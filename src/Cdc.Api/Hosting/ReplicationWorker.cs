@@ -1,4 +1,5 @@
 using Cdc.Application.EventStore;
+using Cdc.Application.Metrics;
 using Cdc.Application.Replication;
 using Cdc.Application.Replication.Ports;
 using Cdc.Application.Tasks;
@@ -15,6 +16,8 @@ public sealed class ReplicationWorker(
     ITaskViews views,
     IEventStore store,
     ITaskLeases leases,
+    ICdcMetrics metrics,
+    ITaskRuntimeReports reports,
     TimeProvider clock,
     ILogger<ReplicationWorker> logger) : BackgroundService
 {
@@ -47,7 +50,12 @@ public sealed class ReplicationWorker(
             return;
         }
         await using var supervisor = new ReplicationSupervisor(Owner, views, store, leases, replication, clock, logger,
-            new SupervisorOptions(Tick * 3, TimeSpan.FromSeconds(30)));
+            new SupervisorOptions(Tick * 3, TimeSpan.FromSeconds(30)),
+            forget: async (taskId, ct) =>
+            {
+                metrics.ForgetTask(taskId);
+                await reports.RemoveAsync(taskId, ct);
+            });
         Supervisor = supervisor;
         var position = await feed.HighWaterMarkAsync(stoppingToken);
         await supervisor.StartAsync(stoppingToken);

@@ -28,7 +28,7 @@ public static class CdcEndpoint
         }).AddEndpointFilter<CdcRequestMetricsFilter>();
     }
 
-    private static async Task<IResult> HandleAsync(HttpContext ctx, IMediator mediator, CdcConfig config, ILoggerFactory loggers)
+    private static async Task<IResult> HandleAsync(HttpContext ctx, IMediator mediator, CdcConfig config, ILoggerFactory loggers, TimeProvider clock)
     {
         var contentType = ctx.Request.ContentType;
         if (contentType is null || !contentType.Split(';')[0].Trim().Equals("application/json", StringComparison.OrdinalIgnoreCase))
@@ -86,7 +86,7 @@ public static class CdcEndpoint
 
             try
             {
-                return CdcResponse.Ok(await DispatchAsync(type, data, mediator, ctx.RequestAborted));
+                return CdcResponse.Ok(await DispatchAsync(type, data, mediator, clock, ctx.RequestAborted));
             }
             catch (Exception ex) when (ToError(ex) is { } error)
             {
@@ -101,7 +101,7 @@ public static class CdcEndpoint
         }
     }
 
-    private static async Task<JsonObject> DispatchAsync(string type, RequestData d, IMediator mediator, CancellationToken ct)
+    private static async Task<JsonObject> DispatchAsync(string type, RequestData d, IMediator mediator, TimeProvider clock, CancellationToken ct)
     {
         switch (type)
         {
@@ -117,10 +117,10 @@ public static class CdcEndpoint
                 await mediator.Send(CdcRequests.Delete(d), ct);
                 return [];
             case "get":
-                return new JsonObject { ["Task"] = TaskJson.Task(await mediator.Send(CdcRequests.Get(d), ct)) };
+                return new JsonObject { ["Task"] = TaskJson.Task(await mediator.Send(CdcRequests.Get(d), ct), clock.GetUtcNow()) };
             case "list":
                 var tasks = await mediator.Send(CdcRequests.List(d), ct);
-                return new JsonObject { ["tasks"] = new JsonArray(tasks.Select(t => (JsonNode)TaskJson.Task(t)).ToArray()) };
+                return new JsonObject { ["tasks"] = new JsonArray(tasks.Select(t => (JsonNode)TaskJson.Task(t, clock.GetUtcNow())).ToArray()) };
             case "position":
                 var task = await mediator.Send(CdcRequests.Get(d), ct);
                 return new JsonObject { ["positions"] = TaskJson.Positions(task.Positions) };

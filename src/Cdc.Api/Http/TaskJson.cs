@@ -13,7 +13,8 @@ namespace Cdc.Api.Http;
 /// </summary>
 public static class TaskJson
 {
-    public static JsonObject Task(TaskView t)
+    /// <summary>A task at <paramref name="now"/> (its health's lag is measured against it).</summary>
+    public static JsonObject Task(TaskView t, DateTimeOffset now)
     {
         var o = new JsonObject
         {
@@ -28,8 +29,18 @@ public static class TaskJson
         o["state"] = t.State.ToString();
         if (!string.IsNullOrEmpty(t.Reason)) o["reason"] = t.Reason;
         if (t.Positions.Count > 0) o["position"] = Positions(t.Positions);
+        if (TaskHealth.Of(t, now) is { } health) o["health"] = Health(health);
         return o;
     }
+
+    /// <summary>The task's health; left out of a task that has neither a checkpoint nor an error to show.</summary>
+    private static JsonObject Health(TaskHealth h) => Compact(new JsonObject
+    {
+        ["status"] = h.Status,
+        ["lag_ms"] = h.LagMs,
+        ["last_error"] = h.LastError,
+        ["last_error_time"] = h.LastErrorAt,
+    });
 
     public static JsonArray Positions(IEnumerable<ChannelPosition> positions) =>
         new(positions.Select(p => (JsonNode)new JsonObject

@@ -15,8 +15,9 @@ public sealed record SupervisorOptions(TimeSpan LeaseTtl, TimeSpan StopTimeout)
 /// <summary>
 /// Reconciles the tasks' desired states (the task projection) with the replications this process runs: a Running
 /// task whose lease this process can take is started; a task that is paused, deleted or whose lease was lost is
-/// stopped; a replication that halts pauses its task with the reason. Called on every task event and on every lease
-/// renewal tick by the hosting worker.
+/// stopped; a replication that halts pauses its task with the reason. A task this process ran that is gone (deleted)
+/// is handed to <c>forget</c> (its metrics and runtime report). Called on every task event and on every lease renewal
+/// tick by the hosting worker.
 /// </summary>
 public sealed class ReplicationSupervisor(
     string owner,
@@ -26,7 +27,8 @@ public sealed class ReplicationSupervisor(
     ITaskReplication replication,
     TimeProvider clock,
     ILogger logger,
-    SupervisorOptions? options = null) : IAsyncDisposable
+    SupervisorOptions? options = null,
+    Func<string, CancellationToken, Task>? forget = null) : IAsyncDisposable
 {
     /// <summary>The reason the reference records for a task paused at start because of disable_auto_start.</summary>
     public const string DisabledAutoStartReason = "the task is disabled auto start";
@@ -34,6 +36,7 @@ public sealed class ReplicationSupervisor(
     private readonly SupervisorOptions _options = options ?? SupervisorOptions.Default;
     private readonly Dictionary<string, RunningTask> _running = new();
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly HashSet<string> _ran = new(StringComparer.Ordinal);
 
     public string Owner { get; } = owner;
 
@@ -70,8 +73,8 @@ public sealed class ReplicationSupervisor(
         try
         {
             await ReapFinishedAsync(cancellationToken);
-            var desired = (await views.ListAsync(cancellationToken))
-                .Where(v => v.State == TaskState.Running).ToDictionary(v => v.TaskId);
+            var all = await views.ListAsync(cancellationToken);
+            var desired = all.Where(v => v.State == TaskState.Running).ToDictionary(v => v.TaskId);
 
             foreach (var taskId in RunningTasks)
             {
@@ -86,10 +89,30 @@ public sealed class ReplicationSupervisor(
                 if (!await leases.TryAcquireAsync(view.TaskId, Owner, _options.LeaseTtl, cancellationToken)) continue;
                 await StartTaskAsync(view, cancellationToken);
             }
+
+            await ForgetDeletedAsync(all, cancellationToken);
         }
         finally
         {
             _gate.Release();
+        }
+    }
+
+    private async Task ForgetDeletedAsync(IReadOnlyList<TaskView> all, CancellationToken cancellationToken)
+    {
+        var known = all.Select(v => v.TaskId).ToHashSet(StringComparer.Ordinal);
+        foreach (var taskId in _ran.Where(id => !known.Contains(id) && !RunningTasks.Contains(id)).ToList())
+        {
+            _ran.Remove(taskId);
+            if (forget is null) continue;
+            try
+            {
+                await forget(taskId, cancellationToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                logger.LogWarning(ex, "could not forget the metrics and report of deleted task {TaskId}", taskId);
+            }
         }
     }
 
@@ -102,7 +125,8 @@ public sealed class ReplicationSupervisor(
             return;
         }
         var stop = new CancellationTokenSource();
-        var context = new TaskRunContext(view.TaskId, definition, view.Positions);
+        var context = new TaskRunContext(view.TaskId, definition, view.Positions, Owner);
+        _ran.Add(view.TaskId);
         logger.LogInformation("starting the replication of task {TaskId} on {Owner}", view.TaskId, Owner);
         var run = Task.Run(() => replication.RunAsync(context, stop.Token), CancellationToken.None);
         lock (_running) _running[view.TaskId] = new RunningTask(stop, run);

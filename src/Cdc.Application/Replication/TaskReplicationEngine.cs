@@ -1,4 +1,5 @@
 using Cdc.Application.EventStore;
+using Cdc.Application.Metrics;
 using Cdc.Application.Replication.Ports;
 using Cdc.Application.Secrets;
 using Microsoft.Extensions.Logging;
@@ -22,16 +23,19 @@ public sealed class TaskReplicationEngine(
     IEventStore store,
     TimeProvider clock,
     ILogger<TaskReplicationEngine> logger,
-    TaskReplicationOptions options) : ITaskReplication
+    TaskReplicationOptions options,
+    ICdcMetrics? metrics = null,
+    ITaskRuntimeReports? reports = null) : ITaskReplication
 {
     public async Task RunAsync(TaskRunContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
         var connection = TargetConnections.From(context.Definition.Target, secrets);
-        await using var target = targets.Create(connection);
+        var monitor = new TaskRunMonitor(context.TaskId, context.Owner, metrics ?? Unmonitored.Metrics, reports ?? Unmonitored.Reports, clock, logger);
+        await using var target = new MeteredMilvusTarget(targets.Create(connection), monitor.ApiCalled);
         var run = new TaskReplicationRun(
             context, target, metadata, channels, decoder, ids, rewriter, control,
-            new CheckpointRecorder(context.TaskId, store, clock, options.Checkpoints), clock, logger, options);
+            new CheckpointRecorder(context.TaskId, store, clock, options.Checkpoints), monitor, clock, logger, options);
         await run.RunAsync(cancellationToken);
     }
 }

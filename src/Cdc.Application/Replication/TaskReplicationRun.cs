@@ -21,9 +21,10 @@ namespace Cdc.Application.Replication;
 /// <item>the metadata is watched: new collections and partitions are created on the target, and a new collection on
 /// a pchannel not read yet starts a reader at the collection's start position.</item>
 /// </list>
-/// Transient failures (retryable target errors, source channel errors) are retried with backoff, keeping the pack.
-/// An undecodable message or a failure that cannot be retried ends the run with <see cref="ReplicationHalted"/>.
-/// Cancellation stops every loop and flushes the checkpoints.
+/// Transient failures (retryable target errors, source channel errors, an unreachable metadata store) are retried with
+/// backoff, keeping the pack, and reported to the <see cref="TaskRunMonitor"/> (get shows the last one). An undecodable
+/// message or a failure that cannot be retried ends the run with <see cref="ReplicationHalted"/>. Cancellation stops
+/// every loop and flushes the checkpoints.
 /// </summary>
 internal sealed class TaskReplicationRun(
     TaskRunContext context,
@@ -35,6 +36,7 @@ internal sealed class TaskReplicationRun(
     IDmlMessageRewriter rewriter,
     IControlMessageFactory control,
     CheckpointRecorder recorder,
+    TaskRunMonitor monitor,
     TimeProvider clock,
     ILogger logger,
     TaskReplicationOptions options)
@@ -47,6 +49,7 @@ internal sealed class TaskReplicationRun(
     private readonly ConcurrentDictionary<long, CollectionRoute> _routes = new();
     private readonly ConcurrentDictionary<string, TargetChannelWriter> _writers = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte> _readChannels = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ISourceChannelReader> _readers = new(StringComparer.Ordinal);
     private readonly DropCoordinator _drops = new();
     private readonly List<Task> _loops = [];
     private readonly TaskCompletionSource<ReplicationHalted> _halted = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -56,9 +59,14 @@ internal sealed class TaskReplicationRun(
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var ct = stop.Token;
         var notStarted = new List<ISourceChannelReader>();
+        monitor.Resumed(context.Checkpoints);
         try
         {
-            var snapshot = await RetryAsync("load the source metadata", metadata.LoadAsync, ct, anyFailure: true);
+            Start(() => FlushLoopAsync(ct), ct); // checkpoints, buffer fill and the runtime report, from the start
+
+            // Whatever stands between us and the metadata store (down, refusing our credentials) is retried, shown
+            // in get, until it is mended or the task is paused.
+            var snapshot = await RetryAsync("load the source metadata", metadata.LoadAsync, ct, Retry.Always);
             foreach (var collection in snapshot.CreatedCollections.Where(Selected))
                 await AddCollectionAsync(collection, snapshot.CreatedPartitionsOf(collection.Id).ToList(), snapshot.Revision, ct);
 
@@ -85,7 +93,6 @@ internal sealed class TaskReplicationRun(
             }
 
             Start(() => WatchLoopAsync(snapshot, ct), ct);
-            Start(() => FlushLoopAsync(ct), ct);
             await Task.WhenAny(_halted.Task, Task.Delay(Timeout.Infinite, ct));
         }
         catch (ReplicationHalted halted)
@@ -126,6 +133,7 @@ internal sealed class TaskReplicationRun(
         {
             using var flush = new CancellationTokenSource(TimeSpan.FromSeconds(10));
             await recorder.FlushAsync(flush.Token);
+            await monitor.FlushAsync(flush.Token);
         }
         catch (Exception ex)
         {
@@ -250,13 +258,15 @@ internal sealed class TaskReplicationRun(
     /// <summary>
     /// Reads one channel, reopening it after the last handled position when the source fails; <paramref name="handle"/>
     /// returns the position a message completed (or null while it is still buffered), <paramref name="reset"/> drops
-    /// what was buffered before a reopen.
+    /// what was buffered before a reopen. A channel that started at the latest message and fails before its first
+    /// completed message reopens at the first message it had read (inclusive), so nothing read is skipped.
     /// </summary>
     private async Task ReadAsync(
         string channel, SourceChannelStart start, ISourceChannelReader? opened,
         Func<SourceMessage, CancellationToken, Task<SourcePosition?>> handle, Action reset, CancellationToken ct)
     {
         var delay = options.RetryDelay;
+        SourcePosition? firstRead = null;
         while (true)
         {
             var reader = opened;
@@ -264,13 +274,18 @@ internal sealed class TaskReplicationRun(
             try
             {
                 reader ??= await channels.OpenReaderAsync(channel, start, ct);
+                _readers[channel] = reader;
                 await foreach (var message in reader.ReadAllAsync(ct))
                 {
+                    if (start is SourceChannelStart.LatestStart) firstRead ??= new SourcePosition(channel, ids.Encode(message.Id));
                     if (await handle(message, ct) is { } done)
                     {
                         start = SourceChannelStart.After(done);
+                        if (delay != options.RetryDelay) monitor.Progressed();
                         delay = options.RetryDelay;
                     }
+
+                    monitor.Buffer(channel, reader.BufferedBytes, reader.BufferedMessages);
                 }
 
                 ct.ThrowIfCancellationRequested();
@@ -279,12 +294,15 @@ internal sealed class TaskReplicationRun(
             catch (SourceChannelException ex) when (!ct.IsCancellationRequested)
             {
                 logger.LogWarning(ex, "task {TaskId}: reading {Channel} failed, reopening in {Delay}", context.TaskId, channel, delay);
+                monitor.Failed($"read the source channel {channel}", ex);
                 reset();
+                if (start is SourceChannelStart.LatestStart && firstRead is { } first) start = SourceChannelStart.From(first);
                 await Task.Delay(delay, clock, ct);
                 delay = Next(delay);
             }
             finally
             {
+                _readers.TryRemove(KeyValuePair.Create(channel, reader!));
                 if (reader is not null) await reader.DisposeAsync();
             }
         }
@@ -297,6 +315,7 @@ internal sealed class TaskReplicationRun(
         await ReadAsync(pchannel, start, opened, async (message, token) =>
         {
             var decoded = decoder.Decode(message);
+            monitor.Read(message, decoded.Change);
             if (decoded.Change is not { } change)
             {
                 if (!decoded.IsUnsupported) throw Undecodable(decoded, message);
@@ -317,6 +336,7 @@ internal sealed class TaskReplicationRun(
         await ReadAsync(channel, StartOf(channel, SourceChannelStart.Latest).Start, opened, async (message, token) =>
         {
             var decoded = decoder.Decode(message);
+            monitor.Read(message, decoded.Change);
             var position = new SourcePosition(channel, ids.Encode(message.Id));
             if (decoded.Change is not { } change)
             {
@@ -371,12 +391,15 @@ internal sealed class TaskReplicationRun(
     }
 
     /// <summary>Records a position the target acknowledged (the event store's hiccups are retried a few times).</summary>
-    private Task AcknowledgeAsync(string channel, SourcePosition position, HybridTimestamp timestamp, CancellationToken ct) =>
-        RetryAsync($"checkpoint {channel} at {Describe(position)}", async token =>
+    private async Task AcknowledgeAsync(string channel, SourcePosition position, HybridTimestamp timestamp, CancellationToken ct)
+    {
+        monitor.Acknowledged(channel, timestamp);
+        await RetryAsync($"checkpoint {channel} at {Describe(position)}", async token =>
         {
             await recorder.AcknowledgeAsync(channel, Convert.ToBase64String(position.MessageId.Span), timestamp.Value, token);
             return true;
-        }, ct, anyFailure: true);
+        }, ct, Retry.Bounded);
+    }
 
     /// <summary>
     /// Writes a pack to every target pchannel its source pchannel feeds: the changes of each in their order, a tick to
@@ -394,7 +417,11 @@ internal sealed class TaskReplicationRun(
         await RetryAsync($"write the pack of {pack.Channel} ending at {Describe(pack.EndPosition)}", async token =>
         {
             for (; written < parts.Count; written++)
+            {
                 await Writer(parts[written].Channel).WriteAsync(parts[written].Pack, token);
+                monitor.Written(parts[written].Pack);
+            }
+
             return written;
         }, ct);
 
@@ -508,6 +535,7 @@ internal sealed class TaskReplicationRun(
             {
                 // Watching again from the first snapshot repeats creates, which the target skips as already applied.
                 logger.LogWarning(ex, "task {TaskId}: watching the source metadata failed, again in {Delay}", context.TaskId, delay);
+                monitor.Failed("watch the source metadata", ex);
                 await Task.Delay(delay, clock, ct);
                 delay = Next(delay);
             }
@@ -550,6 +578,8 @@ internal sealed class TaskReplicationRun(
         {
             await Task.Delay(options.Checkpoints.Interval, clock, ct);
             await recorder.FlushAsync(ct);
+            foreach (var (channel, reader) in _readers) monitor.Buffer(channel, reader.BufferedBytes, reader.BufferedMessages);
+            await monitor.FlushAsync(ct);
         }
     }
 
@@ -559,23 +589,39 @@ internal sealed class TaskReplicationRun(
 
     private static bool IsTransient(Exception ex) => ex is MilvusTargetException { IsRetryable: true } or SourceChannelException;
 
+    /// <summary>Which failures <see cref="RetryAsync{T}"/> retries besides the transient ones.</summary>
+    private enum Retry
+    {
+        /// <summary>Only transient failures; any other halts the run.</summary>
+        Transient,
+
+        /// <summary>Any failure, up to <see cref="TaskReplicationOptions.MissingTargetAttempts"/> attempts.</summary>
+        Bounded,
+
+        /// <summary>Any failure, until it succeeds or the run is stopped.</summary>
+        Always,
+    }
+
     /// <summary>
-    /// Runs <paramref name="action"/> until it succeeds, retrying transient failures with backoff (with
-    /// <paramref name="anyFailure"/>: any failure, a bounded number of times). Other failures halt the run.
+    /// Runs <paramref name="action"/> until it succeeds, retrying transient failures (and others, as
+    /// <paramref name="retry"/> says) with backoff; each failure is reported to the monitor. Other failures halt the run.
     /// </summary>
-    private async Task<T> RetryAsync<T>(string what, Func<CancellationToken, Task<T>> action, CancellationToken ct, bool anyFailure = false)
+    private async Task<T> RetryAsync<T>(string what, Func<CancellationToken, Task<T>> action, CancellationToken ct, Retry retry = Retry.Transient)
     {
         var delay = options.RetryDelay;
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                return await action(ct);
+                var result = await action(ct);
+                if (attempt > 1) monitor.Progressed();
+                return result;
             }
             catch (Exception ex) when (!ct.IsCancellationRequested && ex is not (ReplicationHalted or OperationCanceledException)
-                                       && (IsTransient(ex) || (anyFailure && attempt < options.MissingTargetAttempts)))
+                                       && (IsTransient(ex) || retry == Retry.Always || (retry == Retry.Bounded && attempt < options.MissingTargetAttempts)))
             {
                 logger.LogWarning(ex, "task {TaskId}: {What} failed (attempt {Attempt}), retrying in {Delay}", context.TaskId, what, attempt, delay);
+                monitor.Failed($"cannot {what}", ex);
                 await Task.Delay(delay, clock, ct);
                 delay = Next(delay);
             }

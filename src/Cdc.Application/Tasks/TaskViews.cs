@@ -20,7 +20,12 @@ public sealed record TaskView(
     IReadOnlyList<ChannelPosition> Positions,
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt,
-    long Version);
+    long Version)
+{
+    /// <summary>What the server running the task last reported (not part of the projection: joined when read).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public TaskRuntimeReport? Runtime { get; init; }
+}
 
 /// <summary>Queries over the task projection.</summary>
 public interface ITaskViews

@@ -76,6 +76,15 @@ public static class EventStoreSchema
                     owner      text        not null,
                     expires_at timestamptz not null,
                     primary key (tenant_id, task_id));
+                create table if not exists {s}.task_runtime (
+                    tenant_id     text        not null,
+                    task_id       text        not null,
+                    owner         text        not null,
+                    last_error    text,
+                    last_error_at timestamptz,
+                    recovered_at  timestamptz,
+                    updated       timestamptz not null,
+                    primary key (tenant_id, task_id));
                 """, conn);
             await cmd.ExecuteNonQueryAsync(cancellationToken);
         }

@@ -4,7 +4,7 @@ using Npgsql;
 
 namespace Cdc.Infrastructure.EventStore;
 
-/// <summary>Queries over the task projection, joined with the latest channel positions.</summary>
+/// <summary>Queries over the task projection, joined with the latest channel positions and the runtime report.</summary>
 public sealed class PostgresTaskViews(NpgsqlDataSource dataSource, EventStoreOptions options) : ITaskViews
 {
     private readonly string _s = EventStoreSchema.Quote(options.Schema);
@@ -19,9 +19,11 @@ public sealed class PostgresTaskViews(NpgsqlDataSource dataSource, EventStoreOpt
     {
         await using var conn = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var cmd = new NpgsqlCommand($"""
-            select v.view::text, p.channel, p.position, p.ts, p.checkpointed
+            select v.view::text, p.channel, p.position, p.ts, p.checkpointed,
+                   r.owner, r.last_error, r.last_error_at, r.recovered_at, r.updated
             from {_s}.task_views v
             left join {_s}.channel_positions p on p.tenant_id = v.tenant_id and p.task_id = v.task_id
+            left join {_s}.task_runtime r on r.tenant_id = v.tenant_id and r.task_id = v.task_id
             where v.tenant_id = $1 {filter}
             order by v.created, v.task_id, p.channel
             """, conn);
@@ -36,7 +38,14 @@ public sealed class PostgresTaskViews(NpgsqlDataSource dataSource, EventStoreOpt
             if (!positions.TryGetValue(view.TaskId, out var list))
             {
                 positions[view.TaskId] = list = [];
-                views.Add(view);
+                views.Add(r.IsDBNull(5) ? view : view with
+                {
+                    Runtime = new TaskRuntimeReport(r.GetString(5),
+                        r.IsDBNull(6) ? null : r.GetString(6),
+                        r.IsDBNull(7) ? null : r.GetFieldValue<DateTimeOffset>(7),
+                        r.IsDBNull(8) ? null : r.GetFieldValue<DateTimeOffset>(8),
+                        r.GetFieldValue<DateTimeOffset>(9)),
+                });
             }
             if (!r.IsDBNull(1))
                 list.Add(new ChannelPosition(r.GetString(1), r.GetString(2), (ulong)r.GetDecimal(3), r.GetFieldValue<DateTimeOffset>(4)));

@@ -29,7 +29,8 @@ public sealed class KafkaSourceChannels(KafkaSourceOptions options, ILogger<Kafk
             var partition = new TopicPartition(channel, new Partition(ChannelPartition));
             var offset = start switch
             {
-                SourceChannelStart.AfterPosition after => ResumeOffset(channel, after.Position),
+                SourceChannelStart.AfterPosition after => ResumeOffset(channel, after.Position) + 1,
+                SourceChannelStart.FromPosition from => ResumeOffset(channel, from.Position),
                 _ => await Task.Run(() => LatestOffset(consumer, partition), cancellationToken),
             };
             consumer.Assign(new TopicPartitionOffset(partition, new Offset(offset)));
@@ -48,12 +49,12 @@ public sealed class KafkaSourceChannels(KafkaSourceOptions options, ILogger<Kafk
         }
     }
 
-    /// <summary>The exclusive seek: the message after the checkpoint.</summary>
+    /// <summary>The offset of a position of this channel (the exclusive seek to a checkpoint adds one).</summary>
     private static long ResumeOffset(string channel, SourcePosition position)
     {
         if (position.Channel != channel)
             throw new ArgumentException($"the position belongs to channel {position.Channel}, not {channel}", nameof(position));
-        return KafkaMessageId.ToOffset(position.MessageId.Span) + 1;
+        return KafkaMessageId.ToOffset(position.MessageId.Span);
     }
 
     /// <summary>

@@ -5,6 +5,8 @@ using Cdc.Application.Tasks;
 using Cdc.Domain.Events;
 using Cdc.Domain.Tasks;
 using Cdc.Infrastructure.Etcd;
+using Cdc.Infrastructure.EventStore;
+using Cdc.Infrastructure.Metrics;
 using Cdc.Infrastructure.Milvus;
 using Cdc.Infrastructure.Milvus.Grpc;
 using Cdc.Infrastructure.Milvus.Protos.Common;
@@ -15,6 +17,7 @@ using Cdc.Infrastructure.Tests.EventStore;
 using Cdc.Infrastructure.Tests.Kafka;
 using Cdc.Testing;
 using Cdc.Testing.FakeMilvus;
+using Cdc.Testing.Metrics;
 using Cdc.Testing.SourceSimulator;
 using Microsoft.Extensions.Logging.Abstractions;
 using Rpc = Cdc.Infrastructure.Milvus.Protos.Rpc;
@@ -40,6 +43,8 @@ public sealed class TaskReplicationEngineTests : IAsyncLifetime
     private EtcdSourceMetadata _metadata = null!;
     private KafkaTestProducer _producer = null!;
     private SourceStreamSimulator _stream = null!;
+    private MetricsRegistry _registry = new();
+    private CdcReplicationMetrics _metrics = null!;
 
     private string ReplicateChannel => $"{_prefix}-replicate-msg";
 
@@ -150,13 +155,24 @@ public sealed class TaskReplicationEngineTests : IAsyncLifetime
         var run = Start([], ct);
         await WaitUntilReadingAsync(run, ct);
 
-        // More failures than the client's own retries: the engine keeps the pack and tries again.
-        _server.FailNext(6, GrpcStatusCode.Unavailable, "ReplicateMessage");
+        // More failures than the client's own retries: the engine keeps the pack and tries again, and get shows the
+        // task retrying with the target's error until the pack goes through.
+        _server.FailNext(8, GrpcStatusCode.Unavailable, "ReplicateMessage", "target restarting");
         await _stream.InsertAsync(books.VirtualChannels[0], books.Id, books.Partitions[0].Id, [1, 2], Vectors(2), ct);
         await _stream.InsertAsync(books.VirtualChannels[1], books.Id, books.Partitions[0].Id, [3], Vectors(1), ct);
         await _stream.TickAsync(ct);
+        TaskHealth? retrying = null;
+        await EventuallyAsync(() => (retrying = HealthAsync().GetAwaiter().GetResult()) is { Status: TaskHealth.Retrying }, run, "get showing the task retrying");
+        Assert.Contains("target restarting", retrying!.LastError);
+        Assert.StartsWith("cannot write the pack of ", retrying.LastError);
         await EventuallyAsync(() => Keys().SequenceEqual([1L, 2L, 3L]), run, "the rows after the target recovered");
         Assert.False(run.Task.IsCompleted);
+        await EventuallyAsync(() => HealthAsync().GetAwaiter().GetResult() is { Status: TaskHealth.Replicating }, run, "get showing the task replicating again");
+        var recovered = await HealthAsync();
+        Assert.Contains("target restarting", recovered!.LastError); // the last error stays visible, with its time
+        Assert.NotNull(recovered.LastErrorAt);
+        // Each refused attempt of the engine is a call made for the task.
+        Assert.True(Sum(await ScrapeAsync(), "milvus_cdc_api_execute_total", s => s.Label("api_type") == "ReplicateMessage") >= 4);
 
         // A refusal that cannot be retried ends the run with the reason the task is paused with.
         _server.FailNextWithStatus(1, MilvusTargetException.InvalidReplicateMessageCode, "invalid replicate message", retriable: false, method: "ReplicateMessage");
@@ -166,6 +182,64 @@ public sealed class TaskReplicationEngineTests : IAsyncLifetime
         Assert.StartsWith("fail to handle replicate message, err: ", halted.Reason);
         Assert.Contains("invalid replicate message", halted.Reason);
         Assert.Contains(books.PhysicalChannels, pchannel => halted.Reason.Contains($"the pack of {pchannel} ending at position", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task The_metrics_count_the_rows_delivered_and_the_lag_is_right_while_idle_and_after_a_restart()
+    {
+        var ct = KafkaTestBroker.Deadline(60);
+        var books = await CreateBooksAsync(ct);
+        var run = Start([], ct);
+        await WaitUntilReadingAsync(run, ct);
+
+        await _stream.InsertAsync(books.VirtualChannels[0], books.Id, books.Partitions[0].Id, [1, 2, 3], Vectors(3), ct);
+        await _stream.InsertAsync(books.VirtualChannels[1], books.Id, books.Partitions[0].Id, [4, 5], Vectors(2), ct);
+        await _stream.TickAsync(ct);
+        await _stream.DeleteAsync(books.VirtualChannels[0], books.Id, [2], ct);
+        await _stream.TickAsync(ct);
+        await EventuallyAsync(() => Keys().SequenceEqual([1L, 3L, 4L, 5L]), run, "the rows");
+
+        // The source goes idle but keeps ticking, as Milvus does: the lag stays at about one tick interval.
+        for (var i = 0; i < 10; i++)
+        {
+            await _stream.TickAsync(ct);
+            await Task.Delay(100, ct);
+        }
+
+        var families = await ScrapeAsync();
+        bool Write(ParsedSample s) => s.Label("op_type") == "write";
+        Assert.Equal(5, Sum(families, "milvus_cdc_replicate_data_cnt", s => Write(s) && s.Label("api_type") == "insert" && s.Label("collection_name") == "books"));
+        Assert.Equal(1, Sum(families, "milvus_cdc_replicate_data_cnt", s => Write(s) && s.Label("api_type") == "delete"));
+        Assert.Equal(5, Sum(families, "milvus_cdc_replicate_data_cnt", s => !Write(s) && s.Label("api_type") == "insert"));
+        Assert.True(Sum(families, "milvus_cdc_replicate_data_size", s => Write(s) && s.Label("msg_type") == "Insert") > 0);
+        Assert.Equal(1, Sum(families, "milvus_cdc_api_execute_total", s => s.Label("api_type") == "CreateCollection"));
+        var lags = families[CdcReplicationMetrics.LagName].Samples.ToDictionary(s => s.Label("channel"), s => s.Value);
+        Assert.Subset(lags.Keys.ToHashSet(), books.PhysicalChannels.ToHashSet());
+        Assert.All(books.PhysicalChannels, pchannel => Assert.InRange(lags[pchannel], 0, 1500));
+        Assert.All(books.PhysicalChannels, pchannel => Assert.Contains(families["milvus_cdc_buffer_messages"].Samples, s => s.Label("channel") == pchannel));
+        Assert.Equal(TaskHealth.Replicating, (await HealthAsync())!.Status);
+        await run.StopAsync();
+
+        // Stopped for a while: a restarted engine reports the lag from its checkpoints before it reads anything.
+        await Task.Delay(2000, ct);
+        var positions = (await _store.Views.GetAsync(TaskId, ct))!.Positions;
+        var resumed = Start(positions, ct);
+        lags = (await ScrapeAsync())[CdcReplicationMetrics.LagName].Samples.ToDictionary(s => s.Label("channel"), s => s.Value);
+        Assert.All(books.PhysicalChannels, pchannel => Assert.InRange(lags[pchannel], 2000, 60_000));
+        Assert.InRange((await HealthAsync())!.LagMs!.Value, 2000, 60_000);
+
+        // Once it reads the ticks written since, it has caught up.
+        var deadline = DateTimeOffset.UtcNow + WaitLimit;
+        while (true)
+        {
+            await _stream.TickAsync(ct);
+            lags = (await ScrapeAsync())[CdcReplicationMetrics.LagName].Samples.ToDictionary(s => s.Label("channel"), s => s.Value);
+            if (books.PhysicalChannels.All(p => lags[p] < 1500)) break;
+            if (DateTimeOffset.UtcNow > deadline) Assert.Fail($"the lag never went down: {string.Join(", ", lags)}");
+            await Task.Delay(100, ct);
+        }
+
+        await resumed.StopAsync();
     }
 
     [Fact]
@@ -251,6 +325,8 @@ public sealed class TaskReplicationEngineTests : IAsyncLifetime
 
     private EngineRun Start(IReadOnlyList<ChannelPosition> checkpoints, CancellationToken ct, CollectionSelection? selection = null)
     {
+        _registry = new MetricsRegistry();
+        _metrics = new CdcReplicationMetrics(_registry, TimeProvider.System);
         var engine = new TaskReplicationEngine(
             _metadata, KafkaTestBroker.Channels(), new MsgStreamDecoder(), new SourceMessageIdEncoder(),
             new MilvusTargetFactory(new MilvusClientOptions { MaxRetryAttempts = 1, RetryBaseDelay = TimeSpan.FromMilliseconds(10) }, TimeProvider.System), new DmlMessageRewriter(), new ControlMessageFactory(),
@@ -259,13 +335,26 @@ public sealed class TaskReplicationEngineTests : IAsyncLifetime
             {
                 Checkpoints = new CheckpointOptions(TimeSpan.FromMilliseconds(200)),
                 OperationWait = new TargetOperationApplier.WaitOptions(20, TimeSpan.FromMilliseconds(100)),
-            });
+            },
+            _metrics, new PostgresTaskRuntimeReports(_store.DataSource, _store.Options));
         var definition = new TaskDefinition(
             new MilvusTarget(_server.Uri.ToString(), 5),
             selection ?? new CollectionSelection([new CollectionInfo("books")], null));
         var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        return new EngineRun(engine.RunAsync(new TaskRunContext(TaskId, definition, checkpoints), stop.Token), stop);
+        return new EngineRun(engine.RunAsync(new TaskRunContext(TaskId, definition, checkpoints, "test-owner"), stop.Token), stop);
     }
+
+    /// <summary>The metrics as /cdc/metrics would expose them now, by family name.</summary>
+    private async Task<Dictionary<string, ParsedFamily>> ScrapeAsync() =>
+        ExpositionParser.Parse(await new MetricsScraper(_registry, [_metrics], TimeProvider.System, NullLogger<MetricsScraper>.Instance)
+            .ScrapeAsync(CancellationToken.None)).ToDictionary(f => f.Name);
+
+    private static double Sum(Dictionary<string, ParsedFamily> families, string name, Func<ParsedSample, bool> where) =>
+        families.TryGetValue(name, out var family) ? family.Samples.Where(where).Sum(s => s.Value) : 0;
+
+    /// <summary>The task's health as get shows it now.</summary>
+    private async Task<TaskHealth?> HealthAsync() =>
+        TaskHealth.Of((await _store.Views.GetAsync(TaskId, CancellationToken.None))!, DateTimeOffset.UtcNow);
 
     /// <summary>
     /// Ticks until a pack reached each target pchannel of books: the engine opens every reader (the replicate channel

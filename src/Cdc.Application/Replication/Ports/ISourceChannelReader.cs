@@ -17,4 +17,10 @@ public interface ISourceChannelReader : IAsyncDisposable
     /// sequence with an exception.
     /// </summary>
     IAsyncEnumerable<SourceMessage> ReadAllAsync(CancellationToken cancellationToken);
+
+    /// <summary>Bytes of the messages read from the MQ and not yet taken by the caller.</summary>
+    long BufferedBytes => 0;
+
+    /// <summary>Messages read from the MQ and not yet taken by the caller.</summary>
+    int BufferedMessages => 0;
 }

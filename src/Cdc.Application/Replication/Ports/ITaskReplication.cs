@@ -3,8 +3,11 @@ using Cdc.Domain.Tasks;
 
 namespace Cdc.Application.Replication.Ports;
 
-/// <summary>What a task's replication starts from: its definition (secrets still protected) and its checkpoints.</summary>
-public sealed record TaskRunContext(string TaskId, TaskDefinition Definition, IReadOnlyList<ChannelPosition> Checkpoints);
+/// <summary>
+/// What a task's replication starts from: its definition (secrets still protected) and its checkpoints, and which
+/// server process runs it (<paramref name="Owner"/>, its lease owner).
+/// </summary>
+public sealed record TaskRunContext(string TaskId, TaskDefinition Definition, IReadOnlyList<ChannelPosition> Checkpoints, string Owner = "");
 
 /// <summary>
 /// The replication of one task: runs until cancelled (pause, delete, lease lost, shutdown). Transient failures are

@@ -1,0 +1,43 @@
+using Cdc.Domain.Changes;
+using Cdc.Domain.Tasks;
+
+namespace Cdc.Application.Tasks;
+
+/// <summary>
+/// What the replication of a task last reported about its failures, from whichever server runs it: the last
+/// transient error it is retrying through, and when it got going again afterwards.
+/// </summary>
+public sealed record TaskRuntimeReport(
+    string Owner,
+    string? LastError,
+    DateTimeOffset? LastErrorAt,
+    DateTimeOffset? RecoveredAt,
+    DateTimeOffset UpdatedAt);
+
+/// <summary>
+/// A task's health as get and list show it: <see cref="Status"/> (<c>replicating</c>, <c>retrying</c> while the last
+/// error has not been followed by progress, <c>paused</c>), the lag in milliseconds (now minus the time of the oldest
+/// channel checkpoint, so it grows while nothing moves and it is right after a restart), and the last error.
+/// </summary>
+public sealed record TaskHealth(string Status, long? LagMs, string? LastError, DateTimeOffset? LastErrorAt)
+{
+    public const string Replicating = "replicating";
+    public const string Retrying = "retrying";
+    public const string Paused = "paused";
+
+    /// <summary>The health of <paramref name="view"/> at <paramref name="now"/>; null while there is nothing to tell.</summary>
+    public static TaskHealth? Of(TaskView view, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(view);
+        var runtime = view.Runtime;
+        var lag = view.Positions.Count == 0 ? (long?)null : view.Positions.Max(p => LagAt(p.Timestamp, now));
+        if (lag is null && runtime?.LastError is null) return null;
+        var retrying = runtime is { LastError: not null, LastErrorAt: { } failed } && (runtime.RecoveredAt is not { } ok || ok < failed);
+        var status = view.State != TaskState.Running ? Paused : retrying ? Retrying : Replicating;
+        return new TaskHealth(status, lag, runtime?.LastError, runtime?.LastErrorAt);
+    }
+
+    /// <summary>Milliseconds between <paramref name="now"/> and the physical part of a hybrid timestamp (never below 0).</summary>
+    public static long LagAt(ulong timestamp, DateTimeOffset now) =>
+        Math.Max(0, now.ToUnixTimeMilliseconds() - new HybridTimestamp(timestamp).PhysicalMilliseconds);
+}
