@@ -35,7 +35,8 @@ public sealed record SourceConfig(
     PulsarConfig Pulsar,
     string ReplicateChan,
     string DefaultPartitionName,
-    int ReadChanLen);
+    int ReadChanLen,
+    long ReadBufferBytes);
 
 public sealed record EtcdConfig(
     IReadOnlyList<string> Address,

@@ -100,7 +100,8 @@ public static partial class CdcConfigLoader
             r.Problem("sourceConfig:replicateChan", "is required: {msgChannel.chanNamePrefix.cluster}-{msgChannel.chanNamePrefix.replicateMsg} of the source, e.g. by-dev-replicate-msg");
         var source = new SourceConfig(etcd, kafka, pulsar, replicateChan,
             r.String("sourceConfig:defaultPartitionName", "_default"),
-            r.Int("sourceConfig:readChanLen", 4, min: 0));
+            r.Int("sourceConfig:readChanLen", 4, min: 0),
+            r.Int("sourceConfig:readBufferBytes", 64 << 20, min: 1024));
 
         var maxRequestBytes = r.Int("maxRequestBytes", 1 << 20, min: 1024);
         r.ThrowIfAny();

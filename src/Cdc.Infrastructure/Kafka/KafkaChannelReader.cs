@@ -9,20 +9,26 @@ namespace Cdc.Infrastructure.Kafka;
 
 /// <summary>
 /// Reads partition 0 of one Kafka topic (a Milvus pchannel). The blocking <c>Consume</c> runs on a thread of its own
-/// and hands messages over through a bounded channel, so a slow caller holds the consumer back.
+/// and hands messages over through a buffer capped in messages and in bytes (one message larger than the byte cap
+/// still passes, alone), so a slow caller holds the consumer back instead of growing memory.
 /// </summary>
 internal sealed class KafkaChannelReader : ISourceChannelReader
 {
     private readonly IConsumer<Ignore, byte[]> _consumer;
     private readonly Channel<SourceMessage> _messages;
     private readonly CancellationTokenSource _stop = new();
+    private readonly SemaphoreSlim _taken = new(0);
+    private readonly long _maxBytes;
     private readonly Task _consuming;
+    private long _bufferedBytes;
+    private int _bufferedMessages;
     private int _disposed;
 
-    public KafkaChannelReader(IConsumer<Ignore, byte[]> consumer, string channel, int readAhead)
+    public KafkaChannelReader(IConsumer<Ignore, byte[]> consumer, string channel, int readAhead, long maxBytes = long.MaxValue)
     {
         _consumer = consumer;
         Channel = channel;
+        _maxBytes = Math.Max(1, maxBytes);
         _messages = System.Threading.Channels.Channel.CreateBounded<SourceMessage>(
             new BoundedChannelOptions(Math.Max(1, readAhead)) { SingleReader = true, SingleWriter = true });
         _consuming = Task.Factory.StartNew(Consume, CancellationToken.None,
@@ -34,7 +40,23 @@ internal sealed class KafkaChannelReader : ISourceChannelReader
     public async IAsyncEnumerable<SourceMessage> ReadAllAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
         await foreach (var message in _messages.Reader.ReadAllAsync(cancellationToken))
+        {
+            Interlocked.Add(ref _bufferedBytes, -message.Payload.Length);
+            Interlocked.Decrement(ref _bufferedMessages);
+            _taken.Release();
             yield return message;
+        }
+    }
+
+    public long BufferedBytes => Interlocked.Read(ref _bufferedBytes);
+
+    public int BufferedMessages => Volatile.Read(ref _bufferedMessages);
+
+    /// <summary>Blocks the consumer thread while <paramref name="size"/> more bytes would overflow a non-empty buffer.</summary>
+    private void WaitForRoom(long size)
+    {
+        while (Interlocked.Read(ref _bufferedBytes) is var buffered && buffered > 0 && buffered + size > _maxBytes)
+            _taken.Wait(TimeSpan.FromMilliseconds(100), _stop.Token);
     }
 
     private void Consume()
@@ -48,6 +70,9 @@ internal sealed class KafkaChannelReader : ISourceChannelReader
                 if (result?.Message is null || result.IsPartitionEOF) continue;
                 var message = ToSourceMessage(result);
                 // On this dedicated thread blocking is fine: it is the back-pressure on the consumer.
+                WaitForRoom(message.Payload.Length);
+                Interlocked.Add(ref _bufferedBytes, message.Payload.Length);
+                Interlocked.Increment(ref _bufferedMessages);
                 if (!_messages.Writer.TryWrite(message))
                     _messages.Writer.WriteAsync(message, _stop.Token).AsTask().GetAwaiter().GetResult();
             }
@@ -101,5 +126,6 @@ internal sealed class KafkaChannelReader : ISourceChannelReader
         }
         _consumer.Dispose();
         _stop.Dispose();
+        _taken.Dispose();
     }
 }

@@ -35,7 +35,7 @@ public sealed class KafkaSourceChannels(KafkaSourceOptions options, ILogger<Kafk
             };
             consumer.Assign(new TopicPartitionOffset(partition, new Offset(offset)));
             _logger.LogInformation("reading {Channel} partition {Partition} from offset {Offset}", channel, ChannelPartition, offset);
-            return new KafkaChannelReader(consumer, channel, options.ReadAhead);
+            return new KafkaChannelReader(consumer, channel, options.ReadAhead, options.ReadBufferBytes);
         }
         catch (KafkaException e)
         {

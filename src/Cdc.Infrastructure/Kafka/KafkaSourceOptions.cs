@@ -23,8 +23,14 @@ public sealed record KafkaSourceOptions
     /// <summary>Time limit for the broker round trips of opening a reader (watermarks, metadata).</summary>
     public TimeSpan OpenTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>Messages a reader fetches ahead of its caller.</summary>
+    /// <summary>Messages a reader holds for its caller (<c>sourceConfig.readChanLen</c>, at least 1).</summary>
     public int ReadAhead { get; init; } = 256;
+
+    /// <summary>
+    /// Bytes a reader holds for its caller (<c>sourceConfig.readBufferBytes</c>); librdkafka's own prefetch queue of
+    /// the channel is capped at the same size, so a channel holds at most about twice this.
+    /// </summary>
+    public long ReadBufferBytes { get; init; } = 64L << 20;
 
     /// <summary>
     /// The consumer settings for one channel reader: partition 0 is assigned directly (no subscription), and no
@@ -41,6 +47,9 @@ public sealed record KafkaSourceOptions
             AutoOffsetReset = AutoOffsetReset.Earliest,
             AllowAutoCreateTopics = true,
             EnablePartitionEof = false,
+            // librdkafka prefetches up to 64 MiB per partition by default: hold it to the reader's own cap.
+            QueuedMaxMessagesKbytes = (int)Math.Clamp(ReadBufferBytes / 1024, 1, 2097151),
+            QueuedMinMessages = Math.Max(1, ReadAhead),
         };
         if (!string.IsNullOrEmpty(SecurityProtocol)) config.Set("security.protocol", SecurityProtocol);
         if (!string.IsNullOrEmpty(SaslMechanisms)) config.Set("sasl.mechanisms", SaslMechanisms);

@@ -49,6 +49,8 @@ public static class TaskReplicationRegistration
             SaslMechanisms = source.Kafka.SaslMechanisms,
             SecurityProtocol = source.Kafka.SecurityProtocol,
             Consumer = source.Kafka.Consumer,
+            ReadAhead = Math.Max(1, source.ReadChanLen),
+            ReadBufferBytes = source.ReadBufferBytes,
         }, sp.GetService<ILogger<KafkaSourceChannels>>()));
         services.AddSingleton<IChangeDecoder, MsgStreamDecoder>();
         services.AddSingleton<ISourceMessageIdEncoder, SourceMessageIdEncoder>();

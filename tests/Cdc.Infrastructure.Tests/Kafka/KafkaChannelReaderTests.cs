@@ -165,4 +165,50 @@ public sealed class KafkaChannelReaderTests
         await Assert.ThrowsAsync<ArgumentException>(() =>
             KafkaTestBroker.Channels().OpenReaderAsync("by-dev-rootcoord-dml_0", SourceChannelStart.After(position), ct));
     }
+
+    [Fact]
+    public async Task A_reader_nobody_takes_from_holds_at_most_its_byte_and_message_caps_then_delivers_everything_in_order()
+    {
+        var ct = KafkaTestBroker.Deadline(60);
+        using var producer = KafkaTestBroker.Producer();
+        var topic = KafkaTestBroker.UniqueTopic("capped");
+        const int size = 100_000;
+        for (var i = 0; i < 30; i++)
+        {
+            var payload = new byte[size];
+            payload[0] = (byte)i;
+            await producer.ProduceAsync(topic, payload, null, ct);
+        }
+
+        var channels = new KafkaSourceChannels(new KafkaSourceOptions { Address = KafkaTestBroker.Bootstrap, ReadAhead = 20, ReadBufferBytes = 350_000 });
+        await using var reader = await channels.OpenReaderAsync(topic, SourceChannelStart.From(new SourcePosition(topic, KafkaMessageId.FromOffset(0))), ct);
+
+        // Nobody reads: the consumer fills the buffer up to the byte cap (3 whole messages) and waits there.
+        var deadline = Stopwatch.StartNew();
+        while (reader.BufferedMessages < 3 && deadline.Elapsed < TimeSpan.FromSeconds(10)) await Task.Delay(50, ct);
+        await Task.Delay(1000, ct);
+        Assert.Equal(3, reader.BufferedMessages);
+        Assert.Equal(3 * size, reader.BufferedBytes);
+
+        var read = await reader.ReadAllAsync(ct).Take(30).ToListAsync(ct);
+        Assert.Equal(Enumerable.Range(0, 30).Select(i => (long)i), read.Select(m => ((KafkaOffset)m.Id).Offset));
+        Assert.Equal(Enumerable.Range(0, 30).Select(i => (byte)i), read.Select(m => m.Payload.Span[0]));
+    }
+
+    [Fact]
+    public async Task The_message_cap_holds_when_the_messages_are_small()
+    {
+        var ct = KafkaTestBroker.Deadline(60);
+        using var producer = KafkaTestBroker.Producer();
+        var topic = KafkaTestBroker.UniqueTopic("capped-small");
+        for (var i = 0; i < 50; i++) await producer.ProduceAsync(topic, Utf8($"m{i}"), null, ct);
+
+        var channels = new KafkaSourceChannels(new KafkaSourceOptions { Address = KafkaTestBroker.Bootstrap, ReadAhead = 4 });
+        await using var reader = await channels.OpenReaderAsync(topic, SourceChannelStart.From(new SourcePosition(topic, KafkaMessageId.FromOffset(0))), ct);
+        await Task.Delay(1500, ct);
+        // The bounded hand-over holds 4; the consumer thread holds the fifth it is waiting to hand over.
+        Assert.InRange(reader.BufferedMessages, 4, 5);
+        var read = await reader.ReadAllAsync(ct).Take(50).ToListAsync(ct);
+        Assert.Equal(Enumerable.Range(0, 50).Select(i => $"m{i}"), read.Select(m => Text(m.Payload)));
+    }
 }
