@@ -36,6 +36,9 @@ public sealed class CreateErrorTests(SharedApp shared) : IClassFixture<SharedApp
         { Json(T, "'collection_infos':[{'name':'*','positions':{'by-dev-rootcoord-dml_0_1v0':'AAAA'}}]"), "collection_infos[0].positions", "the positions should be empty" },
         { Json(T, A, "'rpc_channel_info':{'name':'other-replicate-msg'}"), "rpc_channel_info.name", "the rpc channel is invalid" },
         { Json(T, A, "'task_id':'bad id!'"), "task_id", "letters, digits" },
+        { Json(T, A, "'rpc_channel_info':{'position':'not base64!'}"), "rpc_channel_info.position", "fail to decode the position data: the position is not base64" },
+        { Json(T, A, "'rpc_channel_info':{'position':'/////w=='}"), "rpc_channel_info.position", "fail to decode the position data: the position is not a MsgPosition" },
+        { Json(T, A, "'rpc_channel_info':{'position':'CgNhYmM='}"), "rpc_channel_info.position", "fail to decode the position data: the position has no msgID" },
         // wrong JSON types name the field
         { Json("'milvus_connect_param':{'uri':'http://h:1','connect_timeout':'10'}", A), "milvus_connect_param.connect_timeout", "expected a whole number, got a string" },
         { Json("'milvus_connect_param':'http://h:1'", A), "milvus_connect_param", "expected an object, got a string" },

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Cdc.Infrastructure.Replication;
 using Cdc.Application;
 using Cdc.Application.EventStore;
@@ -34,6 +35,7 @@ public static class InfrastructureRegistration
             new AesGcmSecretProtector(SecretKeySource.Resolve(config.MetaStore.SecretKey, config.MetaStore.SecretKeyFile)));
         services.AddSingleton<Cdc.Application.Replication.Ports.ITaskLeases, PostgresTaskLeases>();
         services.AddSingleton<Cdc.Application.Replication.Ports.ITaskRuntimeReports, PostgresTaskRuntimeReports>();
+        services.TryAddSingleton<Cdc.Application.Replication.Ports.ISourcePositionCodec, Cdc.Infrastructure.Milvus.MsgPositionCodec>();
         // The replication engine reads a Kafka source; with Pulsar (which wins when both are set) there is none yet,
         // and the worker says so in the log instead of replicating.
         if (config.Source.Pulsar.Address is null && !string.IsNullOrEmpty(config.Source.Kafka.Address))

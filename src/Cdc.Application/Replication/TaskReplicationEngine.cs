@@ -25,7 +25,8 @@ public sealed class TaskReplicationEngine(
     ILogger<TaskReplicationEngine> logger,
     TaskReplicationOptions options,
     ICdcMetrics? metrics = null,
-    ITaskRuntimeReports? reports = null) : ITaskReplication
+    ITaskRuntimeReports? reports = null,
+    ISourcePositionCodec? positions = null) : ITaskReplication
 {
     public async Task RunAsync(TaskRunContext context, CancellationToken cancellationToken)
     {
@@ -35,7 +36,7 @@ public sealed class TaskReplicationEngine(
         await using var target = new MeteredMilvusTarget(targets.Create(connection), monitor.ApiCalled);
         var run = new TaskReplicationRun(
             context, target, metadata, channels, decoder, ids, rewriter, control,
-            new CheckpointRecorder(context.TaskId, store, clock, options.Checkpoints), monitor, clock, logger, options);
+            new CheckpointRecorder(context.TaskId, store, clock, options.Checkpoints), monitor, clock, logger, options, positions);
         await run.RunAsync(cancellationToken);
     }
 }

@@ -39,7 +39,8 @@ internal sealed class TaskReplicationRun(
     TaskRunMonitor monitor,
     TimeProvider clock,
     ILogger logger,
-    TaskReplicationOptions options)
+    TaskReplicationOptions options,
+    ISourcePositionCodec? positions = null)
 {
     private const string HaltPrefix = "fail to handle replicate message, err: ";
 
@@ -72,7 +73,7 @@ internal sealed class TaskReplicationRun(
 
             // Readers are opened before any loop runs, the replicate channel first: once a pack of a pchannel reached
             // the target, every channel of the task is being read.
-            var replicate = await OpenAsync(options.ReplicateChannel, StartOf(options.ReplicateChannel, SourceChannelStart.Latest).Start, ct);
+            var replicate = await OpenAsync(options.ReplicateChannel, StartOf(options.ReplicateChannel, RequestedReplicateStart()).Start, ct);
             notStarted.Add(replicate);
             _readChannels[options.ReplicateChannel] = 0;
             var opened = new List<(string Channel, ISourceChannelReader Reader)>();
@@ -186,6 +187,24 @@ internal sealed class TaskReplicationRun(
         }
 
         return (SourceChannelStart.After(new SourcePosition(channel, id)), new HybridTimestamp(checkpoint.Timestamp));
+    }
+
+    /// <summary>
+    /// Where the replicate channel starts without a checkpoint: after <c>rpc_channel_info.position</c> of the create
+    /// request (exclusive, like every seek), else at the latest message.
+    /// </summary>
+    private SourceChannelStart RequestedReplicateStart()
+    {
+        if (context.Definition.RpcChannel?.Position is not { Length: > 0 } requested) return SourceChannelStart.Latest;
+        if (positions is null) throw new ReplicationHalted($"{HaltPrefix}rpc_channel_info.position is set but this server cannot read positions");
+        try
+        {
+            return SourceChannelStart.After(new SourcePosition(options.ReplicateChannel, positions.Decode(requested).MessageId));
+        }
+        catch (FormatException ex)
+        {
+            throw new ReplicationHalted($"{HaltPrefix}fail to decode the position data: {ex.Message}", ex);
+        }
     }
 
     /// <summary>
@@ -333,7 +352,7 @@ internal sealed class TaskReplicationRun(
     private async Task ReplicateChannelLoopAsync(ISourceChannelReader opened, CancellationToken ct)
     {
         var channel = options.ReplicateChannel;
-        await ReadAsync(channel, StartOf(channel, SourceChannelStart.Latest).Start, opened, async (message, token) =>
+        await ReadAsync(channel, StartOf(channel, RequestedReplicateStart()).Start, opened, async (message, token) =>
         {
             var decoded = decoder.Decode(message);
             monitor.Read(message, decoded.Change);

@@ -6,6 +6,7 @@ using Cdc.Infrastructure.Kafka;
 using Cdc.Infrastructure.Milvus;
 using Cdc.Infrastructure.SourceMeta;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 
 namespace Cdc.Infrastructure.Replication;
@@ -58,6 +59,7 @@ public static class TaskReplicationRegistration
         services.AddSingleton<IDmlMessageRewriter, DmlMessageRewriter>();
         services.AddSingleton<IControlMessageFactory, ControlMessageFactory>();
         services.AddSingleton(TaskReplicationOptions.For(source.ReplicateChan));
+        services.TryAddSingleton<ISourcePositionCodec, MsgPositionCodec>();
         services.AddSingleton<ITaskReplication, TaskReplicationEngine>();
         return services;
     }

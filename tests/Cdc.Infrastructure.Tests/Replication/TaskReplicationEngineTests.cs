@@ -6,6 +6,7 @@ using Cdc.Domain.Events;
 using Cdc.Domain.Tasks;
 using Cdc.Infrastructure.Etcd;
 using Cdc.Infrastructure.EventStore;
+using Cdc.Infrastructure.Kafka;
 using Cdc.Infrastructure.Metrics;
 using Cdc.Infrastructure.Milvus;
 using Cdc.Infrastructure.Milvus.Grpc;
@@ -243,6 +244,24 @@ public sealed class TaskReplicationEngineTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_replicate_channel_starts_after_the_rpc_channel_position_of_the_create_request()
+    {
+        var ct = KafkaTestBroker.Deadline(60);
+        await CreateBooksAsync(ct);
+        // Written before the task exists: the first is before the position given, the second after it.
+        var before = await _stream.LoadCollectionAsync("default", "books", cancellationToken: ct);
+        var given = MsgPositionCodec.Encode(ReplicateChannel, KafkaMessageId.FromOffset(before.Offset), before.Timestamp.Value);
+        await _stream.CreateIndexAsync("default", "books", "vector", "vec_idx",
+            new Dictionary<string, string> { ["index_type"] = "HNSW", ["metric_type"] = "L2" }, ct);
+
+        var run = Start([], ct, rpcPosition: given);
+        await EventuallyAsync(() => _server.CallsTo("CreateIndex").Count == 1, run, "the operation after the given position");
+        await Task.Delay(500, ct);
+        Assert.Empty(_server.CallsTo("LoadCollection")); // the one at the position itself is not repeated
+        await run.StopAsync();
+    }
+
+    [Fact]
     public async Task With_use_start_position_rows_written_before_the_start_are_replicated()
     {
         var ct = KafkaTestBroker.Deadline(40);
@@ -323,7 +342,7 @@ public sealed class TaskReplicationEngineTests : IAsyncLifetime
         return books;
     }
 
-    private EngineRun Start(IReadOnlyList<ChannelPosition> checkpoints, CancellationToken ct, CollectionSelection? selection = null)
+    private EngineRun Start(IReadOnlyList<ChannelPosition> checkpoints, CancellationToken ct, CollectionSelection? selection = null, string? rpcPosition = null)
     {
         _registry = new MetricsRegistry();
         _metrics = new CdcReplicationMetrics(_registry, TimeProvider.System);
@@ -336,10 +355,11 @@ public sealed class TaskReplicationEngineTests : IAsyncLifetime
                 Checkpoints = new CheckpointOptions(TimeSpan.FromMilliseconds(200)),
                 OperationWait = new TargetOperationApplier.WaitOptions(20, TimeSpan.FromMilliseconds(100)),
             },
-            _metrics, new PostgresTaskRuntimeReports(_store.DataSource, _store.Options));
+            _metrics, new PostgresTaskRuntimeReports(_store.DataSource, _store.Options), new MsgPositionCodec());
         var definition = new TaskDefinition(
             new MilvusTarget(_server.Uri.ToString(), 5),
-            selection ?? new CollectionSelection([new CollectionInfo("books")], null));
+            selection ?? new CollectionSelection([new CollectionInfo("books")], null),
+            rpcPosition is null ? null : new RpcChannelInfo(null, rpcPosition));
         var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         return new EngineRun(engine.RunAsync(new TaskRunContext(TaskId, definition, checkpoints, "test-owner"), stop.Token), stop);
     }

@@ -1,3 +1,4 @@
+using Cdc.Application.Replication.Ports;
 using Cdc.Application.EventStore;
 using Cdc.Application.Secrets;
 using Cdc.Application.Validation;
@@ -41,7 +42,7 @@ public sealed record CreateTask(
 /// <summary>The create checks of the reference server (milvus-wire.md §1.4), in its order; each names its field.</summary>
 public sealed class CreateTaskValidator : AbstractValidator<CreateTask>
 {
-    public CreateTaskValidator(CdcLimits limits)
+    public CreateTaskValidator(CdcLimits limits, ISourcePositionCodec? positions = null)
     {
         ClassLevelCascadeMode = CascadeMode.Stop;
         RuleLevelCascadeMode = CascadeMode.Stop;
@@ -108,6 +109,20 @@ public sealed class CreateTaskValidator : AbstractValidator<CreateTask>
             .When(r => r.RpcChannelInfo is not null)
             .OverridePropertyName("rpc_channel_info.name")
             .WithMessage("the rpc channel is invalid, the channel name should be the same as the source config");
+        RuleFor(r => r.RpcChannelInfo!.Position)
+            .Custom((position, context) =>
+            {
+                if (string.IsNullOrEmpty(position) || positions is null) return;
+                try
+                {
+                    positions.Decode(position);
+                }
+                catch (FormatException ex)
+                {
+                    context.AddFailure("rpc_channel_info.position", $"fail to decode the position data: {ex.Message}");
+                }
+            })
+            .When(r => r.RpcChannelInfo is not null);
     }
 
     private static bool BeAMilvusUri(string uri) =>
