@@ -15,6 +15,12 @@ public interface ICdcMetrics
     /// <summary>Rows of a collection read or written by <paramref name="apiType"/> (<c>insert</c> or <c>delete</c>).</summary>
     void ReplicatedRows(string taskId, long collectionId, string collectionName, ReplicateOperation operation, string apiType, long count);
 
+    /// <summary>
+    /// Rows sent again after a server died: written after the last checkpoint of the previous run and before it
+    /// could have recorded the next one (at most one checkpoint interval of data).
+    /// </summary>
+    void ReplayedRows(string taskId, long count);
+
     /// <summary>One call of a target API (e.g. <c>CreateCollection</c>) made for a task.</summary>
     void ApiExecuted(string taskId, string apiType);
 

@@ -125,7 +125,7 @@ public sealed class ReplicationSupervisor(
             return;
         }
         var stop = new CancellationTokenSource();
-        var context = new TaskRunContext(view.TaskId, definition, view.Positions, Owner);
+        var context = new TaskRunContext(view.TaskId, definition, view.Positions, Owner, view.Runtime);
         _ran.Add(view.TaskId);
         logger.LogInformation("starting the replication of task {TaskId} on {Owner}", view.TaskId, Owner);
         var run = Task.Run(() => replication.RunAsync(context, stop.Token), CancellationToken.None);

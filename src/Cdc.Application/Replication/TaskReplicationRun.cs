@@ -52,6 +52,7 @@ internal sealed class TaskReplicationRun(
     private readonly ConcurrentDictionary<string, byte> _readChannels = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, ISourceChannelReader> _readers = new(StringComparer.Ordinal);
     private readonly DropCoordinator _drops = new();
+    private readonly ConcurrentDictionary<string, long> _replayUntil = new(StringComparer.Ordinal);
     private readonly List<Task> _loops = [];
     private readonly TaskCompletionSource<ReplicationHalted> _halted = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -63,6 +64,8 @@ internal sealed class TaskReplicationRun(
         monitor.Resumed(context.Checkpoints);
         try
         {
+            await monitor.StartedAsync(context.LastRun, ct);
+            ExpectReplays();
             Start(() => FlushLoopAsync(ct), ct); // checkpoints, buffer fill and the runtime report, from the start
 
             // Whatever stands between us and the metadata store (down, refusing our credentials) is retried, shown
@@ -134,7 +137,7 @@ internal sealed class TaskReplicationRun(
         {
             using var flush = new CancellationTokenSource(TimeSpan.FromSeconds(10));
             await recorder.FlushAsync(flush.Token);
-            await monitor.FlushAsync(flush.Token);
+            await monitor.StoppedAsync(flush.Token);
         }
         catch (Exception ex)
         {
@@ -169,6 +172,34 @@ internal sealed class TaskReplicationRun(
     }
 
     // ---- setup -------------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// After an unclean stop, the previous run may have sent packs past each checkpoint until it would have written
+    /// the next one, one checkpoint interval later: packs ending within that interval of source time are counted as
+    /// possibly sent twice (an estimate that assumes the lag did not change in that interval).
+    /// </summary>
+    private void ExpectReplays()
+    {
+        if (!context.AfterUncleanStop || context.Checkpoints.Count == 0) return;
+        foreach (var checkpoint in context.Checkpoints)
+            _replayUntil[checkpoint.Channel] = new HybridTimestamp(checkpoint.Timestamp).PhysicalMilliseconds + (long)options.Checkpoints.Interval.TotalMilliseconds;
+        logger.LogWarning("task {TaskId}: the previous run did not stop cleanly; up to {Interval} of data per channel after the checkpoints may be sent twice",
+            context.TaskId, options.Checkpoints.Interval);
+    }
+
+    /// <summary>Counts the rows of a pack written again after an unclean stop.</summary>
+    private void CountReplay(ChangePack pack)
+    {
+        if (!_replayUntil.TryGetValue(pack.Channel, out var until)) return;
+        if (pack.EndTs.PhysicalMilliseconds > until)
+        {
+            _replayUntil.TryRemove(pack.Channel, out _);
+            return;
+        }
+
+        var rows = pack.Changes.Sum(c => c switch { InsertChange i => i.RowCount, DeleteChange d => d.RowCount, _ => 0 });
+        if (rows > 0) monitor.Replayed(rows);
+    }
 
     private bool Selected(SourceCollection collection) => _selection.Covers(collection.DbName, collection.Name);
 
@@ -443,6 +474,8 @@ internal sealed class TaskReplicationRun(
 
             return written;
         }, ct);
+
+        CountReplay(pack);
 
         // Drops come after the DML of their pack: nothing of a collection follows its drop on a shard.
         foreach (var drop in pack.Changes.Where(c => !IsDml(c)))

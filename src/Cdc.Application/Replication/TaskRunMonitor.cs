@@ -19,6 +19,7 @@ public sealed class TaskRunMonitor(
     private string? _lastError;
     private DateTimeOffset? _lastErrorAt;
     private DateTimeOffset? _recoveredAt;
+    private DateTimeOffset? _stoppedAt;
     private bool _dirty;
 
     /// <summary>The last error being retried, or null (for tests and logs).</summary>
@@ -26,6 +27,37 @@ public sealed class TaskRunMonitor(
     {
         get { lock (_gate) return _lastError; }
     }
+
+    /// <summary>
+    /// Records at once that the task runs (no clean stop yet), so that if this server dies the next run knows it may
+    /// send some data twice. Keeps the previous run's last error on show.
+    /// </summary>
+    public async Task StartedAsync(TaskRuntimeReport? lastRun, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            (_lastError, _lastErrorAt, _recoveredAt) = (lastRun?.LastError, lastRun?.LastErrorAt, lastRun?.RecoveredAt);
+            _stoppedAt = null;
+            _dirty = true;
+        }
+
+        await FlushAsync(cancellationToken);
+    }
+
+    /// <summary>Records a clean stop: every acknowledged position was checkpointed.</summary>
+    public async Task StoppedAsync(CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            _stoppedAt = clock.GetUtcNow();
+            _dirty = true;
+        }
+
+        await FlushAsync(cancellationToken);
+    }
+
+    /// <summary>Rows sent again after an unclean stop of the previous run.</summary>
+    public void Replayed(long rows) => metrics.ReplayedRows(taskId, rows);
 
     /// <summary>Starts the lag of each channel from its checkpoint, so a restarted task shows how far behind it is.</summary>
     public void Resumed(IEnumerable<ChannelPosition> checkpoints)
@@ -97,7 +129,7 @@ public sealed class TaskRunMonitor(
         lock (_gate)
         {
             if (!_dirty) return;
-            report = new TaskRuntimeReport(owner, _lastError, _lastErrorAt, _recoveredAt, clock.GetUtcNow());
+            report = new TaskRuntimeReport(owner, _lastError, _lastErrorAt, _recoveredAt, clock.GetUtcNow(), _stoppedAt);
             _dirty = false;
         }
 

@@ -17,6 +17,7 @@ internal static class Unmonitored
         public void ReplicatedData(string taskId, string vchannel, ReplicateOperation operation, string msgType, long bytes) { }
         public void ReplicatedRows(string taskId, long collectionId, string collectionName, ReplicateOperation operation, string apiType, long count) { }
         public void ApiExecuted(string taskId, string apiType) { }
+        public void ReplayedRows(string taskId, long count) { }
         public void BufferFill(string taskId, string channel, long bytes, int messages) { }
         public void SourceTimeTick(string channel, long physicalMs) { }
         public void ForgetTask(string taskId) { }

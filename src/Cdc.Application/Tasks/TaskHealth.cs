@@ -5,14 +5,17 @@ namespace Cdc.Application.Tasks;
 
 /// <summary>
 /// What the replication of a task last reported about its failures, from whichever server runs it: the last
-/// transient error it is retrying through, and when it got going again afterwards.
+/// transient error it is retrying through, when it got going again afterwards, and when it stopped cleanly (null
+/// while it runs, or when the server running it died: then the next run may send up to one checkpoint interval of
+/// data a second time).
 /// </summary>
 public sealed record TaskRuntimeReport(
     string Owner,
     string? LastError,
     DateTimeOffset? LastErrorAt,
     DateTimeOffset? RecoveredAt,
-    DateTimeOffset UpdatedAt);
+    DateTimeOffset UpdatedAt,
+    DateTimeOffset? StoppedAt = null);
 
 /// <summary>
 /// A task's health as get and list show it: <see cref="Status"/> (<c>replicating</c>, <c>retrying</c> while the last

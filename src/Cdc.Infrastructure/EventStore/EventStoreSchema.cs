@@ -84,6 +84,7 @@ public static class EventStoreSchema
                     last_error_at timestamptz,
                     recovered_at  timestamptz,
                     updated       timestamptz not null,
+                    stopped_at    timestamptz,
                     primary key (tenant_id, task_id));
                 """, conn);
             await cmd.ExecuteNonQueryAsync(cancellationToken);

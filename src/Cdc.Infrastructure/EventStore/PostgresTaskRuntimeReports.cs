@@ -14,10 +14,11 @@ public sealed class PostgresTaskRuntimeReports(NpgsqlDataSource dataSource, Even
         ArgumentNullException.ThrowIfNull(report);
         await using var conn = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var cmd = new NpgsqlCommand($"""
-            insert into {_s}.task_runtime (tenant_id, task_id, owner, last_error, last_error_at, recovered_at, updated)
-            values ($1, $2, $3, $4, $5, $6, $7)
+            insert into {_s}.task_runtime (tenant_id, task_id, owner, last_error, last_error_at, recovered_at, updated, stopped_at)
+            values ($1, $2, $3, $4, $5, $6, $7, $8)
             on conflict (tenant_id, task_id) do update set owner = excluded.owner, last_error = excluded.last_error,
-                last_error_at = excluded.last_error_at, recovered_at = excluded.recovered_at, updated = excluded.updated
+                last_error_at = excluded.last_error_at, recovered_at = excluded.recovered_at, updated = excluded.updated,
+                stopped_at = excluded.stopped_at
             """, conn);
         cmd.Parameters.AddWithValue(options.Tenant);
         cmd.Parameters.AddWithValue(taskId);
@@ -26,6 +27,7 @@ public sealed class PostgresTaskRuntimeReports(NpgsqlDataSource dataSource, Even
         cmd.Parameters.AddWithValue((object?)report.LastErrorAt ?? DBNull.Value);
         cmd.Parameters.AddWithValue((object?)report.RecoveredAt ?? DBNull.Value);
         cmd.Parameters.AddWithValue(report.UpdatedAt);
+        cmd.Parameters.AddWithValue((object?)report.StoppedAt ?? DBNull.Value);
         await cmd.ExecuteNonQueryAsync(cancellationToken);
     }
 

@@ -20,7 +20,7 @@ public sealed class PostgresTaskViews(NpgsqlDataSource dataSource, EventStoreOpt
         await using var conn = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var cmd = new NpgsqlCommand($"""
             select v.view::text, p.channel, p.position, p.ts, p.checkpointed,
-                   r.owner, r.last_error, r.last_error_at, r.recovered_at, r.updated
+                   r.owner, r.last_error, r.last_error_at, r.recovered_at, r.updated, r.stopped_at
             from {_s}.task_views v
             left join {_s}.channel_positions p on p.tenant_id = v.tenant_id and p.task_id = v.task_id
             left join {_s}.task_runtime r on r.tenant_id = v.tenant_id and r.task_id = v.task_id
@@ -44,7 +44,8 @@ public sealed class PostgresTaskViews(NpgsqlDataSource dataSource, EventStoreOpt
                         r.IsDBNull(6) ? null : r.GetString(6),
                         r.IsDBNull(7) ? null : r.GetFieldValue<DateTimeOffset>(7),
                         r.IsDBNull(8) ? null : r.GetFieldValue<DateTimeOffset>(8),
-                        r.GetFieldValue<DateTimeOffset>(9)),
+                        r.GetFieldValue<DateTimeOffset>(9),
+                        r.IsDBNull(10) ? null : r.GetFieldValue<DateTimeOffset>(10)),
                 });
             }
             if (!r.IsDBNull(1))

@@ -17,6 +17,7 @@ public sealed class CdcReplicationMetrics : ICdcMetrics, IMetricsCollector
     private readonly Counter _dataSize;
     private readonly Counter _dataCount;
     private readonly Counter _apiExecuted;
+    private readonly Counter _replayedRows;
     private readonly Gauge _bufferBytes;
     private readonly Gauge _bufferMessages;
     private readonly Gauge _centerTimeTick;
@@ -32,6 +33,8 @@ public sealed class CdcReplicationMetrics : ICdcMetrics, IMetricsCollector
             "rows read or written per collection", "task_id", "collection_id", "collection_name", "op_type", "api_type");
         _apiExecuted = registry.Counter("milvus_cdc_api_execute_total",
             "target API calls made for a task", "task_id", "api_type");
+        _replayedRows = registry.Counter("milvus_cdc_replayed_rows_total",
+            "rows possibly sent twice: re-sent after a server died, from its last checkpoint to where the next one would have been", "task_id");
         _bufferBytes = registry.Gauge("milvus_cdc_buffer_bytes",
             "bytes waiting in a task's buffer for a channel", "task_id", "channel");
         _bufferMessages = registry.Gauge("milvus_cdc_buffer_messages",
@@ -53,6 +56,8 @@ public sealed class CdcReplicationMetrics : ICdcMetrics, IMetricsCollector
 
     public void ApiExecuted(string taskId, string apiType) => _apiExecuted.WithLabels(taskId, apiType).Inc();
 
+    public void ReplayedRows(string taskId, long count) => _replayedRows.WithLabels(taskId).Inc(count);
+
     public void BufferFill(string taskId, string channel, long bytes, int messages)
     {
         _bufferBytes.WithLabels(taskId, channel).Set(bytes);
@@ -67,6 +72,7 @@ public sealed class CdcReplicationMetrics : ICdcMetrics, IMetricsCollector
         _dataSize.RemoveWhere("task_id", taskId);
         _dataCount.RemoveWhere("task_id", taskId);
         _apiExecuted.RemoveWhere("task_id", taskId);
+        _replayedRows.RemoveWhere("task_id", taskId);
         _bufferBytes.RemoveWhere("task_id", taskId);
         _bufferMessages.RemoveWhere("task_id", taskId);
     }

@@ -262,6 +262,46 @@ public sealed class TaskReplicationEngineTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task After_a_server_died_the_rows_sent_again_from_its_checkpoints_are_counted_and_after_a_clean_stop_none()
+    {
+        var ct = KafkaTestBroker.Deadline(60);
+        var books = await CreateBooksAsync(ct);
+        var interval = TimeSpan.FromSeconds(20);
+        var first = Start([], ct, checkpointInterval: interval);
+        await WaitUntilReadingAsync(first, ct);
+        // The checkpoints a server that died now would leave: the first ones, written at the first acknowledgement.
+        var died = (await _store.Views.GetAsync(TaskId, ct))!;
+        Assert.Null(died.Runtime!.StoppedAt);
+
+        await _stream.InsertAsync(books.VirtualChannels[0], books.Id, books.Partitions[0].Id, [1, 2, 3], Vectors(3), ct);
+        await _stream.InsertAsync(books.VirtualChannels[1], books.Id, books.Partitions[0].Id, [4, 5], Vectors(2), ct);
+        await _stream.TickAsync(ct);
+        await EventuallyAsync(() => Keys().SequenceEqual([1L, 2L, 3L, 4L, 5L]), first, "the rows");
+        await first.StopAsync();
+        var stopped = (await _store.Views.GetAsync(TaskId, ct))!;
+        Assert.NotNull(stopped.Runtime!.StoppedAt);
+
+        // Resumed from the dead server's checkpoints: the 5 rows it had sent since go out again, and are counted.
+        var insertsBefore = _server.CallsTo("ReplicateMessage").Count;
+        var replay = Start(died.Positions, ct, lastRun: died.Runtime, checkpointInterval: interval);
+        await EventuallyAsync(() => Sum(ScrapeAsync().GetAwaiter().GetResult(), "milvus_cdc_replayed_rows_total", _ => true) >= 5, replay, "the replayed rows counted");
+        await Task.Delay(500, ct);
+        Assert.Equal(5, Sum(await ScrapeAsync(), "milvus_cdc_replayed_rows_total", s => s.Label("task_id") == TaskId));
+        Assert.True(_server.CallsTo("ReplicateMessage").Count > insertsBefore);
+        Assert.Equal([1L, 2L, 3L, 4L, 5L], Keys());
+        await replay.StopAsync();
+
+        // A clean stop leaves checkpoints covering everything sent: nothing is sent twice, nothing counted.
+        var clean = (await _store.Views.GetAsync(TaskId, ct))!;
+        var resumed = Start(clean.Positions, ct, lastRun: clean.Runtime, checkpointInterval: interval);
+        await _stream.InsertAsync(books.VirtualChannels[0], books.Id, books.Partitions[0].Id, [6], Vectors(1), ct);
+        await _stream.TickAsync(ct);
+        await EventuallyAsync(() => Keys().Contains(6L), resumed, "the next row");
+        Assert.Equal(0, Sum(await ScrapeAsync(), "milvus_cdc_replayed_rows_total", _ => true));
+        await resumed.StopAsync();
+    }
+
+    [Fact]
     public async Task With_use_start_position_rows_written_before_the_start_are_replicated()
     {
         var ct = KafkaTestBroker.Deadline(40);
@@ -342,7 +382,9 @@ public sealed class TaskReplicationEngineTests : IAsyncLifetime
         return books;
     }
 
-    private EngineRun Start(IReadOnlyList<ChannelPosition> checkpoints, CancellationToken ct, CollectionSelection? selection = null, string? rpcPosition = null)
+    private EngineRun Start(
+        IReadOnlyList<ChannelPosition> checkpoints, CancellationToken ct, CollectionSelection? selection = null, string? rpcPosition = null,
+        TaskRuntimeReport? lastRun = null, TimeSpan? checkpointInterval = null)
     {
         _registry = new MetricsRegistry();
         _metrics = new CdcReplicationMetrics(_registry, TimeProvider.System);
@@ -352,7 +394,7 @@ public sealed class TaskReplicationEngineTests : IAsyncLifetime
             new AesGcmSecretProtector(new byte[32]), _store.Store, TimeProvider.System, NullLogger<TaskReplicationEngine>.Instance,
             new TaskReplicationOptions(ReplicateChannel, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(1), MissingTargetAttempts: 20)
             {
-                Checkpoints = new CheckpointOptions(TimeSpan.FromMilliseconds(200)),
+                Checkpoints = new CheckpointOptions(checkpointInterval ?? TimeSpan.FromMilliseconds(200)),
                 OperationWait = new TargetOperationApplier.WaitOptions(20, TimeSpan.FromMilliseconds(100)),
             },
             _metrics, new PostgresTaskRuntimeReports(_store.DataSource, _store.Options), new MsgPositionCodec());
@@ -361,7 +403,7 @@ public sealed class TaskReplicationEngineTests : IAsyncLifetime
             selection ?? new CollectionSelection([new CollectionInfo("books")], null),
             rpcPosition is null ? null : new RpcChannelInfo(null, rpcPosition));
         var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        return new EngineRun(engine.RunAsync(new TaskRunContext(TaskId, definition, checkpoints, "test-owner"), stop.Token), stop);
+        return new EngineRun(engine.RunAsync(new TaskRunContext(TaskId, definition, checkpoints, "test-owner", lastRun), stop.Token), stop);
     }
 
     /// <summary>The metrics as /cdc/metrics would expose them now, by family name.</summary>
