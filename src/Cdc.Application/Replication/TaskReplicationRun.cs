@@ -308,8 +308,9 @@ internal sealed class TaskReplicationRun(
     /// <summary>
     /// Reads one channel, reopening it after the last handled position when the source fails; <paramref name="handle"/>
     /// returns the position a message completed (or null while it is still buffered), <paramref name="reset"/> drops
-    /// what was buffered before a reopen. A channel that started at the latest message and fails before its first
-    /// completed message reopens at the first message it had read (inclusive), so nothing read is skipped.
+    /// what was buffered before a reopen. A channel opened at the latest message is checkpointed at once where it
+    /// starts, so neither a reopen nor a server that dies before the first pack moves on to a later "latest"; a
+    /// reader that cannot tell where it starts reopens at the first message it read (inclusive).
     /// </summary>
     private async Task ReadAsync(
         string channel, SourceChannelStart start, ISourceChannelReader? opened,
@@ -325,6 +326,12 @@ internal sealed class TaskReplicationRun(
             {
                 reader ??= await channels.OpenReaderAsync(channel, start, ct);
                 _readers[channel] = reader;
+                if (start is SourceChannelStart.LatestStart && reader.StartsAfter is { } origin)
+                {
+                    start = SourceChannelStart.After(origin);
+                    await AcknowledgeAsync(channel, origin, HybridTimestamp.FromTime(clock.GetUtcNow()), ct);
+                }
+
                 await foreach (var message in reader.ReadAllAsync(ct))
                 {
                     if (start is SourceChannelStart.LatestStart) firstRead ??= new SourcePosition(channel, ids.Encode(message.Id));

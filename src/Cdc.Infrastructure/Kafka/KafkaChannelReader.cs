@@ -24,10 +24,12 @@ internal sealed class KafkaChannelReader : ISourceChannelReader
     private int _bufferedMessages;
     private int _disposed;
 
-    public KafkaChannelReader(IConsumer<Ignore, byte[]> consumer, string channel, int readAhead, long maxBytes = long.MaxValue)
+    public KafkaChannelReader(
+        IConsumer<Ignore, byte[]> consumer, string channel, int readAhead, long maxBytes = long.MaxValue, SourcePosition? startsAfter = null)
     {
         _consumer = consumer;
         Channel = channel;
+        StartsAfter = startsAfter;
         _maxBytes = Math.Max(1, maxBytes);
         _messages = System.Threading.Channels.Channel.CreateBounded<SourceMessage>(
             new BoundedChannelOptions(Math.Max(1, readAhead)) { SingleReader = true, SingleWriter = true });
@@ -36,6 +38,8 @@ internal sealed class KafkaChannelReader : ISourceChannelReader
     }
 
     public string Channel { get; }
+
+    public SourcePosition? StartsAfter { get; }
 
     public async IAsyncEnumerable<SourceMessage> ReadAllAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {

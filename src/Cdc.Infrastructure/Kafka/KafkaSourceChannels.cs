@@ -35,7 +35,10 @@ public sealed class KafkaSourceChannels(KafkaSourceOptions options, ILogger<Kafk
             };
             consumer.Assign(new TopicPartitionOffset(partition, new Offset(offset)));
             _logger.LogInformation("reading {Channel} partition {Partition} from offset {Offset}", channel, ChannelPartition, offset);
-            return new KafkaChannelReader(consumer, channel, options.ReadAhead, options.ReadBufferBytes);
+            // From the latest message: the offset was fixed now, so the position before it names the same start
+            // (offset -1 for a topic nobody wrote yet: the exclusive seek after it is offset 0).
+            var startsAfter = start is SourceChannelStart.LatestStart ? new SourcePosition(channel, KafkaMessageId.FromOffset(offset - 1)) : null;
+            return new KafkaChannelReader(consumer, channel, options.ReadAhead, options.ReadBufferBytes, startsAfter);
         }
         catch (KafkaException e)
         {

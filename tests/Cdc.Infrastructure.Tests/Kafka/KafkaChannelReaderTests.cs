@@ -211,4 +211,27 @@ public sealed class KafkaChannelReaderTests
         var read = await reader.ReadAllAsync(ct).Take(50).ToListAsync(ct);
         Assert.Equal(Enumerable.Range(0, 50).Select(i => $"m{i}"), read.Select(m => Text(m.Payload)));
     }
+
+    [Fact]
+    public async Task A_reader_from_latest_tells_where_it_starts_and_a_seek_after_that_reads_the_same_messages()
+    {
+        var ct = KafkaTestBroker.Deadline();
+        using var producer = KafkaTestBroker.Producer();
+        var fresh = KafkaTestBroker.UniqueTopic("starts-after-new");
+        var used = KafkaTestBroker.UniqueTopic("starts-after");
+        for (var i = 0; i < 3; i++) await producer.ProduceAsync(used, Utf8($"before-{i}"), null, ct);
+
+        await using (var reader = await KafkaTestBroker.Channels().OpenReaderAsync(used, SourceChannelStart.Latest, ct))
+            Assert.Equal(2L, KafkaMessageId.ToOffset(reader.StartsAfter!.MessageId.Span));
+        SourcePosition origin;
+        await using (var reader = await KafkaTestBroker.Channels().OpenReaderAsync(fresh, SourceChannelStart.Latest, ct))
+            origin = reader.StartsAfter!;
+        Assert.Equal(fresh, origin.Channel);
+
+        // Written after the reader that told its start went away: a reader opened after that start reads it all.
+        await producer.ProduceAsync(fresh, Utf8("first"), null, ct);
+        await using var resumed = await KafkaTestBroker.Channels().OpenReaderAsync(fresh, SourceChannelStart.After(origin), ct);
+        Assert.Null(resumed.StartsAfter);
+        Assert.Equal("first", Text((await resumed.ReadAllAsync(ct).FirstAsync(ct)).Payload));
+    }
 }

@@ -302,6 +302,28 @@ public sealed class TaskReplicationEngineTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_new_task_checkpoints_where_it_starts_so_rows_written_before_its_first_pack_are_not_lost()
+    {
+        var ct = KafkaTestBroker.Deadline(60);
+        var books = await CreateBooksAsync(ct);
+        var first = Start([], ct);
+        var channels = books.PhysicalChannels.Append(ReplicateChannel).Distinct().Order(StringComparer.Ordinal).ToList();
+        IReadOnlyList<ChannelPosition> positions = [];
+        await EventuallyAsync(() => (positions = _store.Views.GetAsync(TaskId, ct).GetAwaiter().GetResult()!.Positions)
+            .Select(p => p.Channel).Order(StringComparer.Ordinal).SequenceEqual(channels), first, "a checkpoint per channel before any message");
+        await first.StopAsync();
+
+        // Written while no server runs the task, before it ever delivered a pack.
+        await _stream.InsertAsync(books.VirtualChannels[0], books.Id, books.Partitions[0].Id, [1, 2], Vectors(2), ct);
+        await _stream.InsertAsync(books.VirtualChannels[1], books.Id, books.Partitions[0].Id, [3], Vectors(1), ct);
+        await _stream.TickAsync(ct);
+
+        var second = Start((await _store.Views.GetAsync(TaskId, ct))!.Positions, ct);
+        await EventuallyAsync(() => Keys().SequenceEqual([1L, 2L, 3L]), second, "the rows written before the first pack");
+        await second.StopAsync();
+    }
+
+    [Fact]
     public async Task With_use_start_position_rows_written_before_the_start_are_replicated()
     {
         var ct = KafkaTestBroker.Deadline(40);

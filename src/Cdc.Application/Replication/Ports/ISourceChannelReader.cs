@@ -18,6 +18,12 @@ public interface ISourceChannelReader : IAsyncDisposable
     /// </summary>
     IAsyncEnumerable<SourceMessage> ReadAllAsync(CancellationToken cancellationToken);
 
+    /// <summary>
+    /// For a reader opened at the latest message: the position just before the first message it reads (an exclusive
+    /// seek there reads the same messages). Null when the reader was opened at a position, or when it cannot tell.
+    /// </summary>
+    SourcePosition? StartsAfter => null;
+
     /// <summary>Bytes of the messages read from the MQ and not yet taken by the caller.</summary>
     long BufferedBytes => 0;
 
