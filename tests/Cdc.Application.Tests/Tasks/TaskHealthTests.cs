@@ -1,0 +1,51 @@
+using Cdc.Application.Tasks;
+using Cdc.Domain.Changes;
+using Cdc.Domain.Tasks;
+
+namespace Cdc.Application.Tests.Tasks;
+
+/// <summary>The health get and list show: status from the task state and the last error, lag from the checkpoints.</summary>
+public sealed class TaskHealthTests
+{
+    private static readonly DateTimeOffset Now = new(2026, 11, 21, 12, 0, 0, TimeSpan.Zero);
+
+    private static TaskView View(TaskState state, params (string Channel, DateTimeOffset At)[] checkpoints) => new(
+        "t1", new MilvusTarget("http://target:19530", 10), new CollectionSelection([new CollectionInfo("*")], null), null, false,
+        state, null,
+        [.. checkpoints.Select(c => new ChannelPosition(c.Channel, "AAAAAAAAAAA=", HybridTimestamp.FromTime(c.At).Value, c.At))],
+        Now, Now, 1);
+
+    private static TaskRuntimeReport Report(DateTimeOffset? failed, DateTimeOffset? recovered) =>
+        new("server-1", failed is null ? null : "cannot write the pack: target unavailable", failed, recovered, Now);
+
+    [Fact]
+    public void A_task_with_neither_checkpoint_nor_error_has_no_health_to_show()
+    {
+        Assert.Null(TaskHealth.Of(View(TaskState.Running), Now));
+        Assert.Null(TaskHealth.Of(View(TaskState.Running) with { Runtime = Report(null, null) }, Now));
+    }
+
+    [Fact]
+    public void The_lag_is_that_of_the_channel_furthest_behind_and_grows_while_nothing_moves()
+    {
+        var view = View(TaskState.Running, ("ch0", Now.AddMilliseconds(-300)), ("ch1", Now.AddSeconds(-4)));
+        Assert.Equal(new TaskHealth(TaskHealth.Replicating, 4000, null, null), TaskHealth.Of(view, Now));
+        Assert.Equal(64_000, TaskHealth.Of(view, Now.AddMinutes(1))!.LagMs);
+        Assert.Equal(0, TaskHealth.Of(View(TaskState.Running, ("ch0", Now.AddSeconds(2))), Now)!.LagMs); // clocks apart
+    }
+
+    [Fact]
+    public void An_error_not_followed_by_progress_means_retrying_and_stays_visible_after_recovery()
+    {
+        var failed = Now.AddSeconds(-10);
+        var retrying = TaskHealth.Of(View(TaskState.Running) with { Runtime = Report(failed, null) }, Now)!;
+        Assert.Equal((TaskHealth.Retrying, "cannot write the pack: target unavailable", failed), (retrying.Status, retrying.LastError, retrying.LastErrorAt));
+        Assert.Null(retrying.LagMs);
+
+        Assert.Equal(TaskHealth.Retrying, TaskHealth.Of(View(TaskState.Running) with { Runtime = Report(failed, failed.AddSeconds(-60)) }, Now)!.Status);
+        var recovered = TaskHealth.Of(View(TaskState.Running) with { Runtime = Report(failed, failed.AddSeconds(3)) }, Now)!;
+        Assert.Equal(TaskHealth.Replicating, recovered.Status);
+        Assert.Equal("cannot write the pack: target unavailable", recovered.LastError);
+        Assert.Equal(TaskHealth.Paused, TaskHealth.Of(View(TaskState.Paused) with { Runtime = Report(failed, null) }, Now)!.Status);
+    }
+}
