@@ -324,6 +324,46 @@ public sealed class TaskReplicationEngineTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_slow_target_slows_the_reading_instead_of_filling_memory()
+    {
+        var ct = KafkaTestBroker.Deadline(90);
+        var books = await CreateBooksAsync(ct);
+        const long cap = 200_000;
+        var channels = new KafkaSourceChannels(new KafkaSourceOptions { Address = KafkaTestBroker.Bootstrap, ReadAhead = 1000, ReadBufferBytes = cap });
+        var run = Start([], ct, channels: channels);
+        await WaitUntilReadingAsync(run, ct);
+
+        // 40 packs of 2,000 rows (about 64 kB a message) on one shard, each closed by a tick, against a target taking
+        // 100 ms a call.
+        _server.Latency = TimeSpan.FromMilliseconds(100);
+        long bytesProduced = 0;
+        for (var i = 0; i < 40; i++)
+        {
+            var keys = Enumerable.Range(i * 2000, 2000).Select(k => (long)k).ToList();
+            await _stream.InsertAsync(books.VirtualChannels[0], books.Id, books.Partitions[0].Id, keys, Vectors(2000), ct);
+            await _stream.TickAsync(ct);
+        }
+
+        double most = 0;
+        var deadline = DateTimeOffset.UtcNow + TimeSpan.FromSeconds(60);
+        while (Keys().Count < 80_000)
+        {
+            if (run.Task.IsCompleted) await run.Task;
+            if (DateTimeOffset.UtcNow > deadline) Assert.Fail($"only {Keys().Count} rows arrived");
+            var families = await ScrapeAsync();
+            most = Math.Max(most, Sum(families, "milvus_cdc_buffer_bytes", s => s.Label("channel") == books.PhysicalChannels[0]));
+            bytesProduced = (long)Sum(families, "milvus_cdc_replicate_data_size", s => s.Label("op_type") == "read" && s.Label("msg_type") == "Insert");
+            await Task.Delay(50, ct);
+        }
+
+        // The reader waited with at most the cap (plus one message) buffered, while far more went through it.
+        Assert.InRange(most, 1, cap + bytesProduced / 40);
+        Assert.True(bytesProduced > 4 * cap, $"only {bytesProduced} bytes read");
+        _server.Latency = TimeSpan.Zero;
+        await run.StopAsync();
+    }
+
+    [Fact]
     public async Task With_use_start_position_rows_written_before_the_start_are_replicated()
     {
         var ct = KafkaTestBroker.Deadline(40);
@@ -406,12 +446,12 @@ public sealed class TaskReplicationEngineTests : IAsyncLifetime
 
     private EngineRun Start(
         IReadOnlyList<ChannelPosition> checkpoints, CancellationToken ct, CollectionSelection? selection = null, string? rpcPosition = null,
-        TaskRuntimeReport? lastRun = null, TimeSpan? checkpointInterval = null)
+        TaskRuntimeReport? lastRun = null, TimeSpan? checkpointInterval = null, ISourceChannels? channels = null)
     {
         _registry = new MetricsRegistry();
         _metrics = new CdcReplicationMetrics(_registry, TimeProvider.System);
         var engine = new TaskReplicationEngine(
-            _metadata, KafkaTestBroker.Channels(), new MsgStreamDecoder(), new SourceMessageIdEncoder(),
+            _metadata, channels ?? KafkaTestBroker.Channels(), new MsgStreamDecoder(), new SourceMessageIdEncoder(),
             new MilvusTargetFactory(new MilvusClientOptions { MaxRetryAttempts = 1, RetryBaseDelay = TimeSpan.FromMilliseconds(10) }, TimeProvider.System), new DmlMessageRewriter(), new ControlMessageFactory(),
             new AesGcmSecretProtector(new byte[32]), _store.Store, TimeProvider.System, NullLogger<TaskReplicationEngine>.Instance,
             new TaskReplicationOptions(ReplicateChannel, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(1), MissingTargetAttempts: 20)
