@@ -1,5 +1,6 @@
 using Cdc.Testing;
 using Cdc.Testing.FakeMilvus;
+using Xunit.Abstractions;
 
 namespace Cdc.Api.Tests.Scenarios;
 
@@ -9,7 +10,7 @@ namespace Cdc.Api.Tests.Scenarios;
 /// lease expired, resumes from the recorded checkpoints, and in the end the target holds exactly the source's rows.
 /// </summary>
 [Collection(ScenarioCollection.Name)]
-public sealed class ServerCrashScenario : IAsyncLifetime
+public sealed class ServerCrashScenario(ITestOutputHelper output) : IAsyncLifetime
 {
     private readonly ScenarioSource _source = new("crash");
     private readonly CancellationToken _deadline = new CancellationTokenSource(TimeSpan.FromSeconds(150)).Token;
@@ -64,9 +65,13 @@ public sealed class ServerCrashScenario : IAsyncLifetime
 
             await Scenario.EventuallyAsync(() => Scenario.TargetRows(_target, "books").Count > 500,
                 () => $"rows on the target before the crash; server output:\n{first.Output}");
+            var behind = _source.Rows("books").Count - Scenario.TargetRows(_target, "books").Count;
+            var pid = first.ProcessId;
             first.Kill();
             Assert.True(first.HasExited);
             var killedAtRound = rounds;
+            var killedAt = DateTimeOffset.UtcNow;
+            output.WriteLine($"killed server {pid} at round {killedAtRound}, the target {behind} books rows behind the source");
 
             var restarted = second = await CdcServerProcess.StartAsync(settings, _deadline);
             CdcCall secondCdc = (type, data) => restarted.PostAsync(type, data);
@@ -77,6 +82,10 @@ public sealed class ServerCrashScenario : IAsyncLifetime
             await _source.TickAsync(_deadline);
 
             await Scenario.TargetEqualsSourceAsync(_target, _source, collections, TimeSpan.FromSeconds(90));
+            output.WriteLine($"{rounds} rounds, {_source.Writes.Count} keys written; the target equals the source "
+                             + $"{(DateTimeOffset.UtcNow - killedAt).TotalSeconds:F1} s after the kill");
+            var onTarget = Scenario.TargetWrites(_target);
+            output.WriteLine($"{_source.Writes.Count(w => onTarget.GetValueOrDefault(w.Key, "").Length > w.Value.Length)} keys had writes delivered again after the restart");
             Assert.Equal("Running", (await Scenario.GetTaskAsync(secondCdc, taskId)).State);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
