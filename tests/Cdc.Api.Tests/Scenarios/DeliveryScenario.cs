@@ -1,19 +1,24 @@
+using Cdc.Testing.SourceSimulator;
+
 namespace Cdc.Api.Tests.Scenarios;
 
 /// <summary>
 /// Proves that a task created over HTTP delivers a stream of 10,000 rows written to 2 collections over 4 pchannels
 /// completely and in order: every key is inserted, a third deleted and half of those re-inserted, so the target only
 /// ends with the source's rows if each key's writes are applied in the order of its channel; and the target receives
-/// each key's writes exactly as the source made them, none lost, none twice.
+/// each key's writes exactly as the source made them, none lost, none twice; with the message properties of a 2.4 and
+/// of a 2.5 source.
 /// </summary>
 [Collection(ScenarioCollection.Name)]
 public sealed class DeliveryScenario() : InProcessScenario("delivery")
 {
-    [Fact]
-    public async Task Rows_of_two_collections_on_four_channels_arrive_complete_and_in_order()
+    [Theory]
+    [InlineData(SourceMilvusVersion.V2_4)]
+    [InlineData(SourceMilvusVersion.V2_5)]
+    public async Task Rows_of_two_collections_on_four_channels_arrive_complete_and_in_order(SourceMilvusVersion version)
     {
         string[] collections = ["books", "authors"];
-        await StartTaskAsync(collections);
+        await StartTaskAsync(version, collections);
         Assert.Equal(ScenarioSource.DmlChannels,
             collections.SelectMany(c => Source[c].PhysicalChannels).Distinct(StringComparer.Ordinal).Count());
 

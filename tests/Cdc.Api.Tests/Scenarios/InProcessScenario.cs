@@ -1,6 +1,7 @@
 using Cdc.Api.Hosting;
 using Cdc.Testing;
 using Cdc.Testing.FakeMilvus;
+using Cdc.Testing.SourceSimulator;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Cdc.Api.Tests.Scenarios;
@@ -14,7 +15,8 @@ public sealed class ScenarioCollection
 
 /// <summary>
 /// A scenario with the real server in memory (<see cref="CdcApp"/>, its own database) reading a
-/// <see cref="ScenarioSource"/> and writing into a <see cref="FakeMilvusServer"/>, driven through POST /cdc.
+/// <see cref="ScenarioSource"/> and writing into a <see cref="FakeMilvusServer"/>, driven through POST /cdc. The
+/// server and the source start with the task (<see cref="StartTaskAsync(string[])"/>).
 /// </summary>
 public abstract class InProcessScenario : IAsyncLifetime
 {
@@ -33,23 +35,26 @@ public abstract class InProcessScenario : IAsyncLifetime
     /// <summary>A time limit for the whole scenario, so a hang fails the test instead of the run.</summary>
     protected CancellationToken Deadline { get; } = new CancellationTokenSource(TimeSpan.FromSeconds(120)).Token;
 
-    public async Task InitializeAsync()
-    {
-        Source = new ScenarioSource(_name);
-        Target = await FakeMilvusServer.StartAsync();
-        App = await CdcApp.StartAsync(new Dictionary<string, string>(Source.ServerSettings));
-    }
+    public async Task InitializeAsync() => Target = await FakeMilvusServer.StartAsync();
 
     public async Task DisposeAsync()
     {
-        await App.DisposeAsync();
+        if (App is not null) await App.DisposeAsync();
         await Target.DisposeAsync();
-        Source.Dispose();
+        Source?.Dispose();
     }
 
-    /// <summary>Creates the collections on the source, then a task for them, and waits until it reads every channel.</summary>
-    protected async Task<string> StartTaskAsync(params string[] collections)
+    /// <summary>
+    /// Starts the server on a new source (2.4 messages), creates the collections on the source, then a task for them,
+    /// and waits until it reads every channel.
+    /// </summary>
+    protected Task<string> StartTaskAsync(params string[] collections) => StartTaskAsync(SourceMilvusVersion.V2_4, collections);
+
+    /// <summary>As <see cref="StartTaskAsync(string[])"/>, with a source writing the messages of <paramref name="version"/>.</summary>
+    protected async Task<string> StartTaskAsync(SourceMilvusVersion version, params string[] collections)
     {
+        Source = new ScenarioSource(_name, version);
+        App = await CdcApp.StartAsync(new Dictionary<string, string>(Source.ServerSettings));
         foreach (var collection in collections) await Source.CreateCollectionAsync(collection, Deadline);
         var taskId = await Scenario.CreateTaskAsync(Cdc, Target);
         await Scenario.WaitUntilReadingAsync(Target, Source, collections, Deadline);

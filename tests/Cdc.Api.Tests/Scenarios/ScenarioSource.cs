@@ -24,7 +24,9 @@ internal sealed class ScenarioSource : IDisposable
     private readonly Dictionary<(string Collection, long Key), string> _writes = [];
     private readonly object _gate = new();
 
-    public ScenarioSource(string name)
+    /// <param name="name">Names the etcd root path and the channel prefix (made unique).</param>
+    /// <param name="version">Which Milvus version's message properties the source writes.</param>
+    public ScenarioSource(string name, SourceMilvusVersion version = SourceMilvusVersion.V2_4)
     {
         var prefix = KafkaTestBroker.UniqueTopic(name);
         _rootPath = EtcdTestStore.UniquePrefix(name).TrimEnd('/');
@@ -32,7 +34,7 @@ internal sealed class ScenarioSource : IDisposable
         _producer = KafkaTestBroker.Producer();
         Meta = new SourceMetaSimulator(_etcd, new SourceMetaSimulatorOptions(RootPath: _rootPath, ClusterPrefix: prefix, DmlChannelNum: DmlChannels));
         ReplicateChannel = $"{prefix}-replicate-msg";
-        Stream = new SourceStreamSimulator(_producer, SourceMilvusVersion.V2_4, TimeProvider.System, ReplicateChannel);
+        Stream = new SourceStreamSimulator(_producer, version, TimeProvider.System, ReplicateChannel);
     }
 
     public SourceMetaSimulator Meta { get; }
