@@ -134,7 +134,7 @@ public sealed class ReplicationSupervisor(
         }
         catch (Exception ex)
         {
-            logger.LogWarning(ex, "handling an ended replication failed; the next reconciliation handles it");
+            logger.LogWarning(ex, "handling an ended replication failed");
         }
     }
 

@@ -3,7 +3,8 @@ namespace Cdc.Api.Tests.Scenarios;
 /// <summary>
 /// Proves that a message the task cannot decode (garbage bytes carrying an Insert's message properties) on a DML
 /// channel pauses the task with a reason naming the channel and the position, which get shows, and that the server
-/// keeps answering: other requests work and the paused task holds the rows delivered before the bad message.
+/// keeps answering: other requests work and the target holds the rows delivered before the bad message. Resume reads
+/// the bad message again and pauses again with the same reason.
 /// </summary>
 [Collection(ScenarioCollection.Name)]
 public sealed class CorruptMessageScenario() : InProcessScenario("corrupt")
@@ -41,6 +42,20 @@ public sealed class CorruptMessageScenario() : InProcessScenario("corrupt")
         using var health = await App.Client.GetAsync("/healthz");
         Assert.True(health.IsSuccessStatusCode);
         Assert.Equal(Source.Rows("books"), Scenario.TargetRows(Target, "books"));
+
+        // Resume does not skip the bad message: the task reads it again and pauses again with the same reason.
+        (status, body) = await Cdc("resume", new { task_id = taskId });
+        Assert.True(status == 200, body.ToJsonString());
+        string? again = null;
+        await Scenario.EventuallyAsync(async () =>
+        {
+            var task = await Scenario.GetTaskAsync(Cdc, taskId);
+            again = task.Reason;
+            return task.State == "Paused";
+        }, () => "the resumed task paused again by the corrupt message", TimeSpan.FromSeconds(20));
+        Assert.Equal(reason, again);
+        Assert.Equal(Source.Rows("books"), Scenario.TargetRows(Target, "books"));
+
         var other = await Scenario.CreateTaskAsync(Cdc, Target);
         Assert.Equal("Running", (await Scenario.GetTaskAsync(Cdc, other)).State);
     }
