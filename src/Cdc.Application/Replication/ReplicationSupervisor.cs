@@ -15,9 +15,9 @@ public sealed record SupervisorOptions(TimeSpan LeaseTtl, TimeSpan StopTimeout)
 /// <summary>
 /// Reconciles the tasks' desired states (the task projection) with the replications this process runs: a Running
 /// task whose lease this process can take is started; a task that is paused, deleted or whose lease was lost is
-/// stopped; a replication that halts pauses its task with the reason. A task this process ran that is gone (deleted)
-/// is handed to <c>forget</c> (its metrics and runtime report). Called on every task event and on every lease renewal
-/// tick by the hosting worker.
+/// stopped; a replication that halts pauses its task with the reason as soon as it halts. A task this process ran
+/// that is gone (deleted) is handed to <c>forget</c> (its metrics and runtime report). Called on every task event and
+/// on every lease renewal tick by the hosting worker.
 /// </summary>
 public sealed class ReplicationSupervisor(
     string owner,
@@ -37,6 +37,7 @@ public sealed class ReplicationSupervisor(
     private readonly Dictionary<string, RunningTask> _running = new();
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly HashSet<string> _ran = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _lifetime = new();
 
     public string Owner { get; } = owner;
 
@@ -130,6 +131,35 @@ public sealed class ReplicationSupervisor(
         logger.LogInformation("starting the replication of task {TaskId} on {Owner}", view.TaskId, Owner);
         var run = Task.Run(() => replication.RunAsync(context, stop.Token), CancellationToken.None);
         lock (_running) _running[view.TaskId] = new RunningTask(stop, run);
+        _ = run.ContinueWith(_ => ReapAsync(), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).Unwrap();
+    }
+
+    /// <summary>
+    /// Handles a replication that ended as soon as it ended, rather than at the next reconciliation (the host's next
+    /// task event or lease tick, seconds later), so a halted task shows Paused with its reason at once. A run this
+    /// supervisor stopped is no longer listed by then, so this does nothing for it.
+    /// </summary>
+    private async Task ReapAsync()
+    {
+        try
+        {
+            await _gate.WaitAsync(_lifetime.Token);
+            try
+            {
+                await ReapFinishedAsync(_lifetime.Token);
+            }
+            finally
+            {
+                _gate.Release();
+            }
+        }
+        catch (OperationCanceledException) when (_lifetime.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex)
+        {
+            logger.LogWarning(ex, "handling an ended replication failed");
+        }
     }
 
     /// <summary>Handles replications that ended by themselves: a halt pauses the task with its reason.</summary>
@@ -197,6 +227,7 @@ public sealed class ReplicationSupervisor(
     /// <summary>Stops every replication of this process and releases its leases (shutdown).</summary>
     public async ValueTask DisposeAsync()
     {
+        await _lifetime.CancelAsync();
         await _gate.WaitAsync();
         try
         {

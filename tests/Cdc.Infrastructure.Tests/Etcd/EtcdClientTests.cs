@@ -1,6 +1,7 @@
 using System.Text;
 using Cdc.Application.Replication;
 using Cdc.Infrastructure.Etcd;
+using Cdc.Testing;
 
 namespace Cdc.Infrastructure.Tests.Etcd;
 

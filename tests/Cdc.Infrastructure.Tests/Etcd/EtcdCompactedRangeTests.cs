@@ -1,5 +1,6 @@
 using System.Text;
 using Cdc.Application.Replication.Ports;
+using Cdc.Testing;
 
 namespace Cdc.Infrastructure.Tests.Etcd;
 

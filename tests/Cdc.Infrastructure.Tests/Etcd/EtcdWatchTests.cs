@@ -2,6 +2,7 @@ using System.Text;
 using Cdc.Application.Replication;
 using Cdc.Application.Replication.Ports;
 using Cdc.Infrastructure.Etcd;
+using Cdc.Testing;
 
 namespace Cdc.Infrastructure.Tests.Etcd;
 

@@ -4,6 +4,7 @@ using System.Diagnostics;
 using System.Text;
 using Cdc.Application.Replication.Ports;
 using Cdc.Infrastructure.Kafka;
+using Cdc.Testing;
 
 namespace Cdc.Infrastructure.Tests.Kafka;
 

@@ -126,6 +126,33 @@ public sealed class ReplicationSupervisorTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_halt_pauses_its_task_at_once_without_waiting_for_the_next_reconciliation()
+    {
+        // Regression: a halt was only handled by the next ReconcileAsync (in the server, the next task event or the
+        // 5 s lease tick), so get showed a dead task as Running for up to 5 s, e.g. when it halted right after resume.
+        await CreateAsync("t1");
+        await using var supervisor = Supervisor("server-a");
+        await supervisor.StartAsync(default);
+        await Eventually(() => _replication.RunningCount("t1") == 1, "t1 runs");
+
+        _replication.Halt("t1", "fail to handle replicate message, err: cannot decode message");
+        var deadline = DateTimeOffset.UtcNow + TimeSpan.FromSeconds(10);
+        Cdc.Application.Tasks.TaskView? view;
+        while ((view = await _h.Views.GetAsync("t1", default))!.State != TaskState.Paused && DateTimeOffset.UtcNow < deadline)
+            await Task.Delay(25);
+
+        Assert.Equal(TaskState.Paused, view.State);
+        Assert.Equal("fail to handle replicate message, err: cannot decode message", view.Reason);
+        Assert.Empty(supervisor.RunningTasks);
+
+        // The lease was released: another server may take the task once it is resumed.
+        await AppendAsync("t1", new TaskResumed("t1", Now));
+        await using var other = Supervisor("server-b");
+        await other.ReconcileAsync(default);
+        Assert.Equal(["t1"], other.RunningTasks);
+    }
+
+    [Fact]
     public async Task On_start_a_paused_task_stays_paused_and_disable_auto_start_pauses_with_the_reference_reason()
     {
         await CreateAsync("running");

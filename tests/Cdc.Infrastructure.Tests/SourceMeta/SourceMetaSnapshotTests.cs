@@ -6,6 +6,7 @@ using Cdc.Infrastructure.Milvus.Protos.Common;
 using Cdc.Infrastructure.Milvus.Protos.Schema;
 using Cdc.Infrastructure.Tests.Etcd;
 using Cdc.Testing.SourceSimulator;
+using Cdc.Testing;
 
 namespace Cdc.Infrastructure.Tests.SourceMeta;
 

@@ -2,6 +2,7 @@ using Cdc.Infrastructure.Etcd;
 using Cdc.Infrastructure.SourceMeta;
 using Cdc.Infrastructure.Tests.Etcd;
 using Cdc.Testing.SourceSimulator;
+using Cdc.Testing;
 
 namespace Cdc.Infrastructure.Tests.SourceMeta;
 

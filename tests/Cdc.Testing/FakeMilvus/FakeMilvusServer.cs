@@ -22,7 +22,8 @@ namespace Cdc.Testing.FakeMilvus;
 /// A fake target Milvus for tests: Kestrel on 127.0.0.1 (random port), HTTP/2 only, real gRPC framing
 /// (5-byte prefix, application/grpc, grpc-status trailers or trailers-only errors), optional TLS / mutual TLS.
 /// It serves the MilvusService RPCs the CDC writer uses against in-memory state, records every call, and can be
-/// told to fail or slow down.
+/// told to fail or slow down, or taken off the network and put back on the same port with its state kept
+/// (<see cref="StopListeningAsync"/>, <see cref="StartListeningAsync"/>), as a real Milvus that was unreachable.
 /// </summary>
 public sealed class FakeMilvusServer : IAsyncDisposable
 {
@@ -51,16 +52,16 @@ public sealed class FakeMilvusServer : IAsyncDisposable
             ["AlterDatabase"] = (Rpc.AlterDatabaseRequest.Parser, s => s),
         };
 
-    private readonly WebApplication _app;
     private readonly FakeMilvusOptions _options;
     private readonly FakeMilvusTarget _target;
     private readonly object _gate = new();
     private readonly List<FakeMilvusCall> _calls = [];
     private readonly List<FakeMilvusFault> _faults = [];
 
-    private FakeMilvusServer(WebApplication app, FakeMilvusOptions options, FakeMilvusTarget target)
+    private WebApplication? _app;
+
+    private FakeMilvusServer(FakeMilvusOptions options, FakeMilvusTarget target)
     {
-        _app = app;
         _options = options;
         _target = target;
         Latency = options.Latency;
@@ -123,6 +124,48 @@ public sealed class FakeMilvusServer : IAsyncDisposable
     public static async Task<FakeMilvusServer> StartAsync(FakeMilvusOptions? options = null, CancellationToken cancellationToken = default)
     {
         options ??= new FakeMilvusOptions();
+        var server = new FakeMilvusServer(options, new FakeMilvusTarget(options));
+        await server.ListenAsync(port: 0, cancellationToken);
+        return server;
+    }
+
+    /// <summary>Whether the server accepts connections (false between <see cref="StopListeningAsync"/> and <see cref="StartListeningAsync"/>).</summary>
+    public bool IsListening => _app is not null;
+
+    /// <summary>
+    /// Takes the server off the network, as a Milvus that became unreachable: open connections are closed and new ones
+    /// refused, while its collections, rows and recorded calls stay as they were.
+    /// </summary>
+    public async Task StopListeningAsync()
+    {
+        var app = _app ?? throw new InvalidOperationException("the fake Milvus is not listening");
+        _app = null;
+        await app.StopAsync();
+        await app.DisposeAsync();
+    }
+
+    /// <summary>Puts the server back on its port (same <see cref="Uri"/>) with the state it had when it stopped.</summary>
+    public async Task StartListeningAsync(CancellationToken cancellationToken = default)
+    {
+        if (_app is not null) throw new InvalidOperationException("the fake Milvus is listening already");
+        // The port was free a moment ago; another program may bind it in between, so try a few times.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await ListenAsync(Uri.Port, cancellationToken);
+                return;
+            }
+            catch (IOException) when (attempt < 20)
+            {
+                await Task.Delay(250, cancellationToken);
+            }
+        }
+    }
+
+    private async Task ListenAsync(int port, CancellationToken cancellationToken)
+    {
+        var options = _options;
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.Services.AddRoutingCore();
@@ -130,7 +173,7 @@ public sealed class FakeMilvusServer : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.Limits.MaxRequestBodySize = null;
-            kestrel.Listen(IPAddress.Loopback, 0, listen =>
+            kestrel.Listen(IPAddress.Loopback, port, listen =>
             {
                 listen.Protocols = HttpProtocols.Http2;
                 if (serverCertificate is not null)
@@ -150,20 +193,27 @@ public sealed class FakeMilvusServer : IAsyncDisposable
         });
 
         var app = builder.Build();
-        var server = new FakeMilvusServer(app, options, new FakeMilvusTarget(options));
-        app.MapPost("/milvus.proto.milvus.MilvusService/{method}", (HttpContext context, string method) => server.ServeAsync(context, method));
+        app.MapPost("/milvus.proto.milvus.MilvusService/{method}", (HttpContext context, string method) => ServeAsync(context, method));
         app.MapFallback(context =>
         {
             // Any other gRPC path: UNIMPLEMENTED, as grpc-go answers.
             WriteTrailersOnly(context, GrpcStatusCode.Unimplemented, $"unknown method {context.Request.Path}");
             return Task.CompletedTask;
         });
-        await app.StartAsync(cancellationToken);
+        try
+        {
+            await app.StartAsync(cancellationToken);
+        }
+        catch
+        {
+            await app.DisposeAsync();
+            throw;
+        }
 
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        var port = new Uri(address).Port;
-        server.Uri = serverCertificate is null ? new Uri($"http://127.0.0.1:{port}/") : new Uri($"https://localhost:{port}/");
-        return server;
+        var bound = new Uri(address).Port;
+        Uri = serverCertificate is null ? new Uri($"http://127.0.0.1:{bound}/") : new Uri($"https://localhost:{bound}/");
+        _app = app;
     }
 
     private async Task ServeAsync(HttpContext context, string method)
@@ -262,7 +312,6 @@ public sealed class FakeMilvusServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await _app.StopAsync();
-        await _app.DisposeAsync();
+        if (_app is not null) await StopListeningAsync();
     }
 }

@@ -1,10 +1,9 @@
 using Cdc.Infrastructure.Kafka;
-using Cdc.Testing;
 
-namespace Cdc.Infrastructure.Tests.Kafka;
+namespace Cdc.Testing;
 
 /// <summary>The mock Kafka cluster scripts/test.sh started, and a topic of its own for each test.</summary>
-internal static class KafkaTestBroker
+public static class KafkaTestBroker
 {
     public static string Bootstrap => TestEnvironment.Require("CDC_TEST_KAFKA");
 

@@ -1,0 +1,62 @@
+namespace Cdc.Api.Tests.Scenarios;
+
+/// <summary>
+/// Proves that a message the task cannot decode (garbage bytes carrying an Insert's message properties) on a DML
+/// channel pauses the task with a reason naming the channel and the position, which get shows, and that the server
+/// keeps answering: other requests work and the target holds the rows delivered before the bad message. Resume reads
+/// the bad message again and pauses again with the same reason.
+/// </summary>
+[Collection(ScenarioCollection.Name)]
+public sealed class CorruptMessageScenario() : InProcessScenario("corrupt")
+{
+    [Fact]
+    public async Task A_corrupt_message_pauses_the_task_with_channel_and_position_in_the_reason()
+    {
+        string[] collections = ["books"];
+        var taskId = await StartTaskAsync(collections);
+        await Source.InsertDeleteReinsertAsync("books", Scenario.Keys(1, 100), Deadline);
+        await Source.TickAsync(Deadline);
+        await Scenario.TargetEqualsSourceAsync(Target, Source, collections);
+
+        var pchannel = Source["books"].PhysicalChannels[0];
+        var offset = await Source.Producer.ProduceAsync(pchannel, [0x0A, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F, 0x12, 0x03],
+            new Dictionary<string, string> { ["msg_type"] = "Insert" }, Deadline);
+        await Source.TickAsync(Deadline);
+
+        string? reason = null;
+        await Scenario.EventuallyAsync(async () =>
+        {
+            var task = await Scenario.GetTaskAsync(Cdc, taskId);
+            reason = task.Reason;
+            return task.State == "Paused";
+        }, () => "the task paused by the corrupt message");
+        Assert.NotNull(reason);
+        Assert.StartsWith("fail to handle replicate message, err: ", reason);
+        Assert.Contains(pchannel, reason);
+        Assert.Contains($"kafka offset {offset}", reason);
+
+        // The server keeps answering, and the rows before the bad message stay delivered.
+        var (status, body) = await Cdc("list", new { });
+        Assert.True(status == 200, body.ToJsonString());
+        Assert.Contains(body["data"]!["tasks"]!.AsArray(), t => t!["task_id"]!.GetValue<string>() == taskId && t["state"]!.GetValue<string>() == "Paused");
+        using var health = await App.Client.GetAsync("/healthz");
+        Assert.True(health.IsSuccessStatusCode);
+        Assert.Equal(Source.Rows("books"), Scenario.TargetRows(Target, "books"));
+
+        // Resume does not skip the bad message: the task reads it again and pauses again with the same reason.
+        (status, body) = await Cdc("resume", new { task_id = taskId });
+        Assert.True(status == 200, body.ToJsonString());
+        string? again = null;
+        await Scenario.EventuallyAsync(async () =>
+        {
+            var task = await Scenario.GetTaskAsync(Cdc, taskId);
+            again = task.Reason;
+            return task.State == "Paused";
+        }, () => "the resumed task paused again by the corrupt message", TimeSpan.FromSeconds(20));
+        Assert.Equal(reason, again);
+        Assert.Equal(Source.Rows("books"), Scenario.TargetRows(Target, "books"));
+
+        var other = await Scenario.CreateTaskAsync(Cdc, Target);
+        Assert.Equal("Running", (await Scenario.GetTaskAsync(Cdc, other)).State);
+    }
+}

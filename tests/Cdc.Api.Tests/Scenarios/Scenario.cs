@@ -1,0 +1,139 @@
+using System.Text.Json.Nodes;
+using Cdc.Application.Replication;
+using Cdc.Infrastructure.Milvus.Protos.Common;
+using Cdc.Infrastructure.Milvus.Protos.Msg;
+using Cdc.Testing.FakeMilvus;
+using Rpc = Cdc.Infrastructure.Milvus.Protos.Rpc;
+
+namespace Cdc.Api.Tests.Scenarios;
+
+/// <summary>What the scenarios do through POST /cdc: a server's envelope call, whichever way the server runs.</summary>
+internal delegate Task<(int Status, JsonObject Body)> CdcCall(string requestType, object? requestData);
+
+/// <summary>
+/// What the scenarios share: the task's create request for the fake target, reading a task back through get, waiting
+/// with a deadline for what must happen eventually, and comparing the target's rows with the source's.
+/// </summary>
+internal static class Scenario
+{
+    public static readonly TimeSpan WaitLimit = TimeSpan.FromSeconds(60);
+
+    /// <summary>Creates a task replicating every collection of the default database into <paramref name="target"/>.</summary>
+    public static async Task<string> CreateTaskAsync(CdcCall cdc, FakeMilvusServer target)
+    {
+        var (status, body) = await cdc("create", new JsonObject
+        {
+            ["milvus_connect_param"] = new JsonObject { ["uri"] = target.Uri.ToString(), ["token"] = "root:Milvus", ["connect_timeout"] = 10 },
+            ["collection_infos"] = new JsonArray(new JsonObject { ["name"] = "*" }),
+        });
+        Assert.True(status == 200, $"create answered {status}: {body.ToJsonString()}");
+        return body["data"]!["task_id"]!.GetValue<string>();
+    }
+
+    /// <summary>The task as get shows it: its state and reason (null when there is none).</summary>
+    public static async Task<(string State, string? Reason)> GetTaskAsync(CdcCall cdc, string taskId)
+    {
+        var (status, body) = await cdc("get", new { task_id = taskId });
+        Assert.True(status == 200, $"get answered {status}: {body.ToJsonString()}");
+        var task = body["data"]!["Task"]!;
+        return (task["state"]!.GetValue<string>(), task["reason"]?.GetValue<string>());
+    }
+
+    /// <summary>The primary keys the target holds in a collection of the default database (none while it does not exist).</summary>
+    public static IReadOnlyList<long> TargetRows(FakeMilvusServer target, string collection) =>
+        target.Collections.Any(c => c.DbName == "default" && c.Name == collection)
+            ? [.. target.Rows("default", collection).Select(r => (long)r.PrimaryKey).Order()]
+            : [];
+
+    /// <summary>Waits until the target holds exactly the source's rows in each collection.</summary>
+    public static Task TargetEqualsSourceAsync(FakeMilvusServer target, ScenarioSource source, IReadOnlyList<string> collections, TimeSpan? limit = null) =>
+        EventuallyAsync(() => collections.All(c => TargetRows(target, c).SequenceEqual(source.Rows(c))),
+            () => "the target's rows equal the source's: " + string.Join("; ", collections.Select(c => Difference(target, source, c))), limit);
+
+    /// <summary>How the target's rows of a collection differ from the source's, for a failure message.</summary>
+    public static string Difference(FakeMilvusServer target, ScenarioSource source, string collection)
+    {
+        var onTarget = TargetRows(target, collection).ToHashSet();
+        var onSource = source.Rows(collection).ToHashSet();
+        var missing = onSource.Except(onTarget).Order().ToList();
+        var extra = onTarget.Except(onSource).Order().ToList();
+        return $"{collection}: source {onSource.Count} rows, target {onTarget.Count}, missing {missing.Count} (first {string.Join(",", missing.Take(5))}), "
+               + $"extra {extra.Count} (first {string.Join(",", extra.Take(5))})";
+    }
+
+    /// <summary>
+    /// Every key's writes as the target received them, in the order of its ReplicateMessage calls: "I" for an insert,
+    /// "D" for a delete, per collection name and primary key (the same shape as <see cref="ScenarioSource.Writes"/>).
+    /// </summary>
+    public static IReadOnlyDictionary<(string Collection, long Key), string> TargetWrites(FakeMilvusServer target)
+    {
+        var names = target.Collections.ToDictionary(c => c.Id, c => c.Name);
+        var writes = new Dictionary<(string Collection, long Key), string>();
+        foreach (var call in target.CallsTo("ReplicateMessage"))
+        {
+            foreach (var bytes in call.RequestAs<Rpc.ReplicateMessageRequest>().Msgs)
+            {
+                switch (MsgHeader.Parser.ParseFrom(bytes).Base.MsgType)
+                {
+                    case MsgType.Insert:
+                        var insert = InsertRequest.Parser.ParseFrom(bytes);
+                        var column = insert.FieldsData.First(f => f.FieldName == "pk");
+                        foreach (var key in column.Scalars.LongData.Data) Append(names[insert.CollectionID], key, 'I');
+                        break;
+                    case MsgType.Delete:
+                        var delete = DeleteRequest.Parser.ParseFrom(bytes);
+                        var deleted = delete.PrimaryKeys?.IntId?.Data ?? delete.Int64PrimaryKeys;
+                        foreach (var key in deleted) Append(names[delete.CollectionID], key, 'D');
+                        break;
+                }
+            }
+        }
+
+        return writes;
+
+        void Append(string collection, long key, char write) =>
+            writes[(collection, key)] = writes.GetValueOrDefault((collection, key)) + write;
+    }
+
+    /// <summary>
+    /// Ticks the source until a pack reached every target pchannel of the collections: the task opens all its readers
+    /// (at the latest offsets, as a new task does) before it writes anything, so from then on no write is missed.
+    /// </summary>
+    public static async Task WaitUntilReadingAsync(FakeMilvusServer target, ScenarioSource source, IReadOnlyList<string> collections, CancellationToken ct)
+    {
+        await EventuallyAsync(() => collections.All(c => target.Collections.Any(t => t.DbName == "default" && t.Name == c)),
+            () => "the collections on the target");
+        var channels = collections.SelectMany(c => target.Collection("default", c).VirtualChannels).Select(ChannelMapping.ToPhysical).ToHashSet();
+        var deadline = DateTimeOffset.UtcNow + WaitLimit;
+        while (!channels.IsSubsetOf(target.CallsTo("ReplicateMessage").Select(c => c.RequestAs<Rpc.ReplicateMessageRequest>().ChannelName)))
+        {
+            if (DateTimeOffset.UtcNow > deadline) Assert.Fail("timed out waiting for the first time ticks on the target");
+            await source.TickAsync(ct);
+            await Task.Delay(100, ct);
+        }
+    }
+
+    /// <summary>Polls <paramref name="condition"/> until it holds, failing with <paramref name="what"/> after the limit.</summary>
+    public static async Task EventuallyAsync(Func<bool> condition, Func<string> what, TimeSpan? limit = null)
+    {
+        var deadline = DateTimeOffset.UtcNow + (limit ?? WaitLimit);
+        while (!condition())
+        {
+            if (DateTimeOffset.UtcNow > deadline) Assert.Fail($"timed out waiting for {what()}");
+            await Task.Delay(100);
+        }
+    }
+
+    public static async Task EventuallyAsync(Func<Task<bool>> condition, Func<string> what, TimeSpan? limit = null)
+    {
+        var deadline = DateTimeOffset.UtcNow + (limit ?? WaitLimit);
+        while (!await condition())
+        {
+            if (DateTimeOffset.UtcNow > deadline) Assert.Fail($"timed out waiting for {what()}");
+            await Task.Delay(100);
+        }
+    }
+
+    /// <summary>The keys <paramref name="from"/> .. <paramref name="from"/>+<paramref name="count"/>-1.</summary>
+    public static long[] Keys(long from, int count) => [.. Enumerable.Range(0, count).Select(i => from + i)];
+}

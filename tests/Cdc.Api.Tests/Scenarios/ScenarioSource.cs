@@ -1,0 +1,145 @@
+using Cdc.Infrastructure.Etcd;
+using Cdc.Testing;
+using Cdc.Testing.SourceSimulator;
+
+namespace Cdc.Api.Tests.Scenarios;
+
+/// <summary>
+/// The source Milvus of a scenario: collection metadata in the real etcd (its own rootPath), msgstream messages in
+/// the Kafka mock (its own channel prefix, 4 DML pchannels), and the rows the source holds after every write, which
+/// is what the target must end up holding. A key always goes to the same shard (key mod shards), as Milvus hashes a
+/// primary key to one vchannel, so the order of a key's writes is the order of one channel.
+/// </summary>
+internal sealed class ScenarioSource : IDisposable
+{
+    public const int DmlChannels = 4;
+    public const int Shards = 2;
+    private const int Dim = 2;
+
+    private readonly EtcdClient _etcd;
+    private readonly KafkaTestProducer _producer;
+    private readonly string _rootPath;
+    private readonly Dictionary<string, SimulatedCollection> _collections = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, SortedSet<long>> _rows = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string Collection, long Key), string> _writes = [];
+    private readonly object _gate = new();
+
+    /// <param name="name">Names the etcd root path and the channel prefix (made unique).</param>
+    /// <param name="version">Which Milvus version's message properties the source writes.</param>
+    public ScenarioSource(string name, SourceMilvusVersion version = SourceMilvusVersion.V2_4)
+    {
+        var prefix = KafkaTestBroker.UniqueTopic(name);
+        _rootPath = EtcdTestStore.UniquePrefix(name).TrimEnd('/');
+        _etcd = EtcdTestStore.Client();
+        _producer = KafkaTestBroker.Producer();
+        Meta = new SourceMetaSimulator(_etcd, new SourceMetaSimulatorOptions(RootPath: _rootPath, ClusterPrefix: prefix, DmlChannelNum: DmlChannels));
+        ReplicateChannel = $"{prefix}-replicate-msg";
+        Stream = new SourceStreamSimulator(_producer, version, TimeProvider.System, ReplicateChannel);
+    }
+
+    public SourceMetaSimulator Meta { get; }
+
+    public SourceStreamSimulator Stream { get; }
+
+    public KafkaTestProducer Producer => _producer;
+
+    public string ReplicateChannel { get; }
+
+    /// <summary>The server's config keys (as in cdc.yaml, ':'-separated) that make it read this source.</summary>
+    public IReadOnlyDictionary<string, string> ServerSettings => new Dictionary<string, string>
+    {
+        ["sourceConfig:etcd:address:0"] = EtcdTestStore.Endpoint,
+        ["sourceConfig:etcd:rootPath"] = _rootPath,
+        ["sourceConfig:kafka:address"] = KafkaTestBroker.Bootstrap,
+        ["sourceConfig:pulsar:address"] = "",
+        ["sourceConfig:replicateChan"] = ReplicateChannel,
+    };
+
+    public SimulatedCollection this[string collection] => _collections[collection];
+
+    /// <summary>Creates a collection of <see cref="Shards"/> shards (int64 key "pk", 2-dim float vector) on the source.</summary>
+    public async Task<SimulatedCollection> CreateCollectionAsync(string name, CancellationToken ct)
+    {
+        await Meta.StartAsync(ct);
+        var collection = await Meta.CreateCollectionAsync("default", name,
+            new SimulatedSchema().WithInt64PrimaryKey("pk").WithFloatVector("vector", Dim), ct, shards: Shards);
+        foreach (var pchannel in collection.PhysicalChannels) Stream.AddPhysicalChannel(pchannel);
+        lock (_gate)
+        {
+            _collections[name] = collection;
+            _rows[name] = [];
+        }
+
+        return collection;
+    }
+
+    /// <summary>Inserts the keys, one Insert message per shard, into the collection's default partition.</summary>
+    public async Task InsertAsync(string collection, IEnumerable<long> keys, CancellationToken ct)
+    {
+        var c = _collections[collection];
+        foreach (var shard in keys.GroupBy(ShardOf).OrderBy(g => g.Key))
+        {
+            long[] pks = [.. shard];
+            await Stream.InsertAsync(c.VirtualChannels[shard.Key], c.Id, c.Partitions[0].Id, pks,
+                [.. pks.Select(k => new[] { k, k + 0.5f })], ct, collectionName: collection);
+            lock (_gate)
+            {
+                _rows[collection].UnionWith(pks);
+                foreach (var pk in pks) _writes[(collection, pk)] = _writes.GetValueOrDefault((collection, pk)) + "I";
+            }
+        }
+    }
+
+    /// <summary>Deletes the keys, one Delete message per shard.</summary>
+    public async Task DeleteAsync(string collection, IEnumerable<long> keys, CancellationToken ct)
+    {
+        var c = _collections[collection];
+        foreach (var shard in keys.GroupBy(ShardOf).OrderBy(g => g.Key))
+        {
+            long[] pks = [.. shard];
+            await Stream.DeleteAsync(c.VirtualChannels[shard.Key], c.Id, pks, ct, collectionName: collection);
+            lock (_gate)
+            {
+                _rows[collection].ExceptWith(pks);
+                foreach (var pk in pks) _writes[(collection, pk)] = _writes.GetValueOrDefault((collection, pk)) + "D";
+            }
+        }
+    }
+
+    /// <summary>
+    /// A round that only ends right in one order: inserts <paramref name="keys"/>, deletes every third of them, then
+    /// re-inserts every sixth (so a delete applied after its re-insert, or an insert after its delete, shows).
+    /// </summary>
+    public async Task InsertDeleteReinsertAsync(string collection, IReadOnlyList<long> keys, CancellationToken ct)
+    {
+        await InsertAsync(collection, keys, ct);
+        await DeleteAsync(collection, keys.Where(k => k % 3 == 0), ct);
+        await InsertAsync(collection, keys.Where(k => k % 6 == 0), ct);
+    }
+
+    /// <summary>One time tick on every pchannel: what lets the replication close its packs.</summary>
+    public Task TickAsync(CancellationToken ct) => Stream.TickAsync(ct);
+
+    /// <summary>The primary keys the source holds in a collection now.</summary>
+    public IReadOnlyList<long> Rows(string collection)
+    {
+        lock (_gate) return [.. _rows[collection]];
+    }
+
+    /// <summary>Every key's writes in the order they were made: "I" for an insert, "D" for a delete (e.g. "IDI").</summary>
+    public IReadOnlyDictionary<(string Collection, long Key), string> Writes
+    {
+        get
+        {
+            lock (_gate) return new Dictionary<(string Collection, long Key), string>(_writes);
+        }
+    }
+
+    public static int ShardOf(long key) => (int)(key % Shards);
+
+    public void Dispose()
+    {
+        _producer.Dispose();
+        _etcd.Dispose();
+    }
+}
