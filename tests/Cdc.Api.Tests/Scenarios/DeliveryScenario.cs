@@ -1,3 +1,4 @@
+using Cdc.Testing.Metrics;
 using Cdc.Testing.SourceSimulator;
 
 namespace Cdc.Api.Tests.Scenarios;
@@ -41,5 +42,18 @@ public sealed class DeliveryScenario() : InProcessScenario("delivery")
             .Select(w => $"{w.Key.Collection}/{w.Key.Key}: source {w.Value}, target {onTarget.GetValueOrDefault(w.Key) ?? "nothing"}").ToList();
         Assert.True(different.Count == 0, "writes of a key differ: " + string.Join("; ", different));
         Assert.Equal(onSource.Count, onTarget.Count);
+
+        // What /cdc/metrics says was written is what the target received: every insert and delete row, once.
+        (double Inserts, double Deletes) expected = (onSource.Values.Sum(w => w.Count(c => c == 'I')), onSource.Values.Sum(w => w.Count(c => c == 'D')));
+        (double Inserts, double Deletes) scraped = default;
+        for (var attempt = 0; attempt < 50 && scraped != expected; attempt++)
+        {
+            if (attempt > 0) await Task.Delay(100, Deadline);
+            var rows = ExpositionParser.Parse(await App.Client.GetStringAsync("/cdc/metrics", Deadline))
+                .Single(f => f.Name == "milvus_cdc_replicate_data_cnt").Samples.Where(r => r.Label("op_type") == "write").ToList();
+            scraped = (rows.Where(r => r.Label("api_type") == "insert").Sum(r => r.Value), rows.Where(r => r.Label("api_type") == "delete").Sum(r => r.Value));
+        }
+
+        Assert.Equal(expected, scraped);
     }
 }
