@@ -86,7 +86,7 @@ public static class CdcEndpoint
 
             try
             {
-                return CdcResponse.Ok(await DispatchAsync(type, data, mediator, clock, ctx.RequestAborted));
+                return CdcResponse.Ok(await DispatchAsync(type, data, mediator, clock, config.Source.ReplicateChan, ctx.RequestAborted));
             }
             catch (Exception ex) when (ToError(ex) is { } error)
             {
@@ -101,7 +101,8 @@ public static class CdcEndpoint
         }
     }
 
-    private static async Task<JsonObject> DispatchAsync(string type, RequestData d, IMediator mediator, TimeProvider clock, CancellationToken ct)
+    private static async Task<JsonObject> DispatchAsync(
+        string type, RequestData d, IMediator mediator, TimeProvider clock, string replicateChannel, CancellationToken ct)
     {
         switch (type)
         {
@@ -117,10 +118,10 @@ public static class CdcEndpoint
                 await mediator.Send(CdcRequests.Delete(d), ct);
                 return [];
             case "get":
-                return new JsonObject { ["Task"] = TaskJson.Task(await mediator.Send(CdcRequests.Get(d), ct), clock.GetUtcNow()) };
+                return new JsonObject { ["Task"] = TaskJson.Task(await mediator.Send(CdcRequests.Get(d), ct), clock.GetUtcNow(), replicateChannel) };
             case "list":
                 var tasks = await mediator.Send(CdcRequests.List(d), ct);
-                return new JsonObject { ["tasks"] = new JsonArray(tasks.Select(t => (JsonNode)TaskJson.Task(t, clock.GetUtcNow())).ToArray()) };
+                return new JsonObject { ["tasks"] = new JsonArray(tasks.Select(t => (JsonNode)TaskJson.Task(t, clock.GetUtcNow(), replicateChannel)).ToArray()) };
             case "position":
                 var task = await mediator.Send(CdcRequests.Get(d), ct);
                 return new JsonObject { ["positions"] = TaskJson.Positions(task.Positions) };

@@ -13,8 +13,11 @@ namespace Cdc.Api.Http;
 /// </summary>
 public static class TaskJson
 {
-    /// <summary>A task at <paramref name="now"/> (its health's lag is measured against it).</summary>
-    public static JsonObject Task(TaskView t, DateTimeOffset now)
+    /// <summary>
+    /// A task at <paramref name="now"/> (its health's lag is measured against it, over the channels other than the
+    /// source's <paramref name="replicateChannel"/>).
+    /// </summary>
+    public static JsonObject Task(TaskView t, DateTimeOffset now, string? replicateChannel = null)
     {
         var o = new JsonObject
         {
@@ -29,7 +32,7 @@ public static class TaskJson
         o["state"] = t.State.ToString();
         if (!string.IsNullOrEmpty(t.Reason)) o["reason"] = t.Reason;
         if (t.Positions.Count > 0) o["position"] = Positions(t.Positions);
-        if (TaskHealth.Of(t, now) is { } health) o["health"] = Health(health);
+        if (TaskHealth.Of(t, now, replicateChannel) is { } health) o["health"] = Health(health);
         return o;
     }
 

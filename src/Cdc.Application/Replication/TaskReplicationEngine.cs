@@ -32,7 +32,7 @@ public sealed class TaskReplicationEngine(
     {
         ArgumentNullException.ThrowIfNull(context);
         var connection = TargetConnections.From(context.Definition.Target, secrets);
-        var monitor = new TaskRunMonitor(context.TaskId, context.Owner, metrics ?? Unmonitored.Metrics, reports ?? Unmonitored.Reports, clock, logger);
+        var monitor = new TaskRunMonitor(context.TaskId, context.Owner, metrics ?? Unmonitored.Metrics, reports ?? Unmonitored.Reports, clock, logger, options.ReplicateChannel);
         await using var target = new MeteredMilvusTarget(targets.Create(connection), monitor.ApiCalled);
         var run = new TaskReplicationRun(
             context, target, metadata, channels, decoder, ids, rewriter, control,

@@ -12,8 +12,13 @@ namespace Cdc.Application.Replication;
 /// error being retried and when progress resumed). Reports are kept in memory and written by <see cref="FlushAsync"/>,
 /// so a retry loop never waits on the event store.
 /// </summary>
+/// <remarks>
+/// The replicate channel carries no time ticks: its acknowledgements do not feed the lag gauge, which would otherwise
+/// grow between two operations while nothing is behind.
+/// </remarks>
 public sealed class TaskRunMonitor(
-    string taskId, string owner, ICdcMetrics metrics, ITaskRuntimeReports reports, TimeProvider clock, ILogger logger)
+    string taskId, string owner, ICdcMetrics metrics, ITaskRuntimeReports reports, TimeProvider clock, ILogger logger,
+    string? replicateChannel = null)
 {
     private readonly object _gate = new();
     private string? _lastError;
@@ -62,7 +67,7 @@ public sealed class TaskRunMonitor(
     /// <summary>Starts the lag of each channel from its checkpoint, so a restarted task shows how far behind it is.</summary>
     public void Resumed(IEnumerable<ChannelPosition> checkpoints)
     {
-        foreach (var checkpoint in checkpoints)
+        foreach (var checkpoint in checkpoints.Where(c => c.Channel != replicateChannel))
             metrics.ReplicateTimeTick(taskId, checkpoint.Channel, ReplicateOperation.Write, new HybridTimestamp(checkpoint.Timestamp).PhysicalMilliseconds);
     }
 
@@ -89,7 +94,7 @@ public sealed class TaskRunMonitor(
     /// <summary>A position of a source channel is covered by the target: the channel's lag restarts from its time.</summary>
     public void Acknowledged(string channel, HybridTimestamp timestamp)
     {
-        metrics.ReplicateTimeTick(taskId, channel, ReplicateOperation.Write, timestamp.PhysicalMilliseconds);
+        if (channel != replicateChannel) metrics.ReplicateTimeTick(taskId, channel, ReplicateOperation.Write, timestamp.PhysicalMilliseconds);
         Progressed();
     }
 

@@ -20,7 +20,9 @@ public sealed record TaskRuntimeReport(
 /// <summary>
 /// A task's health as get and list show it: <see cref="Status"/> (<c>replicating</c>, <c>retrying</c> while the last
 /// error has not been followed by progress, <c>paused</c>), the lag in milliseconds (now minus the time of the oldest
-/// channel checkpoint, so it grows while nothing moves and it is right after a restart), and the last error.
+/// DML channel checkpoint, so it grows while nothing moves and it is right after a restart; the replicate channel
+/// carries no time ticks, so its checkpoint only moves with an operation and says nothing about lag), and the last
+/// error.
 /// </summary>
 public sealed record TaskHealth(string Status, long? LagMs, string? LastError, DateTimeOffset? LastErrorAt)
 {
@@ -28,12 +30,16 @@ public sealed record TaskHealth(string Status, long? LagMs, string? LastError, D
     public const string Retrying = "retrying";
     public const string Paused = "paused";
 
-    /// <summary>The health of <paramref name="view"/> at <paramref name="now"/>; null while there is nothing to tell.</summary>
-    public static TaskHealth? Of(TaskView view, DateTimeOffset now)
+    /// <summary>
+    /// The health of <paramref name="view"/> at <paramref name="now"/>, the lag leaving out
+    /// <paramref name="replicateChannel"/>; null while there is nothing to tell.
+    /// </summary>
+    public static TaskHealth? Of(TaskView view, DateTimeOffset now, string? replicateChannel = null)
     {
         ArgumentNullException.ThrowIfNull(view);
         var runtime = view.Runtime;
-        var lag = view.Positions.Count == 0 ? (long?)null : view.Positions.Max(p => LagAt(p.Timestamp, now));
+        var ticking = view.Positions.Where(p => p.Channel != replicateChannel).ToList();
+        var lag = ticking.Count == 0 ? (long?)null : ticking.Max(p => LagAt(p.Timestamp, now));
         if (lag is null && runtime?.LastError is null) return null;
         var retrying = runtime is { LastError: not null, LastErrorAt: { } failed } && (runtime.RecoveredAt is not { } ok || ok < failed);
         var status = view.State != TaskState.Running ? Paused : retrying ? Retrying : Replicating;

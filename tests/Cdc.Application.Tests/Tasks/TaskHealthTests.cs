@@ -35,6 +35,14 @@ public sealed class TaskHealthTests
     }
 
     [Fact]
+    public void The_replicate_channel_which_has_no_time_ticks_does_not_count_for_the_lag()
+    {
+        var view = View(TaskState.Running, ("by-dev-rootcoord-dml_0", Now.AddMilliseconds(-200)), ("by-dev-replicate-msg", Now.AddHours(-1)));
+        Assert.Equal(200, TaskHealth.Of(view, Now, "by-dev-replicate-msg")!.LagMs);
+        Assert.Null(TaskHealth.Of(View(TaskState.Running, ("by-dev-replicate-msg", Now.AddHours(-1))), Now, "by-dev-replicate-msg"));
+    }
+
+    [Fact]
     public void An_error_not_followed_by_progress_means_retrying_and_stays_visible_after_recovery()
     {
         var failed = Now.AddSeconds(-10);
