@@ -12,7 +12,16 @@ public sealed class KafkaTestProducer : IDisposable
 {
     private readonly IProducer<Null, byte[]> _producer;
 
-    public KafkaTestProducer(string bootstrapServers)
+    /// <param name="bootstrapServers">The broker(s).</param>
+    /// <param name="messageMaxBytes">
+    /// The largest message the producer sends (librdkafka's message.max.bytes, 1,000,000 unless set): raise it for
+    /// Milvus-sized inserts (a 1,000-row batch of 768-dim vectors is about 3 MB).
+    /// </param>
+    /// <param name="transactionalId">
+    /// Makes the producer transactional: what is written between <see cref="BeginTransaction"/> and
+    /// <see cref="CommitTransaction"/> becomes visible to (read-committed) consumers all at once.
+    /// </param>
+    public KafkaTestProducer(string bootstrapServers, int? messageMaxBytes = null, string? transactionalId = null)
     {
         KafkaNativeLibrary.EnsureInstalled();
         _producer = new ProducerBuilder<Null, byte[]>(new ProducerConfig
@@ -21,8 +30,20 @@ public sealed class KafkaTestProducer : IDisposable
             Acks = Acks.All,
             LingerMs = 0,
             MessageTimeoutMs = 15000,
+            MessageMaxBytes = messageMaxBytes,
+            TransactionalId = transactionalId,
         }).Build();
+        if (transactionalId is not null)
+        {
+            _producer.InitTransactions(TimeSpan.FromSeconds(15));
+        }
     }
+
+    /// <summary>Starts a transaction (transactional producers only).</summary>
+    public void BeginTransaction() => _producer.BeginTransaction();
+
+    /// <summary>Commits the transaction: its messages become visible to read-committed consumers together.</summary>
+    public void CommitTransaction() => _producer.CommitTransaction(TimeSpan.FromSeconds(15));
 
     /// <summary>Writes one message to partition 0 of <paramref name="topic"/>; returns its offset.</summary>
     public async Task<long> ProduceAsync(
