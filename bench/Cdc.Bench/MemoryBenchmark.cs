@@ -37,7 +37,7 @@ public static class MemoryBenchmark
         using var sampling = new CancellationTokenSource();
         var sampler = SampleAsync(sampling.Token);
         var wall = Stopwatch.StartNew();
-        var replicated = await ThroughputBenchmark.RunRoundsAsync(pipeline, rounds, measureRaw: false, ct);
+        var replicated = await ThroughputBenchmark.RunRoundsAsync(pipeline, rounds, new KafkaSourceOptions { Address = PipelineHarness.KafkaBootstrap }, ct, measureRaw: false);
         wall.Stop();
         await sampling.CancelAsync();
         var (maxRss, maxHeap, samples) = await sampler;
@@ -60,7 +60,8 @@ public static class MemoryBenchmark
             .AppendLine(CultureInfo.InvariantCulture, $"Process: this benchmark process, which also hosts the producer, the fake target (Kestrel) and the event store client; the peak")
             .AppendLine(CultureInfo.InvariantCulture, $"was reset through /proc/self/clear_refs after start-up{(peakReset ? "" : " (refused here, so VmHWM includes the start-up)")}. VmRSS sampled every 20 ms ({samples} samples);")
             .AppendLine(CultureInfo.InvariantCulture, $"managed heap = GC.GetTotalMemory (was {baselineHeap / 1e6:F0} MB before). The Kafka mock (a separate process) holds the topics and is not counted.")
-            .AppendLine("Replicated MB/s: bytes over the summed commit-to-acknowledgement times of the rounds, as in throughput.md.")
+            .AppendLine("MB here: the Insert messages as the target received them (the warm-up round included). Replicated MB/s: those bytes over the")
+            .AppendLine("summed commit-to-acknowledgement times of the rounds (warm-up excluded, so slightly high), as in throughput.md, default reader settings.")
             .AppendLine()
             .AppendLine("Not measured here: a deep backlog. The mock keeps at most 5 MiB per partition (about one such Insert), so a reader never has more")
             .AppendLine("than one round to fetch ahead and its buffers never fill; against a real broker with a backlog each reader can hold up to")
