@@ -25,6 +25,7 @@ public static class ApiBenchmark
 
     public static async Task RunAsync(BenchmarkContext context)
     {
+        var loadBefore = BenchmarkContext.LoadAverage();
         var port = FreePort();
         var overrides = CdcApp.WithoutReplicationEngine();
         overrides["address"] = $"127.0.0.1:{port}";
@@ -90,6 +91,7 @@ public static class ApiBenchmark
             .AppendLine(CultureInfo.InvariantCulture, $"pause/resume: each of the {StoredTasks} tasks paused, then resumed, {PauseResumeRounds} rounds; create: {Creates} new tasks (each its own target uri) on top of the {StoredTasks}.")
             .AppendLine("Latency: request sent to response body read, by the client, in the same process as the server (they share the 2 cores).")
             .AppendLine("The server logs at Warning and above here, so request log lines are not in the figures.");
+        table.AppendLine().AppendLine(BenchmarkContext.MachineNote(loadBefore));
         var text = table.ToString();
         Console.WriteLine(text);
         await ThroughputBenchmark.WriteAsync(context, "api.md", text);

@@ -36,6 +36,7 @@ public static class LagBenchmark
 
     public static async Task RunAsync(BenchmarkContext context)
     {
+        var loadBefore = BenchmarkContext.LoadAverage();
         using var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(4));
         var results = new List<(TimeSpan Tick, string Wait, Summary Total, Summary AfterTick, int Samples)>();
         foreach (var (tick, fetchWait) in Phases)
@@ -72,6 +73,7 @@ public static class LagBenchmark
             .AppendLine("fetch.wait.max.ms: the Kafka mock holds a fetch that finds no data for the whole wait (librdkafka's default 500 ms), even when")
             .AppendLine("data arrives meanwhile; a real broker answers as soon as there is data. With the default, the lag is mostly that wait; the rows")
             .AppendLine("with 10 ms (set through sourceConfig.kafka.consumer) show what the pipeline adds against a broker that answers at once.");
+        table.AppendLine().AppendLine(BenchmarkContext.MachineNote(loadBefore));
         var text = table.ToString();
         Console.WriteLine(text);
         await ThroughputBenchmark.WriteAsync(context, "lag.md", text);
@@ -90,7 +92,7 @@ public static class LagBenchmark
             acknowledged.TryAdd(insert.FieldsData.First(f => f.FieldName == "pk").Scalars.LongData.Data[0], now);
         }
 
-        await using var pipeline = await PipelineHarness.StartAsync("lag", Dimension, shards: 1, transactional: false, applyRows: false, OnInsert, ct);
+        await using var pipeline = await PipelineHarness.StartAsync("lag", Dimension, shards: 1, applyRows: false, OnInsert, ct);
         var kafka = new KafkaSourceOptions
         {
             Address = PipelineHarness.KafkaBootstrap,

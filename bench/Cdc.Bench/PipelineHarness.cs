@@ -63,9 +63,6 @@ public sealed class PipelineHarness : IAsyncDisposable
     /// <summary>The source collection: one shard per pchannel of the source.</summary>
     public SimulatedCollection Collection { get; }
 
-    /// <summary>Writes the source's messages; transactional when asked for at the start.</summary>
-    public KafkaTestProducer Producer => _producer;
-
     public string ReplicateChannel { get; }
 
     /// <summary>Inserts the target acknowledged so far.</summary>
@@ -80,11 +77,10 @@ public sealed class PipelineHarness : IAsyncDisposable
     /// <param name="name">Names the topics and etcd keys (a unique suffix is added).</param>
     /// <param name="dimension">The vector dimension of the collection.</param>
     /// <param name="shards">The source's DML channels (pchannels) and the collection's shards, one on each.</param>
-    /// <param name="transactional">Whether the producer writes in transactions (see <see cref="KafkaTestProducer.BeginTransaction"/>).</param>
     /// <param name="applyRows">Whether the fake target parses Inserts and keeps the rows (see <see cref="FakeMilvusOptions.ApplyRows"/>).</param>
     /// <param name="onInsertAcknowledged">Called for each Insert message in a ReplicateMessage the target acknowledged.</param>
     public static async Task<PipelineHarness> StartAsync(
-        string name, int dimension, int shards, bool transactional, bool applyRows, Action<ByteString>? onInsertAcknowledged,
+        string name, int dimension, int shards, bool applyRows, Action<ByteString>? onInsertAcknowledged,
         CancellationToken cancellationToken)
     {
         var suffix = Guid.NewGuid().ToString("N")[..12];
@@ -104,8 +100,7 @@ public sealed class PipelineHarness : IAsyncDisposable
             Address = [TestEnvironment.Require("CDC_TEST_ETCD")],
             RequestTimeout = TimeSpan.FromSeconds(10),
         }, TimeProvider.System);
-        var producer = new KafkaTestProducer(KafkaBootstrap, messageMaxBytes: 16 * 1024 * 1024,
-            transactionalId: transactional ? $"{prefix}-producer" : null);
+        var producer = new KafkaTestProducer(KafkaBootstrap, messageMaxBytes: 16 * 1024 * 1024);
         var meta = new SourceMetaSimulator(etcd, new SourceMetaSimulatorOptions(
             RootPath: $"cdc-bench/{name}/{suffix}", ClusterPrefix: prefix, DmlChannelNum: shards));
         var stream = new SourceStreamSimulator(producer, SourceMilvusVersion.V2_4, TimeProvider.System, replicateChannel);
@@ -118,16 +113,7 @@ public sealed class PipelineHarness : IAsyncDisposable
             stream.AddPhysicalChannel(pchannel);
         }
 
-        if (transactional)
-        {
-            producer.BeginTransaction();
-        }
-
         var before = (await stream.TickAsync(cancellationToken)).ToDictionary(m => m.Channel, m => m.Offset);
-        if (transactional)
-        {
-            producer.CommitTransaction();
-        }
 
         var collection = await meta.CreateCollectionAsync("default", CollectionName,
             new SimulatedSchema().WithInt64PrimaryKey("pk").WithFloatVector("vector", dimension), cancellationToken,

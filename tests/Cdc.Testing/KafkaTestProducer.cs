@@ -17,11 +17,7 @@ public sealed class KafkaTestProducer : IDisposable
     /// The largest message the producer sends (librdkafka's message.max.bytes, 1,000,000 unless set): raise it for
     /// Milvus-sized inserts (a 1,000-row batch of 768-dim vectors is about 3 MB).
     /// </param>
-    /// <param name="transactionalId">
-    /// Makes the producer transactional: what is written between <see cref="BeginTransaction"/> and
-    /// <see cref="CommitTransaction"/> becomes visible to (read-committed) consumers all at once.
-    /// </param>
-    public KafkaTestProducer(string bootstrapServers, int? messageMaxBytes = null, string? transactionalId = null)
+    public KafkaTestProducer(string bootstrapServers, int? messageMaxBytes = null)
     {
         KafkaNativeLibrary.EnsureInstalled();
         _producer = new ProducerBuilder<Null, byte[]>(new ProducerConfig
@@ -31,19 +27,8 @@ public sealed class KafkaTestProducer : IDisposable
             LingerMs = 0,
             MessageTimeoutMs = 15000,
             MessageMaxBytes = messageMaxBytes,
-            TransactionalId = transactionalId,
         }).Build();
-        if (transactionalId is not null)
-        {
-            _producer.InitTransactions(TimeSpan.FromSeconds(15));
-        }
     }
-
-    /// <summary>Starts a transaction (transactional producers only).</summary>
-    public void BeginTransaction() => _producer.BeginTransaction();
-
-    /// <summary>Commits the transaction: its messages become visible to read-committed consumers together.</summary>
-    public void CommitTransaction() => _producer.CommitTransaction(TimeSpan.FromSeconds(15));
 
     /// <summary>Writes one message to partition 0 of <paramref name="topic"/>; returns its offset.</summary>
     public async Task<long> ProduceAsync(
