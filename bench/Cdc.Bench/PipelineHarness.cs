@@ -65,6 +65,9 @@ public sealed class PipelineHarness : IAsyncDisposable
 
     public string ReplicateChannel { get; }
 
+    /// <summary>The engine's event store (checkpoints), timed.</summary>
+    public TimedEventStore EventStore { get; private set; } = null!;
+
     /// <summary>Inserts the target acknowledged so far.</summary>
     public long InsertsAcknowledged => _counter.Inserts;
 
@@ -120,7 +123,10 @@ public sealed class PipelineHarness : IAsyncDisposable
             shards: shards, startOffset: p => before[p]);
         await store.Store.AppendAsync(new StreamAppend(TaskId, StreamTypes.Task, 0,
             [new TaskCreated(TaskId, Definition(target), DateTimeOffset.UtcNow)]), cancellationToken);
-        return new PipelineHarness(store, etcd, producer, target, counter, meta, stream, collection, replicateChannel);
+        return new PipelineHarness(store, etcd, producer, target, counter, meta, stream, collection, replicateChannel)
+        {
+            EventStore = new TimedEventStore(store.Store),
+        };
     }
 
     /// <summary>
@@ -134,7 +140,7 @@ public sealed class PipelineHarness : IAsyncDisposable
             new KafkaSourceChannels(kafka ?? new KafkaSourceOptions { Address = KafkaBootstrap }),
             new MsgStreamDecoder(), new SourceMessageIdEncoder(),
             new MilvusTargetFactory(new MilvusClientOptions(), TimeProvider.System), new DmlMessageRewriter(), new ControlMessageFactory(),
-            new AesGcmSecretProtector(new byte[32]), _store.Store, TimeProvider.System, NullLogger<TaskReplicationEngine>.Instance,
+            new AesGcmSecretProtector(new byte[32]), EventStore, TimeProvider.System, NullLogger<TaskReplicationEngine>.Instance,
             TaskReplicationOptions.For(ReplicateChannel));
         var stop = new CancellationTokenSource();
         var run = engine.RunAsync(new TaskRunContext(TaskId, Definition(Target), []), stop.Token);

@@ -57,6 +57,7 @@ public static class ThroughputBenchmark
                 $"| {now:yyyy-MM-dd HH:mm} | {Environment.ProcessorCount} | {Environment.Version} | {wait} | {result.Bytes / 1e6:F0} | {rows / result.Live.TotalSeconds:N0} | {rawMbps:F0} | {rows / result.Pipeline.TotalSeconds:N0} | {pipeMbps:F0} | {pipeMbps / rawMbps:P0} | >= 70% | {result.PipelineCpuSeconds / result.Pipeline.TotalSeconds:F2} | {result.Bytes / result.Raw.TotalSeconds / 1e6:F0} |");
             details
                 .AppendLine(CultureInfo.InvariantCulture, $"fetch.wait.max.ms {wait}, per round: pipeline {Join(result.PipelineRounds)} ms; raw {Join(result.LiveRounds ?? [])} ms; cold read {Join(result.RawRounds)} ms.")
+                .AppendLine(CultureInfo.InvariantCulture, $"Checkpoints while the engine ran ({Rounds + 1} rounds): {result.CheckpointWrites} event store appends/trims, {result.CheckpointTime.TotalMilliseconds:F0} ms in all, one at a time.")
                 .AppendLine();
         }
 
@@ -107,7 +108,14 @@ public static class ThroughputBenchmark
     internal sealed record RoundsResult(
         long Bytes, TimeSpan Pipeline, double PipelineCpuSeconds, TimeSpan Raw,
         IReadOnlyList<TimeSpan> PipelineRounds, IReadOnlyList<TimeSpan> RawRounds,
-        TimeSpan Live = default, IReadOnlyList<TimeSpan>? LiveRounds = null);
+        TimeSpan Live = default, IReadOnlyList<TimeSpan>? LiveRounds = null)
+    {
+        /// <summary>Event store appends and trims (checkpoints) while the engine ran, warm-up round included.</summary>
+        public long CheckpointWrites { get; init; }
+
+        /// <summary>Their summed duration (they are written one at a time).</summary>
+        public TimeSpan CheckpointTime { get; init; }
+    }
 
     /// <summary>
     /// Runs one warm-up round and <paramref name="rounds"/> measured ones through the engine (see the remarks on
@@ -124,11 +132,15 @@ public static class ThroughputBenchmark
         var (run, stop) = pipeline.StartEngine(kafka);
         List<TimeSpan> pipelineRounds;
         var cpu = TimeSpan.Zero;
+        var storeCalls = pipeline.EventStore.Calls;
+        var storeTime = pipeline.EventStore.Total;
         try
         {
             pipelineRounds = await TimeRoundsAsync(pipeline, vectors, rounds, () => pipeline.InsertsAcknowledged, Shards, run, 0, ct,
                 (_, _, cpuTime) => cpu += cpuTime);
             beforeStop?.Invoke();
+            storeCalls = pipeline.EventStore.Calls - storeCalls;
+            storeTime = pipeline.EventStore.Total - storeTime;
         }
         finally
         {
@@ -137,7 +149,11 @@ public static class ThroughputBenchmark
 
         if (!measureRaw)
         {
-            return new RoundsResult(pipeline.InsertBytesAcknowledged, Sum(pipelineRounds), cpu.TotalSeconds, TimeSpan.Zero, pipelineRounds, []);
+            return new RoundsResult(pipeline.InsertBytesAcknowledged, Sum(pipelineRounds), cpu.TotalSeconds, TimeSpan.Zero, pipelineRounds, [])
+            {
+                CheckpointWrites = storeCalls,
+                CheckpointTime = storeTime,
+            };
         }
 
         KafkaNativeLibrary.EnsureInstalled();
@@ -152,7 +168,11 @@ public static class ThroughputBenchmark
                 bytes += roundBytes;
                 coldRounds.Add(elapsed);
             });
-        return new RoundsResult(bytes, Sum(pipelineRounds), cpu.TotalSeconds, Sum(coldRounds), pipelineRounds, coldRounds, Sum(liveRounds), liveRounds);
+        return new RoundsResult(bytes, Sum(pipelineRounds), cpu.TotalSeconds, Sum(coldRounds), pipelineRounds, coldRounds, Sum(liveRounds), liveRounds)
+        {
+            CheckpointWrites = storeCalls,
+            CheckpointTime = storeTime,
+        };
     }
 
     /// <summary>Produces a warm-up round and <paramref name="rounds"/> timed ones, each until <paramref name="count"/> grew by <paramref name="perRound"/>.</summary>
