@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Cdc.Application.EventStore;
 using Cdc.Domain.Events;
 
@@ -16,62 +15,57 @@ public sealed record CheckpointOptions(TimeSpan Interval, int KeepLast = 10, int
 /// write-then-checkpoint invariant); the recorder writes it only when it moved and at most once per interval per
 /// channel, keeping the newest unwritten one for <see cref="FlushAsync"/>. Old checkpoint events are trimmed so a task
 /// that runs for weeks keeps a bounded history. At-least-once: after a crash, at most one interval of acknowledged
-/// data is replayed. Each channel has its own lock, so one channel's write does not hold up the others' packs.
+/// data is replayed.
 /// </summary>
 public sealed class CheckpointRecorder(string taskId, IEventStore store, TimeProvider clock, CheckpointOptions? options = null)
 {
     private readonly CheckpointOptions _options = options ?? CheckpointOptions.Default;
-    private readonly ConcurrentDictionary<string, ChannelState> _channels = new(StringComparer.Ordinal);
-    private long _written;
+    private readonly Dictionary<string, ChannelState> _channels = new();
+    private readonly SemaphoreSlim _gate = new(1, 1);
 
     /// <summary>Checkpoint events written by this recorder (for metrics and tests).</summary>
-    public long Written => Interlocked.Read(ref _written);
+    public long Written { get; private set; }
 
     /// <summary>Reports an acknowledged position; writes it now if the interval for its channel has passed.</summary>
     public async Task AcknowledgeAsync(string channel, string position, ulong timestamp, CancellationToken cancellationToken)
     {
-        var state = _channels.GetOrAdd(channel, _ => new ChannelState());
-        await state.Gate.WaitAsync(cancellationToken);
+        await _gate.WaitAsync(cancellationToken);
         try
         {
-            await LoadAsync(channel, state, cancellationToken);
+            var state = await StateAsync(channel, cancellationToken);
             if (state.Written == position && state.Pending is null) return;
             state.Pending = (position, timestamp);
             if (clock.GetUtcNow() - state.WrittenAt >= _options.Interval) await WriteAsync(channel, state, cancellationToken);
         }
         finally
         {
-            state.Gate.Release();
+            _gate.Release();
         }
     }
 
     /// <summary>Writes every pending position (on a timer, and when the task stops).</summary>
     public async Task FlushAsync(CancellationToken cancellationToken)
     {
-        foreach (var (channel, state) in _channels.ToArray())
+        await _gate.WaitAsync(cancellationToken);
+        try
         {
-            await state.Gate.WaitAsync(cancellationToken);
-            try
-            {
-                if (state.Pending is not null) await WriteAsync(channel, state, cancellationToken);
-            }
-            finally
-            {
-                state.Gate.Release();
-            }
+            foreach (var (channel, state) in _channels.Where(kv => kv.Value.Pending is not null).ToList())
+                await WriteAsync(channel, state, cancellationToken);
+        }
+        finally
+        {
+            _gate.Release();
         }
     }
 
-    /// <summary>Reads the channel's last written checkpoint the first time the channel is seen (under its lock).</summary>
-    private async Task LoadAsync(string channel, ChannelState state, CancellationToken cancellationToken)
+    private async Task<ChannelState> StateAsync(string channel, CancellationToken cancellationToken)
     {
-        if (state.Loaded) return;
+        if (_channels.TryGetValue(channel, out var state)) return state;
         var stream = await store.FetchStreamAsync(StreamTypes.ChannelCheckpointStream(taskId, channel), cancellationToken);
         var last = stream.Events.Select(e => e.Data).OfType<ChannelCheckpointed>().LastOrDefault();
-        state.Version = stream.Version;
-        state.Written = last?.Position;
-        state.WrittenAt = DateTimeOffset.MinValue;
-        state.Loaded = true;
+        state = new ChannelState { Version = stream.Version, Written = last?.Position, WrittenAt = DateTimeOffset.MinValue };
+        _channels[channel] = state;
+        return state;
     }
 
     private async Task WriteAsync(string channel, ChannelState state, CancellationToken cancellationToken)
@@ -86,14 +80,12 @@ public sealed class CheckpointRecorder(string taskId, IEventStore store, TimePro
         state.Written = position;
         state.WrittenAt = now;
         state.Pending = null;
-        Interlocked.Increment(ref _written);
+        Written++;
         if (state.Version % _options.TrimEvery == 0) await store.TrimStreamAsync(streamId, _options.KeepLast, cancellationToken);
     }
 
     private sealed class ChannelState
     {
-        public readonly SemaphoreSlim Gate = new(1, 1);
-        public bool Loaded;
         public long Version;
         public string? Written;
         public DateTimeOffset WrittenAt;
