@@ -58,9 +58,16 @@ public static class ThroughputBenchmark
             details
                 .AppendLine(CultureInfo.InvariantCulture, $"fetch.wait.max.ms {wait}, per round: pipeline {Join(result.PipelineRounds)} ms; raw {Join(result.LiveRounds ?? [])} ms; cold read {Join(result.RawRounds)} ms.")
                 .AppendLine(CultureInfo.InvariantCulture, $"Checkpoints while the engine ran ({Rounds + 1} rounds): {result.CheckpointWrites} event store appends/trims, {result.CheckpointTime.TotalMilliseconds:F0} ms in all, one at a time.")
+                .AppendLine(CultureInfo.InvariantCulture, $"Process CPU over the measured rounds: pipeline {result.PipelineCpuSeconds:F2} s, raw {result.RawCpuSeconds:F2} s (both with the producer): the engine and the fake target cost")
+                .AppendLine(CultureInfo.InvariantCulture, $"about {result.PipelineCpuSeconds - result.RawCpuSeconds:F2} CPU-s more for {result.Bytes / 1e6:F0} MB, {result.Bytes / 1e6 / Math.Max(0.01, result.PipelineCpuSeconds - result.RawCpuSeconds):F0} MB per CPU-second.")
                 .AppendLine();
         }
 
+        var (writeMbps, writeMbPerCpu) = await WriteOnlyAsync(deadline.Token);
+        details
+            .AppendLine(CultureInfo.InvariantCulture, $"gRPC write only (MilvusTargetClient to the fake target, {Shards} concurrent writers, {Rounds} rounds of one 1,000-row Insert each, no Kafka, no engine):")
+            .AppendLine(CultureInfo.InvariantCulture, $"{writeMbps:F0} MB/s, {writeMbPerCpu:F0} MB per CPU-second (client and fake target together).")
+            .AppendLine();
         table
             .AppendLine()
             .Append(details)
@@ -90,6 +97,35 @@ public static class ThroughputBenchmark
         await WriteAsync(context, "throughput.md", text);
     }
 
+    /// <summary>
+    /// The write side alone: rounds of 16 concurrent ReplicateMessage calls, each one Insert of the decode benchmark's
+    /// size, through the engine's target client into a fresh fake target. Returns MB/s and MB per CPU-second.
+    /// </summary>
+    private static async Task<(double MBps, double MBPerCpuSecond)> WriteOnlyAsync(CancellationToken ct)
+    {
+        var insert = DecodeBenchmark.BuildInsert();
+        await using var target = await Cdc.Testing.FakeMilvus.FakeMilvusServer.StartAsync(
+            new Cdc.Testing.FakeMilvus.FakeMilvusOptions { RecordCalls = false, ApplyRows = false }, ct);
+        await using var client = new Cdc.Infrastructure.Milvus.MilvusTargetFactory(new Cdc.Infrastructure.Milvus.MilvusClientOptions(), TimeProvider.System)
+            .Create(new Cdc.Application.Replication.Ports.MilvusConnection(target.Uri.ToString(), "", TimeSpan.FromSeconds(5), new Cdc.Application.Replication.Ports.MilvusDialConfig()));
+        var ts = insert.Base.Timestamp;
+        ReadOnlyMemory<byte> payload = Google.Protobuf.MessageExtensions.ToByteArray(insert);
+        Task RoundAsync() => Task.WhenAll(Enumerable.Range(0, Shards).Select(i => client.ReplicateMessageAsync(
+            new Cdc.Application.Replication.Ports.TargetReplicatePack($"target-rootcoord-dml_{i}", new Cdc.Domain.Changes.HybridTimestamp(ts), new Cdc.Domain.Changes.HybridTimestamp(ts), [payload], [], []), ct)));
+        await RoundAsync(); // warm-up
+        var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
+        var watch = Stopwatch.StartNew();
+        for (var round = 0; round < Rounds; round++)
+        {
+            await RoundAsync();
+        }
+
+        watch.Stop();
+        var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds;
+        var megabytes = (double)Rounds * Shards * payload.Length / 1e6;
+        return (megabytes / watch.Elapsed.TotalSeconds, megabytes / cpu);
+    }
+
     private static string Join(IEnumerable<TimeSpan> spans) =>
         string.Join(", ", spans.Select(r => r.TotalMilliseconds.ToString("F0", CultureInfo.InvariantCulture)));
 
@@ -115,6 +151,9 @@ public static class ThroughputBenchmark
 
         /// <summary>Their summed duration (they are written one at a time).</summary>
         public TimeSpan CheckpointTime { get; init; }
+
+        /// <summary>The process's CPU time during the raw rounds (producer and plain consumers).</summary>
+        public double RawCpuSeconds { get; init; }
     }
 
     /// <summary>
@@ -161,7 +200,9 @@ public static class ThroughputBenchmark
         var coldRounds = new List<TimeSpan>();
         var bytes = 0L;
         using var live = new RawReaders(pipeline.Collection.PhysicalChannels, kafka);
-        var liveRounds = await TimeRoundsAsync(pipeline, vectors, rounds, () => live.Messages, 2 * Shards, live.Reading, (rounds + 1L) * Shards * Rows, ct, null,
+        var rawCpu = TimeSpan.Zero;
+        var liveRounds = await TimeRoundsAsync(pipeline, vectors, rounds, () => live.Messages, 2 * Shards, live.Reading, (rounds + 1L) * Shards * Rows, ct,
+            (_, _, cpuTime) => rawCpu += cpuTime,
             starts =>
             {
                 var (roundBytes, elapsed) = ColdRead(cold, starts);
@@ -170,6 +211,7 @@ public static class ThroughputBenchmark
             });
         return new RoundsResult(bytes, Sum(pipelineRounds), cpu.TotalSeconds, Sum(coldRounds), pipelineRounds, coldRounds, Sum(liveRounds), liveRounds)
         {
+            RawCpuSeconds = rawCpu.TotalSeconds,
             CheckpointWrites = storeCalls,
             CheckpointTime = storeTime,
         };
