@@ -16,4 +16,22 @@ public sealed record BenchmarkContext(string ResultsDirectory, TimeProvider Time
 
         return Directory.GetCurrentDirectory();
     }
+
+    /// <summary>The 1-minute load average (/proc/loadavg), to show how busy the machine was around a run.</summary>
+    public static string LoadAverage()
+    {
+        try
+        {
+            return File.ReadAllText("/proc/loadavg").Split(' ')[0];
+        }
+        catch (IOException)
+        {
+            return "?";
+        }
+    }
+
+    /// <summary>A closing line for a results file: the machine's load before and after the run and the GC mode.</summary>
+    public static string MachineNote(string loadBefore) =>
+        $"Machine: {Environment.ProcessorCount} cores, {(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")} GC; 1-minute load average {loadBefore} before and "
+        + $"{LoadAverage()} after the run (above {Environment.ProcessorCount}: other work, e.g. another agent's builds and tests, shared the cores, so the figures are pessimistic and noisy).";
 }

@@ -92,7 +92,8 @@ public static class DecodeBenchmark
         return iterations * (double)payloadBytes / watch.Elapsed.TotalSeconds / 1_000_000;
     }
 
-    private static InsertRequest BuildInsert()
+    /// <summary>The benchmark's InsertRequest (also the payload of the throughput benchmark's write-only measurement).</summary>
+    internal static InsertRequest BuildInsert()
     {
         var random = new Random(42);
         var timestamp = HybridTimestamp.FromParts(1_723_104_195_025).Value;

@@ -1,23 +1,44 @@
 using Cdc.Bench;
 
-// Usage: Cdc.Bench <benchmark> [--results <dir>]
-// Benchmarks: decode (msgstream decoder vs raw Google.Protobuf parse of large InsertRequests).
+// Usage: Cdc.Bench <benchmark>... [--results <dir>]   (scripts/bench.sh starts the servers the benchmarks need)
+// Benchmarks: decode (msgstream decoder vs raw Google.Protobuf parse of large InsertRequests), throughput (pipeline
+// vs raw Kafka read), lag (produce-to-acknowledge latency at a steady rate), api (HTTP API latency with 100 tasks),
+// memory (peak RSS while replicating 1 GB); all runs every one, in this order.
 var benchmarks = new Dictionary<string, Func<BenchmarkContext, Task>>(StringComparer.OrdinalIgnoreCase)
 {
     ["decode"] = DecodeBenchmark.RunAsync,
+    ["throughput"] = ThroughputBenchmark.RunAsync,
+    ["lag"] = LagBenchmark.RunAsync,
+    ["api"] = ApiBenchmark.RunAsync,
+    ["memory"] = MemoryBenchmark.RunAsync,
 };
 
-var name = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "decode";
 var resultsIndex = Array.IndexOf(args, "--results");
 var resultsDirectory = resultsIndex >= 0 && resultsIndex + 1 < args.Length
     ? args[resultsIndex + 1]
     : Path.Combine(BenchmarkContext.RepositoryRoot(), "bench", "results");
-
-if (!benchmarks.TryGetValue(name, out var run))
+var names = args.Where((a, i) => !a.StartsWith("--", StringComparison.Ordinal) && (resultsIndex < 0 || i != resultsIndex + 1)).ToList();
+if (names.Count == 0)
 {
-    Console.Error.WriteLine($"unknown benchmark '{name}'; known: {string.Join(", ", benchmarks.Keys)}");
+    names.Add("decode");
+}
+
+if (names.Any(n => n.Equals("all", StringComparison.OrdinalIgnoreCase)))
+{
+    names = [.. benchmarks.Keys];
+}
+
+if (names.FirstOrDefault(n => !benchmarks.ContainsKey(n)) is { } unknown)
+{
+    Console.Error.WriteLine($"unknown benchmark '{unknown}'; known: {string.Join(", ", benchmarks.Keys)}, all");
     return 2;
 }
 
-await run(new BenchmarkContext(resultsDirectory, TimeProvider.System));
+var context = new BenchmarkContext(resultsDirectory, TimeProvider.System);
+foreach (var name in names)
+{
+    Console.WriteLine($"== {name}");
+    await benchmarks[name](context);
+}
+
 return 0;

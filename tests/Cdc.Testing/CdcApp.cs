@@ -25,11 +25,18 @@ public sealed class CdcApp : IAsyncDisposable
 
     private readonly WebApplicationFactory<Program> _factory;
 
-    private CdcApp(PostgresDatabase database, WebApplicationFactory<Program> factory, CapturedLogs logs)
+    private CdcApp(PostgresDatabase database, WebApplicationFactory<Program> factory, CapturedLogs logs, bool kestrel)
     {
         Database = database;
         _factory = factory;
         Logs = logs;
+        if (kestrel)
+        {
+            // Real sockets: Kestrel on the address the config names (cdc.yaml's "address"), a client that connects to it.
+            factory.UseKestrel();
+            factory.StartServer();
+        }
+
         Client = factory.CreateClient();
     }
 
@@ -38,10 +45,20 @@ public sealed class CdcApp : IAsyncDisposable
     public CapturedLogs Logs { get; }
     public IServiceProvider Services => _factory.Services;
 
+    /// <param name="overrides">Config overrides, keys as in cdc.yaml (':'-separated).</param>
+    /// <param name="database">The database to use (a fresh one when null); disposed with the app.</param>
+    /// <param name="services">Extra service registrations.</param>
+    /// <param name="kestrel">
+    /// Serve over real HTTP (Kestrel on the configured <c>address</c>, which should then name a free loopback port)
+    /// instead of the in-memory test server.
+    /// </param>
+    /// <param name="minimumLogLevel">The least level logged (captured and written by the default providers).</param>
     public static async Task<CdcApp> StartAsync(
         IDictionary<string, string>? overrides = null,
         PostgresDatabase? database = null,
-        Action<IServiceCollection>? services = null)
+        Action<IServiceCollection>? services = null,
+        bool kestrel = false,
+        LogLevel minimumLogLevel = LogLevel.Trace)
     {
         database ??= await PostgresDatabase.CreateAsync();
         var logs = new CapturedLogs();
@@ -59,14 +76,14 @@ public sealed class CdcApp : IAsyncDisposable
         {
             b.UseSetting("config", RepositoryRoot.File_("configs/cdc.yaml"));
             foreach (var (k, v) in settings) b.UseSetting($"cdc:{k}", v);
-            b.ConfigureLogging(l => l.SetMinimumLevel(LogLevel.Trace).AddFilter(_ => true));
+            b.ConfigureLogging(l => l.SetMinimumLevel(minimumLogLevel).AddFilter(level => level >= minimumLogLevel));
             b.ConfigureServices(s =>
             {
                 s.AddSingleton<ILoggerProvider>(logs);
                 services?.Invoke(s);
             });
         });
-        var app = new CdcApp(database, factory, logs);
+        var app = new CdcApp(database, factory, logs, kestrel);
         return app;
     }
 

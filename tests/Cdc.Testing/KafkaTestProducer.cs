@@ -12,7 +12,12 @@ public sealed class KafkaTestProducer : IDisposable
 {
     private readonly IProducer<Null, byte[]> _producer;
 
-    public KafkaTestProducer(string bootstrapServers)
+    /// <param name="bootstrapServers">The broker(s).</param>
+    /// <param name="messageMaxBytes">
+    /// The largest message the producer sends (librdkafka's message.max.bytes, 1,000,000 unless set): raise it for
+    /// Milvus-sized inserts (a 1,000-row batch of 768-dim vectors is about 3 MB).
+    /// </param>
+    public KafkaTestProducer(string bootstrapServers, int? messageMaxBytes = null)
     {
         KafkaNativeLibrary.EnsureInstalled();
         _producer = new ProducerBuilder<Null, byte[]>(new ProducerConfig
@@ -21,6 +26,7 @@ public sealed class KafkaTestProducer : IDisposable
             Acks = Acks.All,
             LingerMs = 0,
             MessageTimeoutMs = 15000,
+            MessageMaxBytes = messageMaxBytes,
         }).Build();
     }
 

@@ -1,6 +1,7 @@
 using Cdc.Application.EventStore;
 using Cdc.Domain.Events;
 using Cdc.Infrastructure.EventStore;
+using Cdc.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Cdc.Infrastructure.Tests.EventStore;

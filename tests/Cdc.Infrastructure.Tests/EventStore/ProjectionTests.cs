@@ -1,6 +1,7 @@
 using Cdc.Application.EventStore;
 using Cdc.Domain.Events;
 using Cdc.Domain.Tasks;
+using Cdc.Testing;
 using Npgsql;
 
 namespace Cdc.Infrastructure.Tests.EventStore;

@@ -5,7 +5,6 @@ using Cdc.Application.Secrets;
 using Cdc.Infrastructure.Configuration;
 using Cdc.Infrastructure.Replication;
 using Cdc.Infrastructure.Secrets;
-using Cdc.Infrastructure.Tests.EventStore;
 using Cdc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 

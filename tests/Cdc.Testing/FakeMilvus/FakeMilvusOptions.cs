@@ -29,4 +29,22 @@ public sealed record FakeMilvusOptions
     public TimeSpan Latency { get; init; }
 
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
+    /// <summary>
+    /// Whether every call (with its decoded request) is kept for <see cref="FakeMilvusServer.Calls"/>. Off for long
+    /// runs (benchmarks), where the kept requests would hold every replicated byte in memory.
+    /// </summary>
+    public bool RecordCalls { get; init; } = true;
+
+    /// <summary>
+    /// Whether replicated Inserts and Deletes are parsed and applied to the rows. Off, a ReplicateMessage only checks
+    /// the message headers and advances the channel position, so a benchmark measures the CDC, not the fake.
+    /// </summary>
+    public bool ApplyRows { get; init; } = true;
+
+    /// <summary>
+    /// Called after a call was handled and before its answer is written (the moment the target acknowledges it),
+    /// with the call and whether it succeeded; runs on the request's thread, so it must be quick.
+    /// </summary>
+    public Action<FakeMilvusCall, bool>? OnHandled { get; init; }
 }

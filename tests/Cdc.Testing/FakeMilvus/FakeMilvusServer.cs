@@ -238,10 +238,15 @@ public sealed class FakeMilvusServer : IAsyncDisposable
         }
 
         var metadata = context.Request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString());
+        var call = new FakeMilvusCall(method, metadata, request);
         FakeMilvusFault? fault;
         lock (_gate)
         {
-            _calls.Add(new FakeMilvusCall(method, metadata, request));
+            if (_options.RecordCalls)
+            {
+                _calls.Add(call);
+            }
+
             fault = _faults.FirstOrDefault(f => f.Matches(method));
             if (fault is not null)
             {
@@ -268,6 +273,7 @@ public sealed class FakeMilvusServer : IAsyncDisposable
         }
 
         IMessage response;
+        var handled = false;
         if (fault is not null)
         {
             response = descriptor.Error(FakeMilvusTarget.Error(fault.MilvusCode, fault.Reason, fault.Retriable));
@@ -277,12 +283,15 @@ public sealed class FakeMilvusServer : IAsyncDisposable
             try
             {
                 response = _target.Handle(method, request, metadata.GetValueOrDefault("dbname"));
+                handled = true;
             }
             catch (FakeMilvusError error)
             {
                 response = descriptor.Error(FakeMilvusTarget.Error(error.Code, error.Reason, error.Retriable));
             }
         }
+
+        _options.OnHandled?.Invoke(call, handled);
 
         context.Response.ContentType = GrpcFraming.ContentType;
         await context.Response.Body.WriteAsync(GrpcFraming.Frame(response), cancellationToken);

@@ -16,6 +16,9 @@ internal sealed class FakeMilvusTarget(FakeMilvusOptions options)
     public const string DefaultDatabase = "default";
     public const string DefaultPartition = "_default";
 
+    /// <summary>Reads only the header: the rest of a message (an Insert's columns) is skipped, not copied.</summary>
+    private static readonly MessageParser<MsgHeader> HeaderParser = MsgHeader.Parser.WithDiscardUnknownFields(true);
+
     private readonly object _gate = new();
     private readonly Dictionary<string, DatabaseState> _databases = new(StringComparer.Ordinal)
     {
@@ -138,7 +141,7 @@ internal sealed class FakeMilvusTarget(FakeMilvusOptions options)
             MsgHeader header;
             try
             {
-                header = MsgHeader.Parser.ParseFrom(bytes);
+                header = HeaderParser.ParseFrom(bytes);
             }
             catch (InvalidProtocolBufferException)
             {
@@ -157,11 +160,11 @@ internal sealed class FakeMilvusTarget(FakeMilvusOptions options)
         {
             try
             {
-                if (type == MsgType.Insert)
+                if (type == MsgType.Insert && options.ApplyRows)
                 {
                     ApplyInsert(InsertRequest.Parser.ParseFrom(bytes));
                 }
-                else if (type == MsgType.Delete)
+                else if (type == MsgType.Delete && options.ApplyRows)
                 {
                     ApplyDelete(DeleteRequest.Parser.ParseFrom(bytes));
                 }

@@ -1,9 +1,8 @@
 using Cdc.Infrastructure.EventStore;
 using Cdc.Infrastructure.EventStore.Projections;
-using Cdc.Testing;
 using Npgsql;
 
-namespace Cdc.Infrastructure.Tests.EventStore;
+namespace Cdc.Testing;
 
 /// <summary>The event store's parts on a fresh database, wired as the server wires them.</summary>
 public sealed class EventStoreHarness : IAsyncDisposable

@@ -1,0 +1,238 @@
+using Cdc.Application.EventStore;
+using Cdc.Application.Replication;
+using Cdc.Application.Replication.Ports;
+using Cdc.Domain.Events;
+using Cdc.Domain.Tasks;
+using Cdc.Infrastructure.Etcd;
+using Cdc.Infrastructure.Kafka;
+using Cdc.Infrastructure.Milvus;
+using Cdc.Infrastructure.Milvus.Grpc;
+using Cdc.Infrastructure.Milvus.Protos.Common;
+using Cdc.Infrastructure.Secrets;
+using Cdc.Infrastructure.SourceMeta;
+using Cdc.Testing;
+using Cdc.Testing.FakeMilvus;
+using Cdc.Testing.SourceSimulator;
+using Google.Protobuf;
+using Microsoft.Extensions.Logging.Abstractions;
+using Rpc = Cdc.Infrastructure.Milvus.Protos.Rpc;
+
+namespace Cdc.Bench;
+
+/// <summary>
+/// One task's whole replication, wired as the server wires it (production options): a simulated source (collection
+/// metadata in the etcd, msgstream messages in the Kafka mock that scripts/bench.sh started), the
+/// <see cref="TaskReplicationEngine"/> with its checkpoints in a fresh PostgreSQL event store, and the fake target
+/// Milvus over real gRPC (HTTP/2 on loopback). Everything but etcd, Kafka and PostgreSQL runs in this process.
+/// The fake target keeps no calls and, unless asked, applies no rows: it checks each message's header and advances
+/// its channel position, so what is measured is the CDC, not the fake.
+/// </summary>
+public sealed class PipelineHarness : IAsyncDisposable
+{
+    /// <summary>The collection replicated: int64 primary key "pk" and a float vector "vector".</summary>
+    public const string CollectionName = "bench";
+
+    private const string TaskId = "bench-task";
+
+    private readonly EventStoreHarness _store;
+    private readonly EtcdClient _etcd;
+    private readonly KafkaTestProducer _producer;
+    private readonly TargetCounter _counter;
+
+    private PipelineHarness(
+        EventStoreHarness store, EtcdClient etcd, KafkaTestProducer producer, FakeMilvusServer target, TargetCounter counter,
+        SourceMetaSimulator meta, SourceStreamSimulator stream, SimulatedCollection collection, string replicateChannel)
+    {
+        _store = store;
+        _etcd = etcd;
+        _producer = producer;
+        _counter = counter;
+        Target = target;
+        Meta = meta;
+        Stream = stream;
+        Collection = collection;
+        ReplicateChannel = replicateChannel;
+    }
+
+    public FakeMilvusServer Target { get; }
+
+    public SourceMetaSimulator Meta { get; }
+
+    public SourceStreamSimulator Stream { get; }
+
+    /// <summary>The source collection: one shard per pchannel of the source.</summary>
+    public SimulatedCollection Collection { get; }
+
+    public string ReplicateChannel { get; }
+
+    /// <summary>The engine's event store (checkpoints), timed.</summary>
+    public TimedEventStore EventStore { get; private set; } = null!;
+
+    /// <summary>Inserts the target acknowledged so far.</summary>
+    public long InsertsAcknowledged => _counter.Inserts;
+
+    /// <summary>Bytes of the Insert messages the target acknowledged so far (the msgstream payloads).</summary>
+    public long InsertBytesAcknowledged => _counter.InsertBytes;
+
+    /// <summary>Kafka mock bootstrap servers (CDC_TEST_KAFKA).</summary>
+    public static string KafkaBootstrap => TestEnvironment.Require("CDC_TEST_KAFKA");
+
+    /// <param name="name">Names the topics and etcd keys (a unique suffix is added).</param>
+    /// <param name="dimension">The vector dimension of the collection.</param>
+    /// <param name="shards">The source's DML channels (pchannels) and the collection's shards, one on each.</param>
+    /// <param name="applyRows">Whether the fake target parses Inserts and keeps the rows (see <see cref="FakeMilvusOptions.ApplyRows"/>).</param>
+    /// <param name="onInsertAcknowledged">Called for each Insert message in a ReplicateMessage the target acknowledged.</param>
+    public static async Task<PipelineHarness> StartAsync(
+        string name, int dimension, int shards, bool applyRows, Action<ByteString>? onInsertAcknowledged,
+        CancellationToken cancellationToken)
+    {
+        var suffix = Guid.NewGuid().ToString("N")[..12];
+        var prefix = $"cdc-bench-{name}-{suffix}";
+        var replicateChannel = $"{prefix}-replicate-msg";
+
+        var store = await EventStoreHarness.StartAsync();
+        var counter = new TargetCounter(onInsertAcknowledged);
+        var target = await FakeMilvusServer.StartAsync(new FakeMilvusOptions
+        {
+            RecordCalls = false,
+            ApplyRows = applyRows,
+            OnHandled = counter.OnHandled,
+        }, cancellationToken);
+        var etcd = new EtcdClient(new EtcdOptions
+        {
+            Address = [TestEnvironment.Require("CDC_TEST_ETCD")],
+            RequestTimeout = TimeSpan.FromSeconds(10),
+        }, TimeProvider.System);
+        var producer = new KafkaTestProducer(KafkaBootstrap, messageMaxBytes: 16 * 1024 * 1024);
+        var meta = new SourceMetaSimulator(etcd, new SourceMetaSimulatorOptions(
+            RootPath: $"cdc-bench/{name}/{suffix}", ClusterPrefix: prefix, DmlChannelNum: shards));
+        var stream = new SourceStreamSimulator(producer, SourceMilvusVersion.V2_4, TimeProvider.System, replicateChannel);
+
+        // The collection starts at a tick written before it (its start position), so an engine started with
+        // UseStartPosition reads every message written after the creation, whenever it starts.
+        await meta.StartAsync(cancellationToken);
+        foreach (var pchannel in meta.PhysicalChannels)
+        {
+            stream.AddPhysicalChannel(pchannel);
+        }
+
+        var before = (await stream.TickAsync(cancellationToken)).ToDictionary(m => m.Channel, m => m.Offset);
+
+        var collection = await meta.CreateCollectionAsync("default", CollectionName,
+            new SimulatedSchema().WithInt64PrimaryKey("pk").WithFloatVector("vector", dimension), cancellationToken,
+            shards: shards, startOffset: p => before[p]);
+        await store.Store.AppendAsync(new StreamAppend(TaskId, StreamTypes.Task, 0,
+            [new TaskCreated(TaskId, Definition(target), DateTimeOffset.UtcNow)]), cancellationToken);
+        return new PipelineHarness(store, etcd, producer, target, counter, meta, stream, collection, replicateChannel)
+        {
+            EventStore = new TimedEventStore(store.Store),
+        };
+    }
+
+    /// <summary>
+    /// Starts the task's replication from the collection's start position, with the options the server uses
+    /// (<see cref="TaskReplicationOptions.For"/>, default <see cref="MilvusClientOptions"/> and Kafka reader settings).
+    /// </summary>
+    public (Task Run, CancellationTokenSource Stop) StartEngine(KafkaSourceOptions? kafka = null)
+    {
+        var engine = new TaskReplicationEngine(
+            new EtcdSourceMetadata(_etcd, Meta.Layout),
+            new KafkaSourceChannels(kafka ?? new KafkaSourceOptions { Address = KafkaBootstrap }),
+            new MsgStreamDecoder(), new SourceMessageIdEncoder(),
+            new MilvusTargetFactory(new MilvusClientOptions(), TimeProvider.System), new DmlMessageRewriter(), new ControlMessageFactory(),
+            new AesGcmSecretProtector(new byte[32]), EventStore, TimeProvider.System, NullLogger<TaskReplicationEngine>.Instance,
+            TaskReplicationOptions.For(ReplicateChannel));
+        var stop = new CancellationTokenSource();
+        var run = engine.RunAsync(new TaskRunContext(TaskId, Definition(Target), []), stop.Token);
+        return (run, stop);
+    }
+
+    /// <summary>Waits for <paramref name="condition"/>, surfacing a halted run; false on timeout.</summary>
+    public static async Task<bool> WaitAsync(Func<bool> condition, Task run, TimeSpan limit, TimeSpan poll)
+    {
+        var deadline = DateTime.UtcNow + limit;
+        while (!condition())
+        {
+            if (run.IsCompleted)
+            {
+                await run;
+                throw new InvalidOperationException("the replication ended before the condition held");
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                return false;
+            }
+
+            await Task.Delay(poll);
+        }
+
+        return true;
+    }
+
+    /// <summary>Stops a run and waits for it to end (a cancellation is its normal end).</summary>
+    public static async Task StopAsync(Task run, CancellationTokenSource stop)
+    {
+        await stop.CancelAsync();
+        try
+        {
+            await run.WaitAsync(TimeSpan.FromSeconds(30));
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        stop.Dispose();
+    }
+
+    /// <summary><paramref name="rows"/> random vectors of <paramref name="dimension"/> floats (seeded).</summary>
+    public static IReadOnlyList<float[]> Vectors(int rows, int dimension, int seed = 42)
+    {
+        var random = new Random(seed);
+        return [.. Enumerable.Range(0, rows).Select(_ => Enumerable.Range(0, dimension).Select(_ => (float)random.NextDouble()).ToArray())];
+    }
+
+    private static TaskDefinition Definition(FakeMilvusServer target) => new(
+        new MilvusTarget(target.Uri.ToString(), 5),
+        new CollectionSelection([new CollectionInfo(CollectionName, UseStartPosition: true)], null));
+
+    public async ValueTask DisposeAsync()
+    {
+        _producer.Dispose();
+        _etcd.Dispose();
+        await Target.DisposeAsync();
+        await _store.DisposeAsync();
+    }
+
+    /// <summary>Counts the Insert messages of the ReplicateMessage calls the fake target acknowledged.</summary>
+    private sealed class TargetCounter(Action<ByteString>? onInsert)
+    {
+        private static readonly MessageParser<MsgHeader> HeaderParser = MsgHeader.Parser.WithDiscardUnknownFields(true);
+        private long _inserts;
+        private long _insertBytes;
+
+        public long Inserts => Interlocked.Read(ref _inserts);
+
+        public long InsertBytes => Interlocked.Read(ref _insertBytes);
+
+        public void OnHandled(FakeMilvusCall call, bool handled)
+        {
+            if (!handled || call.Method != "ReplicateMessage")
+            {
+                return;
+            }
+
+            foreach (var message in call.RequestAs<Rpc.ReplicateMessageRequest>().Msgs)
+            {
+                if (HeaderParser.ParseFrom(message).Base?.MsgType != MsgType.Insert)
+                {
+                    continue;
+                }
+
+                Interlocked.Increment(ref _inserts);
+                Interlocked.Add(ref _insertBytes, message.Length);
+                onInsert?.Invoke(message);
+            }
+        }
+    }
+}

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Runs the benchmarks of bench/Cdc.Bench (default: all of them), each in a process of its own, against real servers
+# started here on free loopback ports (PostgreSQL, etcd, librdkafka's mock Kafka), and stops those servers again
+# (even on failure). Results go to bench/results/<name>.md. Example: scripts/bench.sh throughput lag
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$ROOT/scripts/lib/common.sh"
+
+ensure_dotnet
+ensure_packages postgresql-15 postgresql-client-15
+ensure_packages etcd-server etcd-client librdkafka1 librdkafka-dev gcc libc6-dev curl
+ensure_local_feed
+
+NAMES=("$@")
+[ ${#NAMES[@]} -gt 0 ] || NAMES=(decode throughput lag api memory)
+[ "${NAMES[*]}" != all ] || NAMES=(decode throughput lag api memory)
+
+RUN=$(mktemp -d /tmp/cdc-bench.XXXXXX)
+chmod 755 "$RUN"
+cleanup() {
+  local rc=$?
+  pg_stop "$RUN/pg"
+  stop_pidfile "$RUN/etcd"; stop_pidfile "$RUN/kafka"
+  rm -rf "$RUN"
+  exit $rc
+}
+trap cleanup EXIT INT TERM
+
+for attempt in 1 2 3; do
+  PG_PORT=$(free_port)
+  if PG_EXTRA_OPTS="-c fsync=off -c synchronous_commit=off -c full_page_writes=off" pg_start "$RUN/pg" "$PG_PORT"; then break; fi
+  if [ "$attempt" = 3 ]; then log "postgres did not start:"; tail -20 "$RUN/pg/log" >&2; exit 1; fi
+  log "postgres did not start on port $PG_PORT, trying another"
+done
+export CDC_TEST_PG="Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Database=postgres"
+for attempt in 1 2 3; do
+  if etcd_start "$RUN/etcd.$attempt"; then ln -sfn "$RUN/etcd.$attempt" "$RUN/etcd"; break; fi
+  stop_pidfile "$RUN/etcd.$attempt"
+  [ "$attempt" = 3 ] && exit 1
+  log "etcd did not start, trying other ports"
+done
+kafka_mock_start "$RUN/kafka" 1
+export CDC_TEST_ETCD="$ETCD_ENDPOINT" CDC_TEST_KAFKA="$KAFKA_BOOTSTRAP"
+log "postgres on 127.0.0.1:$PG_PORT, etcd on $ETCD_ENDPOINT, mock kafka on $KAFKA_BOOTSTRAP"
+
+cd "$ROOT"
+if ! out=$(dotnet build bench/Cdc.Bench/Cdc.Bench.csproj -c Release -nologo -v q 2>&1); then
+  printf '%s\n' "$out" | grep -E 'error' >&2 || printf '%s\n' "$out" >&2
+  log "bench/Cdc.Bench did not build"; exit 1
+fi
+DLL=$(ls bench/Cdc.Bench/bin/Release/*/Cdc.Bench.dll | head -1)
+# The server runs with server GC (the Web SDK's default, in Cdc.Api.runtimeconfig.json): so do the benchmarks of the
+# pipeline and the API; decode stays a single-threaded micro-benchmark on workstation GC.
+for name in "${NAMES[@]}"; do
+  log "benchmark $name (load average $(cut -d' ' -f1 /proc/loadavg))"
+  if [ "$name" = decode ]; then dotnet "$DLL" "$name"; else DOTNET_gcServer=1 dotnet "$DLL" "$name"; fi
+done
