@@ -12,49 +12,72 @@ public sealed record CheckpointOptions(TimeSpan Interval, int KeepLast = 10, int
 /// <summary>
 /// Records a task's progress per source channel as <see cref="ChannelCheckpointed"/> events, one stream per
 /// (task, channel). The caller reports a position only after the target acknowledged everything up to it (the
-/// write-then-checkpoint invariant); the recorder writes it only when it moved and at most once per interval per
-/// channel, keeping the newest unwritten one for <see cref="FlushAsync"/>. Old checkpoint events are trimmed so a task
-/// that runs for weeks keeps a bounded history. At-least-once: after a crash, at most one interval of acknowledged
-/// data is replayed.
+/// write-then-checkpoint invariant); <see cref="AcknowledgeAsync"/> only notes it in memory, so the replication never
+/// waits on the event store, and <see cref="FlushAsync"/> (called once per interval by the run, and when it stops)
+/// writes the newest position of each channel that moved. Old checkpoint events are trimmed so a task that runs for
+/// weeks keeps a bounded history. At-least-once: after a crash, at most one interval of acknowledged data is replayed.
 /// </summary>
 public sealed class CheckpointRecorder(string taskId, IEventStore store, TimeProvider clock, CheckpointOptions? options = null)
 {
     private readonly CheckpointOptions _options = options ?? CheckpointOptions.Default;
-    private readonly Dictionary<string, ChannelState> _channels = new();
-    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly object _lock = new();
+    private readonly Dictionary<string, (string Position, ulong Timestamp)> _pending = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, ChannelState> _channels = new(StringComparer.Ordinal); // the flusher's own
+    private readonly SemaphoreSlim _flush = new(1, 1);
+
+    /// <summary>How often the run flushes.</summary>
+    public TimeSpan Interval => _options.Interval;
 
     /// <summary>Checkpoint events written by this recorder (for metrics and tests).</summary>
     public long Written { get; private set; }
 
-    /// <summary>Reports an acknowledged position; writes it now if the interval for its channel has passed.</summary>
-    public async Task AcknowledgeAsync(string channel, string position, ulong timestamp, CancellationToken cancellationToken)
+    /// <summary>Notes an acknowledged position of a channel; the next <see cref="FlushAsync"/> writes it.</summary>
+    public Task AcknowledgeAsync(string channel, string position, ulong timestamp, CancellationToken cancellationToken)
     {
-        await _gate.WaitAsync(cancellationToken);
-        try
-        {
-            var state = await StateAsync(channel, cancellationToken);
-            if (state.Written == position && state.Pending is null) return;
-            state.Pending = (position, timestamp);
-            if (clock.GetUtcNow() - state.WrittenAt >= _options.Interval) await WriteAsync(channel, state, cancellationToken);
-        }
-        finally
-        {
-            _gate.Release();
-        }
+        lock (_lock) _pending[channel] = (position, timestamp);
+        return Task.CompletedTask;
     }
 
-    /// <summary>Writes every pending position (on a timer, and when the task stops).</summary>
+    /// <summary>
+    /// Writes the newest noted position of each channel that moved since its last checkpoint. What could not be
+    /// written stays noted for the next flush (unless a newer position was noted meanwhile).
+    /// </summary>
     public async Task FlushAsync(CancellationToken cancellationToken)
     {
-        await _gate.WaitAsync(cancellationToken);
+        await _flush.WaitAsync(cancellationToken);
+        List<KeyValuePair<string, (string Position, ulong Timestamp)>> batch;
+        lock (_lock)
+        {
+            batch = [.. _pending];
+            _pending.Clear();
+        }
+
+        var done = 0;
         try
         {
-            foreach (var (channel, state) in _channels.Where(kv => kv.Value.Pending is not null).ToList())
-                await WriteAsync(channel, state, cancellationToken);
+            for (; done < batch.Count; done++)
+            {
+                var (channel, (position, timestamp)) = batch[done];
+                var state = await StateAsync(channel, cancellationToken);
+                try
+                {
+                    if (state.Written != position) await WriteAsync(channel, state, position, timestamp, cancellationToken);
+                }
+                catch (ConcurrencyConflict)
+                {
+                    _channels.Remove(channel); // read the stream's version again next time
+                    throw;
+                }
+            }
         }
         finally
         {
-            _gate.Release();
+            lock (_lock)
+            {
+                foreach (var (channel, pending) in batch.Skip(done)) _pending.TryAdd(channel, pending);
+            }
+
+            _flush.Release();
         }
     }
 
@@ -63,23 +86,19 @@ public sealed class CheckpointRecorder(string taskId, IEventStore store, TimePro
         if (_channels.TryGetValue(channel, out var state)) return state;
         var stream = await store.FetchStreamAsync(StreamTypes.ChannelCheckpointStream(taskId, channel), cancellationToken);
         var last = stream.Events.Select(e => e.Data).OfType<ChannelCheckpointed>().LastOrDefault();
-        state = new ChannelState { Version = stream.Version, Written = last?.Position, WrittenAt = DateTimeOffset.MinValue };
+        state = new ChannelState { Version = stream.Version, Written = last?.Position };
         _channels[channel] = state;
         return state;
     }
 
-    private async Task WriteAsync(string channel, ChannelState state, CancellationToken cancellationToken)
+    private async Task WriteAsync(string channel, ChannelState state, string position, ulong timestamp, CancellationToken cancellationToken)
     {
-        var (position, timestamp) = state.Pending!.Value;
         var streamId = StreamTypes.ChannelCheckpointStream(taskId, channel);
-        var now = clock.GetUtcNow();
         state.Version = await store.AppendAsync(
             new StreamAppend(streamId, StreamTypes.ChannelCheckpoint, state.Version,
-                [new ChannelCheckpointed(taskId, channel, position, timestamp, now)]),
+                [new ChannelCheckpointed(taskId, channel, position, timestamp, clock.GetUtcNow())]),
             cancellationToken);
         state.Written = position;
-        state.WrittenAt = now;
-        state.Pending = null;
         Written++;
         if (state.Version % _options.TrimEvery == 0) await store.TrimStreamAsync(streamId, _options.KeepLast, cancellationToken);
     }
@@ -88,7 +107,5 @@ public sealed class CheckpointRecorder(string taskId, IEventStore store, TimePro
     {
         public long Version;
         public string? Written;
-        public DateTimeOffset WrittenAt;
-        public (string Position, ulong Timestamp)? Pending;
     }
 }

@@ -330,6 +330,12 @@ internal sealed class TaskReplicationRun(
                 {
                     start = SourceChannelStart.After(origin);
                     await AcknowledgeAsync(channel, origin, HybridTimestamp.FromTime(clock.GetUtcNow()), ct);
+                    // Written before the first message is handled (the event store's hiccups retried a few times).
+                    await RetryAsync($"checkpoint where {channel} starts", async token =>
+                    {
+                        await recorder.FlushAsync(token);
+                        return true;
+                    }, ct, Retry.Bounded);
                 }
 
                 await foreach (var message in reader.ReadAllAsync(ct))
@@ -338,7 +344,7 @@ internal sealed class TaskReplicationRun(
                     if (await handle(message, ct) is { } done)
                     {
                         start = SourceChannelStart.After(done);
-                        if (delay != options.RetryDelay) monitor.Progressed();
+                        if (delay != options.RetryDelay) monitor.Succeeded($"read {channel}");
                         delay = options.RetryDelay;
                     }
 
@@ -351,7 +357,7 @@ internal sealed class TaskReplicationRun(
             catch (SourceChannelException ex) when (!ct.IsCancellationRequested)
             {
                 logger.LogWarning(ex, "task {TaskId}: reading {Channel} failed, reopening in {Delay}", context.TaskId, channel, delay);
-                monitor.Failed($"read the source channel {channel}", ex);
+                monitor.Failed($"read the source channel {channel}", ex, ongoing: $"read {channel}");
                 reset();
                 if (start is SourceChannelStart.LatestStart && firstRead is { } first) start = SourceChannelStart.From(first);
                 await Task.Delay(delay, clock, ct);
@@ -447,15 +453,11 @@ internal sealed class TaskReplicationRun(
         }
     }
 
-    /// <summary>Records a position the target acknowledged (the event store's hiccups are retried a few times).</summary>
+    /// <summary>Notes a position the target acknowledged; the flush loop writes the checkpoints.</summary>
     private async Task AcknowledgeAsync(string channel, SourcePosition position, HybridTimestamp timestamp, CancellationToken ct)
     {
         monitor.Acknowledged(channel, timestamp);
-        await RetryAsync($"checkpoint {channel} at {Describe(position)}", async token =>
-        {
-            await recorder.AcknowledgeAsync(channel, Convert.ToBase64String(position.MessageId.Span), timestamp.Value, token);
-            return true;
-        }, ct, Retry.Bounded);
+        await recorder.AcknowledgeAsync(channel, Convert.ToBase64String(position.MessageId.Span), timestamp.Value, ct);
     }
 
     /// <summary>
@@ -636,7 +638,18 @@ internal sealed class TaskReplicationRun(
         while (!ct.IsCancellationRequested)
         {
             await Task.Delay(options.Checkpoints.Interval, clock, ct);
-            await recorder.FlushAsync(ct);
+            try
+            {
+                await recorder.FlushAsync(ct);
+                monitor.Succeeded("checkpoints");
+            }
+            catch (Exception ex) when (!ct.IsCancellationRequested)
+            {
+                // The positions stay noted: the next flush writes them (or the newer ones).
+                logger.LogWarning(ex, "task {TaskId}: writing the checkpoints failed, again in {Interval}", context.TaskId, options.Checkpoints.Interval);
+                monitor.Failed("write the checkpoints", ex, ongoing: "checkpoints");
+            }
+
             foreach (var (channel, reader) in _readers) monitor.Buffer(channel, reader.BufferedBytes, reader.BufferedMessages);
             await monitor.FlushAsync(ct);
         }
@@ -673,14 +686,14 @@ internal sealed class TaskReplicationRun(
             try
             {
                 var result = await action(ct);
-                if (attempt > 1) monitor.Progressed();
+                if (attempt > 1) monitor.Succeeded(what);
                 return result;
             }
             catch (Exception ex) when (!ct.IsCancellationRequested && ex is not (ReplicationHalted or OperationCanceledException)
                                        && (IsTransient(ex) || retry == Retry.Always || (retry == Retry.Bounded && attempt < options.MissingTargetAttempts)))
             {
                 logger.LogWarning(ex, "task {TaskId}: {What} failed (attempt {Attempt}), retrying in {Delay}", context.TaskId, what, attempt, delay);
-                monitor.Failed($"cannot {what}", ex);
+                monitor.Failed($"cannot {what}", ex, ongoing: what);
                 await Task.Delay(delay, clock, ct);
                 delay = Next(delay);
             }

@@ -25,6 +25,7 @@ public sealed class TaskRunMonitor(
     private DateTimeOffset? _lastErrorAt;
     private DateTimeOffset? _recoveredAt;
     private DateTimeOffset? _stoppedAt;
+    private readonly HashSet<string> _failing = new(StringComparer.Ordinal);
     private bool _dirty;
 
     /// <summary>The last error being retried, or null (for tests and logs).</summary>
@@ -41,7 +42,9 @@ public sealed class TaskRunMonitor(
     {
         lock (_gate)
         {
-            (_lastError, _lastErrorAt, _recoveredAt) = (lastRun?.LastError, lastRun?.LastErrorAt, lastRun?.RecoveredAt);
+            // The previous run's last error stays on show, but nothing of this run is failing yet.
+            (_lastError, _lastErrorAt) = (lastRun?.LastError, lastRun?.LastErrorAt);
+            _recoveredAt = _lastErrorAt is { } failed && !(lastRun?.RecoveredAt >= failed) ? failed : lastRun?.RecoveredAt;
             _stoppedAt = null;
             _dirty = true;
         }
@@ -95,7 +98,6 @@ public sealed class TaskRunMonitor(
     public void Acknowledged(string channel, HybridTimestamp timestamp)
     {
         if (channel != replicateChannel) metrics.ReplicateTimeTick(taskId, channel, ReplicateOperation.Write, timestamp.PhysicalMilliseconds);
-        Progressed();
     }
 
     /// <summary>What waits in the reader of a channel.</summary>
@@ -104,24 +106,30 @@ public sealed class TaskRunMonitor(
     /// <summary>One call to the target Milvus.</summary>
     public void ApiCalled(string api) => metrics.ApiExecuted(taskId, api);
 
-    /// <summary>A failure that is being retried: shown in get until progress resumes.</summary>
-    public void Failed(string what, Exception error)
+    /// <summary>
+    /// A failure: shown in get as the last error. With <paramref name="ongoing"/> (what is being retried, e.g. one
+    /// pack's write) the task shows as retrying until <see cref="Succeeded"/> is called for every ongoing failure;
+    /// without, it is a hiccup that was already dealt with.
+    /// </summary>
+    public void Failed(string what, Exception error, string? ongoing = null)
     {
         var message = $"{what}: {error.Message}";
         lock (_gate)
         {
             _lastError = message;
             _lastErrorAt = clock.GetUtcNow();
+            if (ongoing is not null) _failing.Add(ongoing);
+            if (_failing.Count == 0) _recoveredAt = _lastErrorAt;
             _dirty = true;
         }
     }
 
-    /// <summary>Something went through after a failure.</summary>
-    public void Progressed()
+    /// <summary>What was failing (<see cref="Failed"/>'s <c>ongoing</c>) went through.</summary>
+    public void Succeeded(string ongoing)
     {
         lock (_gate)
         {
-            if (_lastErrorAt is not { } failed || _recoveredAt >= failed) return;
+            if (!_failing.Remove(ongoing) || _failing.Count > 0) return;
             _recoveredAt = clock.GetUtcNow();
             _dirty = true;
         }

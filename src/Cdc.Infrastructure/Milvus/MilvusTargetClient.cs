@@ -47,7 +47,9 @@ public sealed class MilvusTargetClient : IMilvusTarget
         };
         foreach (var message in pack.Messages)
         {
-            request.Msgs.Add(ByteString.CopyFrom(message.Span));
+            // The rewritten messages are fresh buffers nobody changes while the call runs: wrapped, not copied (a
+            // 1,000-row 768-dim insert is 3 MB).
+            request.Msgs.Add(UnsafeByteOperations.UnsafeWrap(message));
         }
 
         request.StartPositions.AddRange(pack.StartPositions.Select(ToPosition));

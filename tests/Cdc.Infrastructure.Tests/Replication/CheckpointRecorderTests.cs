@@ -29,22 +29,24 @@ public sealed class CheckpointRecorderTests : IAsyncLifetime
         .Events.Select(e => ((ChannelCheckpointed)e.Data).Position).ToList();
 
     [Fact]
-    public async Task Positions_are_written_at_most_once_per_interval_and_the_latest_one_wins()
+    public async Task Positions_are_noted_in_memory_and_each_flush_writes_the_latest_one_per_channel()
     {
         var recorder = Recorder();
-        await recorder.AcknowledgeAsync(Channel, "p1", 1, default); // first one: written at once
-        await recorder.AcknowledgeAsync(Channel, "p2", 2, default); // within the interval: held
+        await recorder.AcknowledgeAsync(Channel, "p1", 1, default);
+        await recorder.AcknowledgeAsync(Channel, "p2", 2, default);
+        await recorder.AcknowledgeAsync("by-dev-rootcoord-dml_1", "q1", 1, default);
+        Assert.Empty(await StoredPositionsAsync()); // acknowledging never waits on the event store
+
+        await recorder.FlushAsync(default); // the run's flush loop, once per interval
+        Assert.Equal(["p2"], await StoredPositionsAsync());
+
         await recorder.AcknowledgeAsync(Channel, "p3", 3, default);
-        Assert.Equal(["p1"], await StoredPositionsAsync());
-
-        _clock.Advance(TimeSpan.FromSeconds(1));
         await recorder.AcknowledgeAsync(Channel, "p4", 4, default);
-        Assert.Equal(["p1", "p4"], await StoredPositionsAsync());
-
-        await recorder.AcknowledgeAsync(Channel, "p5", 5, default);
-        await recorder.FlushAsync(default); // on stop: the pending one is written
-        Assert.Equal(["p1", "p4", "p5"], await StoredPositionsAsync());
-        Assert.Equal("p5", Assert.Single((await _h.Views.GetAsync("t1", default))!.Positions).Position);
+        await recorder.FlushAsync(default);
+        Assert.Equal(["p2", "p4"], await StoredPositionsAsync());
+        Assert.Equal(["by-dev-rootcoord-dml_0", "by-dev-rootcoord-dml_1"],
+            (await _h.Views.GetAsync("t1", default))!.Positions.Select(p => p.Channel).Order(StringComparer.Ordinal));
+        Assert.Equal("p4", (await _h.Views.GetAsync("t1", default))!.Positions.Single(p => p.Channel == Channel).Position);
         Assert.Equal(3, recorder.Written);
     }
 
@@ -53,6 +55,7 @@ public sealed class CheckpointRecorderTests : IAsyncLifetime
     {
         var recorder = Recorder(new CheckpointOptions(TimeSpan.Zero));
         await recorder.AcknowledgeAsync(Channel, "p1", 1, default);
+        await recorder.FlushAsync(default);
         await recorder.AcknowledgeAsync(Channel, "p1", 1, default);
         await recorder.FlushAsync(default);
         Assert.Equal(["p1"], await StoredPositionsAsync());
@@ -60,15 +63,36 @@ public sealed class CheckpointRecorderTests : IAsyncLifetime
         // a new recorder (after a restart) knows the last written position from the stream
         var restarted = Recorder(new CheckpointOptions(TimeSpan.Zero));
         await restarted.AcknowledgeAsync(Channel, "p1", 1, default);
+        await restarted.FlushAsync(default);
         await restarted.AcknowledgeAsync(Channel, "p2", 2, default);
+        await restarted.FlushAsync(default);
         Assert.Equal(["p1", "p2"], await StoredPositionsAsync());
+    }
+
+    [Fact]
+    public async Task A_flush_that_fails_keeps_the_position_for_the_next_one()
+    {
+        var recorder = Recorder();
+        await recorder.AcknowledgeAsync(Channel, "p1", 1, default);
+        await recorder.FlushAsync(default);
+        // Another writer moved the stream (as a second server would without leases): the flush fails, nothing is lost.
+        await _h.Store.AppendAsync(new StreamAppend(StreamTypes.ChannelCheckpointStream("t1", Channel), StreamTypes.ChannelCheckpoint, 1,
+            [new ChannelCheckpointed("t1", Channel, "x", 9, DateTimeOffset.UtcNow)]), default);
+        await recorder.AcknowledgeAsync(Channel, "p2", 2, default);
+        await Assert.ThrowsAsync<ConcurrencyConflict>(() => recorder.FlushAsync(default));
+        await recorder.FlushAsync(default);
+        Assert.Equal(["p1", "x", "p2"], await StoredPositionsAsync());
     }
 
     [Fact]
     public async Task Checkpoint_history_is_trimmed_so_storage_stays_bounded()
     {
         var recorder = Recorder(new CheckpointOptions(TimeSpan.Zero, KeepLast: 5, TrimEvery: 20));
-        for (var i = 1; i <= 400; i++) await recorder.AcknowledgeAsync(Channel, $"p{i}", (ulong)i, default);
+        for (var i = 1; i <= 400; i++)
+        {
+            await recorder.AcknowledgeAsync(Channel, $"p{i}", (ulong)i, default);
+            await recorder.FlushAsync(default);
+        }
 
         var stored = await StoredPositionsAsync();
         Assert.InRange(stored.Count, 5, 25);
