@@ -60,6 +60,7 @@ public static class ThroughputBenchmark
                 .AppendLine(CultureInfo.InvariantCulture, $"Checkpoints while the engine ran ({Rounds + 1} rounds): {result.CheckpointWrites} event store appends/trims, {result.CheckpointTime.TotalMilliseconds:F0} ms in all, one at a time.")
                 .AppendLine(CultureInfo.InvariantCulture, $"Process CPU over the measured rounds: pipeline {result.PipelineCpuSeconds:F2} s, raw {result.RawCpuSeconds:F2} s (both with the producer): the engine and the fake target cost")
                 .AppendLine(CultureInfo.InvariantCulture, $"about {result.PipelineCpuSeconds - result.RawCpuSeconds:F2} CPU-s more for {result.Bytes / 1e6:F0} MB, {result.Bytes / 1e6 / Math.Max(0.01, result.PipelineCpuSeconds - result.RawCpuSeconds):F0} MB per CPU-second.")
+                .AppendLine(CultureInfo.InvariantCulture, $"Garbage collection: pipeline (warm-up round included) {result.PipelineGc.Pause.TotalMilliseconds:F0} ms paused, {result.PipelineGc.Gen2} gen-2 collections; raw {result.RawGc.Pause.TotalMilliseconds:F0} ms, {result.RawGc.Gen2}.")
                 .AppendLine();
         }
 
@@ -154,6 +155,11 @@ public static class ThroughputBenchmark
 
         /// <summary>The process's CPU time during the raw rounds (producer and plain consumers).</summary>
         public double RawCpuSeconds { get; init; }
+
+        /// <summary>Garbage collection while the engine ran (pause time, gen-2 collections) and during the raw rounds.</summary>
+        public (TimeSpan Pause, int Gen2) PipelineGc { get; init; }
+
+        public (TimeSpan Pause, int Gen2) RawGc { get; init; }
     }
 
     /// <summary>
@@ -173,11 +179,14 @@ public static class ThroughputBenchmark
         var cpu = TimeSpan.Zero;
         var storeCalls = pipeline.EventStore.Calls;
         var storeTime = pipeline.EventStore.Total;
+        var gc0 = (GC.GetTotalPauseDuration(), GC.CollectionCount(2));
+        (TimeSpan, int) pipelineGc;
         try
         {
             pipelineRounds = await TimeRoundsAsync(pipeline, vectors, rounds, () => pipeline.InsertsAcknowledged, Shards, run, 0, ct,
                 (_, _, cpuTime) => cpu += cpuTime);
             beforeStop?.Invoke();
+            pipelineGc = (GC.GetTotalPauseDuration() - gc0.Item1, GC.CollectionCount(2) - gc0.Item2);
             storeCalls = pipeline.EventStore.Calls - storeCalls;
             storeTime = pipeline.EventStore.Total - storeTime;
         }
@@ -190,6 +199,7 @@ public static class ThroughputBenchmark
         {
             return new RoundsResult(pipeline.InsertBytesAcknowledged, Sum(pipelineRounds), cpu.TotalSeconds, TimeSpan.Zero, pipelineRounds, [])
             {
+                PipelineGc = pipelineGc,
                 CheckpointWrites = storeCalls,
                 CheckpointTime = storeTime,
             };
@@ -201,6 +211,7 @@ public static class ThroughputBenchmark
         var bytes = 0L;
         using var live = new RawReaders(pipeline.Collection.PhysicalChannels, kafka);
         var rawCpu = TimeSpan.Zero;
+        var rawGc0 = (GC.GetTotalPauseDuration(), GC.CollectionCount(2));
         var liveRounds = await TimeRoundsAsync(pipeline, vectors, rounds, () => live.Messages, 2 * Shards, live.Reading, (rounds + 1L) * Shards * Rows, ct,
             (_, _, cpuTime) => rawCpu += cpuTime,
             starts =>
@@ -212,6 +223,8 @@ public static class ThroughputBenchmark
         return new RoundsResult(bytes, Sum(pipelineRounds), cpu.TotalSeconds, Sum(coldRounds), pipelineRounds, coldRounds, Sum(liveRounds), liveRounds)
         {
             RawCpuSeconds = rawCpu.TotalSeconds,
+            PipelineGc = pipelineGc,
+            RawGc = (GC.GetTotalPauseDuration() - rawGc0.Item1, GC.CollectionCount(2) - rawGc0.Item2),
             CheckpointWrites = storeCalls,
             CheckpointTime = storeTime,
         };

@@ -24,38 +24,74 @@ public sealed class DmlMessageRewriter : IDmlMessageRewriter
         _ => throw new NotSupportedException($"{change.Kind} is not forwarded through ReplicateMessage"),
     };
 
+    /// <summary>
+    /// Rewrites an InsertRequest without decoding its rows: the top-level fields the target needs changed (base's
+    /// timestamp, shardName, db_name, collection_name, collectionID, partitionID, segmentID, timestamps) are written
+    /// anew, every other field (rowIDs, row_data, fields_data, num_rows, version, ...) is copied byte for byte. A full
+    /// parse would decode every float of the vectors, and re-encode them, for nothing.
+    /// </summary>
     public static byte[] RewriteInsert(ReadOnlySpan<byte> payload, DmlRewrite rewrite)
     {
-        var insert = InsertRequest.Parser.ParseFrom(payload);
-        insert.CollectionID = rewrite.TargetCollectionId;
-        insert.ShardName = rewrite.TargetShardName;
-        insert.SegmentID = 0;
-        if (rewrite.TargetPartitionId is { } partition)
+        var output = new ProtobufSpanWriter(payload.Length + 128);
+        var reader = new ProtobufSpanReader(payload);
+        bool wroteBase = false, wroteDb = false, wroteName = false;
+        while (!reader.AtEnd)
         {
-            insert.PartitionID = partition;
-        }
-
-        if (rewrite.DbName is not null)
-        {
-            insert.DbName = rewrite.DbName;
-        }
-
-        if (rewrite.CollectionName is not null)
-        {
-            insert.CollectionName = rewrite.CollectionName;
-        }
-
-        if (rewrite.Timestamp is { } timestamp)
-        {
-            insert.Base ??= new MsgBase { MsgType = MsgType.Insert };
-            insert.Base.Timestamp = timestamp.Value;
-            for (var i = 0; i < insert.Timestamps.Count; i++)
+            var start = reader.Position;
+            var (field, wireType) = reader.ReadTag();
+            switch (field)
             {
-                insert.Timestamps[i] = timestamp.Value;
+                case 1 when wireType == ProtobufSpanReader.LengthDelimited:
+                    var msgBase = MsgBase.Parser.ParseFrom(reader.ReadLengthDelimited());
+                    if (rewrite.Timestamp is { } baseTs) msgBase.Timestamp = baseTs.Value;
+                    output.WriteMessage(1, msgBase);
+                    wroteBase = true;
+                    break;
+                case 2 or 7 or 9:
+                    reader.Skip(wireType); // shardName, collectionID, segmentID: written below
+                    break;
+                case 3 when rewrite.DbName is not null:
+                    reader.Skip(wireType);
+                    output.WriteString(3, rewrite.DbName);
+                    wroteDb = true;
+                    break;
+                case 4 when rewrite.CollectionName is not null:
+                    reader.Skip(wireType);
+                    output.WriteString(4, rewrite.CollectionName);
+                    wroteName = true;
+                    break;
+                case 8 when rewrite.TargetPartitionId is not null:
+                    reader.Skip(wireType);
+                    break;
+                case 10 when rewrite.Timestamp is { } rowTs:
+                    // One hybrid timestamp per row, all set to the pack's: only their number matters.
+                    var count = wireType == ProtobufSpanReader.LengthDelimited
+                        ? ProtobufSpanReader.CountPackedVarints(reader.ReadLengthDelimited(), out _, out _)
+                        : CountOne(ref reader, wireType);
+                    output.WritePackedRepeated(10, rowTs.Value, count);
+                    break;
+                default:
+                    reader.Skip(wireType);
+                    output.WriteRaw(payload[start..reader.Position]);
+                    break;
             }
         }
 
-        return insert.ToByteArray();
+        if (!wroteBase && rewrite.Timestamp is { } timestamp)
+            output.WriteMessage(1, new MsgBase { MsgType = MsgType.Insert, Timestamp = timestamp.Value });
+        if (rewrite.DbName is not null && !wroteDb) output.WriteString(3, rewrite.DbName);
+        if (rewrite.CollectionName is not null && !wroteName) output.WriteString(4, rewrite.CollectionName);
+        output.WriteString(2, rewrite.TargetShardName);
+        output.WriteInt64(7, rewrite.TargetCollectionId);
+        if (rewrite.TargetPartitionId is { } partition) output.WriteInt64(8, partition);
+        return output.ToArray();
+    }
+
+    /// <summary>An unpacked repeated varint element: skipped, counted as one.</summary>
+    private static int CountOne(ref ProtobufSpanReader reader, int wireType)
+    {
+        reader.Skip(wireType);
+        return 1;
     }
 
     public static byte[] RewriteDelete(ReadOnlySpan<byte> payload, DmlRewrite rewrite)

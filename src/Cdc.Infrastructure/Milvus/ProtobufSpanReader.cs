@@ -18,6 +18,9 @@ internal ref struct ProtobufSpanReader(ReadOnlySpan<byte> buffer)
 
     public readonly bool AtEnd => _position >= _buffer.Length;
 
+    /// <summary>The offset of the next byte to read.</summary>
+    public readonly int Position => _position;
+
     /// <summary>Reads the next tag as (field number, wire type).</summary>
     public (int Field, int WireType) ReadTag()
     {

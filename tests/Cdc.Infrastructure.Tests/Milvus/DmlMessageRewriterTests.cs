@@ -68,7 +68,59 @@ public sealed class DmlMessageRewriterTests
     [Fact]
     public void Corrupt_payload_is_rejected_with_a_protobuf_error()
     {
-        Assert.Throws<InvalidProtocolBufferException>(() => DmlMessageRewriter.RewriteInsert(new byte[] { 0x0A, 0x09, 0x01 }, new DmlRewrite(1, "v")));
+        var error = Assert.ThrowsAny<Exception>(() => DmlMessageRewriter.RewriteInsert(new byte[] { 0x0A, 0x09, 0x01 }, new DmlRewrite(1, "v")));
+        Assert.True(error is InvalidDataException or InvalidProtocolBufferException, error.ToString());
+        Assert.Throws<InvalidProtocolBufferException>(() => DmlMessageRewriter.RewriteDelete(new byte[] { 0x0A, 0x09, 0x01 }, new DmlRewrite(1, "v")));
+    }
+
+    public static TheoryData<string> InsertShapes => ["plain", "no base", "no partition", "unpacked timestamps", "names", "everything"];
+
+    /// <summary>
+    /// The span-level insert rewrite gives the message a full parse-change-serialize would: same fields, same rows,
+    /// same vectors (checked against Google.Protobuf's own parse of both).
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(InsertShapes))]
+    public void The_insert_rewrite_equals_a_full_parse_and_change(string shape)
+    {
+        var source = Insert(445, "by-dev-rootcoord-dml_0_445v0", [1, 2, 3, 40_000_000_000], partitionId: shape == "no partition" ? 0 : 446);
+        if (shape == "no base") source.Base = null;
+        var bytes = source.ToByteArray();
+        if (shape == "unpacked timestamps")
+        {
+            // field 10 written as one varint per element, which parsers must accept too
+            var withoutTimestamps = source.Clone();
+            withoutTimestamps.Timestamps.Clear();
+            using var stream = new MemoryStream();
+            withoutTimestamps.WriteTo(stream);
+            var output = new CodedOutputStream(stream);
+            foreach (var ts in source.Timestamps) { output.WriteTag(10, WireFormat.WireType.Varint); output.WriteUInt64(ts); }
+            output.Flush();
+            bytes = stream.ToArray();
+        }
+
+        var rewrite = shape switch
+        {
+            "names" => new DmlRewrite(900, "t_v0", DbName: "db2", CollectionName: "books2"),
+            "everything" or "unpacked timestamps" or "no base" => new DmlRewrite(900, "t_v0", 901, "db2", "books2", HybridTimestamp.FromParts(1_800_000_000_000, 7)),
+            _ => new DmlRewrite(900, "t_v0", TargetPartitionId: 901),
+        };
+
+        var expected = InsertRequest.Parser.ParseFrom(bytes);
+        expected.CollectionID = rewrite.TargetCollectionId;
+        expected.ShardName = rewrite.TargetShardName;
+        expected.SegmentID = 0;
+        if (rewrite.TargetPartitionId is { } partition) expected.PartitionID = partition;
+        if (rewrite.DbName is { } db) expected.DbName = db;
+        if (rewrite.CollectionName is { } name) expected.CollectionName = name;
+        if (rewrite.Timestamp is { } timestamp)
+        {
+            expected.Base ??= new Cdc.Infrastructure.Milvus.Protos.Common.MsgBase { MsgType = Cdc.Infrastructure.Milvus.Protos.Common.MsgType.Insert };
+            expected.Base.Timestamp = timestamp.Value;
+            for (var i = 0; i < expected.Timestamps.Count; i++) expected.Timestamps[i] = timestamp.Value;
+        }
+
+        Assert.Equal(expected, InsertRequest.Parser.ParseFrom(DmlMessageRewriter.RewriteInsert(bytes, rewrite)));
     }
 
     [Fact]
