@@ -101,7 +101,7 @@ public static partial class CdcConfigLoader
         var source = new SourceConfig(etcd, kafka, pulsar, replicateChan,
             r.String("sourceConfig:defaultPartitionName", "_default"),
             r.Int("sourceConfig:readChanLen", 4, min: 0),
-            r.Int("sourceConfig:readBufferBytes", 64 << 20, min: 1024));
+            r.Int("sourceConfig:readBufferBytes", 16 << 20, min: 1024));
 
         var maxRequestBytes = r.Int("maxRequestBytes", 1 << 20, min: 1024);
         r.ThrowIfAny();

@@ -30,7 +30,7 @@ public sealed record KafkaSourceOptions
     /// Bytes a reader holds for its caller (<c>sourceConfig.readBufferBytes</c>); librdkafka's own prefetch queue of
     /// the channel is capped at the same size, so a channel holds at most about twice this.
     /// </summary>
-    public long ReadBufferBytes { get; init; } = 64L << 20;
+    public long ReadBufferBytes { get; init; } = 16L << 20;
 
     /// <summary>
     /// The consumer settings for one channel reader: partition 0 is assigned directly (no subscription), and no
