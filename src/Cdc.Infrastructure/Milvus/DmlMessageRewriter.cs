@@ -34,7 +34,7 @@ public sealed class DmlMessageRewriter : IDmlMessageRewriter
     {
         var output = new ProtobufSpanWriter(payload.Length + 128);
         var reader = new ProtobufSpanReader(payload);
-        bool wroteBase = false, wroteDb = false, wroteName = false;
+        bool wroteBase = false, wroteDb = false, wroteName = false, wroteShard = false, wroteCollection = false, wrotePartition = false;
         while (!reader.AtEnd)
         {
             var start = reader.Position;
@@ -47,8 +47,19 @@ public sealed class DmlMessageRewriter : IDmlMessageRewriter
                     output.WriteMessage(1, msgBase);
                     wroteBase = true;
                     break;
-                case 2 or 7 or 9:
-                    reader.Skip(wireType); // shardName, collectionID, segmentID: written below
+                // Replaced where they stand (once), so the message keeps its layout, unknown fields included.
+                case 2:
+                    reader.Skip(wireType);
+                    if (!wroteShard) output.WriteString(2, rewrite.TargetShardName);
+                    wroteShard = true;
+                    break;
+                case 7:
+                    reader.Skip(wireType);
+                    if (!wroteCollection) output.WriteInt64(7, rewrite.TargetCollectionId);
+                    wroteCollection = true;
+                    break;
+                case 9:
+                    reader.Skip(wireType); // segmentID: the target allocates its own
                     break;
                 case 3 when rewrite.DbName is not null:
                     reader.Skip(wireType);
@@ -60,8 +71,10 @@ public sealed class DmlMessageRewriter : IDmlMessageRewriter
                     output.WriteString(4, rewrite.CollectionName);
                     wroteName = true;
                     break;
-                case 8 when rewrite.TargetPartitionId is not null:
+                case 8 when rewrite.TargetPartitionId is { } targetPartition:
                     reader.Skip(wireType);
+                    if (!wrotePartition) output.WriteInt64(8, targetPartition);
+                    wrotePartition = true;
                     break;
                 case 10 when rewrite.Timestamp is { } rowTs:
                     // One hybrid timestamp per row, all set to the pack's: only their number matters.
@@ -81,9 +94,9 @@ public sealed class DmlMessageRewriter : IDmlMessageRewriter
             output.WriteMessage(1, new MsgBase { MsgType = MsgType.Insert, Timestamp = timestamp.Value });
         if (rewrite.DbName is not null && !wroteDb) output.WriteString(3, rewrite.DbName);
         if (rewrite.CollectionName is not null && !wroteName) output.WriteString(4, rewrite.CollectionName);
-        output.WriteString(2, rewrite.TargetShardName);
-        output.WriteInt64(7, rewrite.TargetCollectionId);
-        if (rewrite.TargetPartitionId is { } partition) output.WriteInt64(8, partition);
+        if (!wroteShard) output.WriteString(2, rewrite.TargetShardName);
+        if (!wroteCollection) output.WriteInt64(7, rewrite.TargetCollectionId);
+        if (rewrite.TargetPartitionId is { } partition && !wrotePartition) output.WriteInt64(8, partition);
         return output.ToArray();
     }
 

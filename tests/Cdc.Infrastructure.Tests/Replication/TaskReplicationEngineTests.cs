@@ -118,6 +118,51 @@ public sealed class TaskReplicationEngineTests : IAsyncLifetime
         await second.StopAsync();
     }
 
+    /// <summary>
+    /// The seed's operations that travel on the replicate channel, and partition create/drop, each seen on the target:
+    /// create/drop index, load/release collection, load/release partitions, flush, create/drop database.
+    /// </summary>
+    [Fact]
+    public async Task Every_operation_of_the_replicate_channel_and_of_partitions_reaches_the_target()
+    {
+        var ct = KafkaTestBroker.Deadline(90);
+        var books = await CreateBooksAsync(ct);
+        var run = Start([], ct, new CollectionSelection(null, new Dictionary<string, IReadOnlyList<CollectionInfo>> { [CollectionInfo.All] = [new CollectionInfo(CollectionInfo.All)] }));
+        await WaitUntilReadingAsync(run, ct);
+        FakeCollection Books() => _server.Collection("default", "books");
+
+        var p1 = await _meta.CreatePartitionAsync("default", "books", "p1", ct);
+        await EventuallyAsync(() => Books().Partitions.ContainsKey("p1"), run, "partition p1 created");
+
+        await _stream.CreateIndexAsync("default", "books", "vector", "vec_idx", new Dictionary<string, string> { ["index_type"] = "HNSW", ["metric_type"] = "L2" }, ct);
+        await EventuallyAsync(() => Books().Indexes.Any(i => i.IndexName == "vec_idx" && i.Parameters["index_type"] == "HNSW"), run, "the index created");
+        await _stream.LoadCollectionAsync("default", "books", cancellationToken: ct);
+        await EventuallyAsync(() => Books().IsLoaded, run, "the collection loaded");
+        await _stream.ReleaseCollectionAsync("default", "books", ct);
+        await EventuallyAsync(() => !Books().IsLoaded, run, "the collection released");
+        await _stream.LoadPartitionsAsync("default", "books", ["p1"], cancellationToken: ct);
+        await EventuallyAsync(() => Books().LoadedPartitions.Contains("p1"), run, "p1 loaded");
+        await _stream.ReleasePartitionsAsync("default", "books", ["p1"], ct);
+        await EventuallyAsync(() => !Books().LoadedPartitions.Contains("p1"), run, "p1 released");
+        await _stream.DropIndexAsync("default", "books", "vector", "vec_idx", ct);
+        await EventuallyAsync(() => Books().Indexes.Count == 0, run, "the index dropped");
+        await _stream.FlushAsync("default", ["books"], ct);
+        await EventuallyAsync(() => _server.CallsTo("Flush").Count == 1, run, "the flush");
+        await _stream.CreateDatabaseAsync("db2", cancellationToken: ct);
+        await EventuallyAsync(() => _server.Databases.Contains("db2"), run, "db2 created");
+        await _stream.DropDatabaseAsync("db2", ct);
+        await EventuallyAsync(() => !_server.Databases.Contains("db2"), run, "db2 dropped");
+
+        await _stream.InsertAsync(books.VirtualChannels[0], books.Id, p1.Id, [5], Vectors(1), ct, partitionName: "p1");
+        await _stream.TickAsync(ct);
+        await EventuallyAsync(() => Keys().SequenceEqual([5L]), run, "the row of p1");
+        await _stream.DropPartitionAsync(books.Id, p1.Id, "p1", books.VirtualChannels, ct);
+        await _stream.TickAsync(ct);
+        await EventuallyAsync(() => !Books().Partitions.ContainsKey("p1"), run, "p1 dropped after both shards carried the drop");
+        Assert.False(run.Task.IsCompleted);
+        await run.StopAsync();
+    }
+
     [Fact]
     public async Task A_collection_and_a_partition_created_while_running_are_replicated()
     {
