@@ -19,29 +19,12 @@ RUN=$(mktemp -d /tmp/cdc-bench.XXXXXX)
 chmod 755 "$RUN"
 cleanup() {
   local rc=$?
-  pg_stop "$RUN/pg"
-  stop_pidfile "$RUN/etcd"; stop_pidfile "$RUN/kafka"
+  stop_test_servers "$RUN"
   rm -rf "$RUN"
   exit $rc
 }
 trap cleanup EXIT INT TERM
-
-for attempt in 1 2 3; do
-  PG_PORT=$(free_port)
-  if PG_EXTRA_OPTS="-c fsync=off -c synchronous_commit=off -c full_page_writes=off" pg_start "$RUN/pg" "$PG_PORT"; then break; fi
-  if [ "$attempt" = 3 ]; then log "postgres did not start:"; tail -20 "$RUN/pg/log" >&2; exit 1; fi
-  log "postgres did not start on port $PG_PORT, trying another"
-done
-export CDC_TEST_PG="Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Database=postgres"
-for attempt in 1 2 3; do
-  if etcd_start "$RUN/etcd.$attempt"; then ln -sfn "$RUN/etcd.$attempt" "$RUN/etcd"; break; fi
-  stop_pidfile "$RUN/etcd.$attempt"
-  [ "$attempt" = 3 ] && exit 1
-  log "etcd did not start, trying other ports"
-done
-kafka_mock_start "$RUN/kafka" 1
-export CDC_TEST_ETCD="$ETCD_ENDPOINT" CDC_TEST_KAFKA="$KAFKA_BOOTSTRAP"
-log "postgres on 127.0.0.1:$PG_PORT, etcd on $ETCD_ENDPOINT, mock kafka on $KAFKA_BOOTSTRAP"
+start_test_servers "$RUN"
 
 cd "$ROOT"
 if ! out=$(dotnet build bench/Cdc.Bench/Cdc.Bench.csproj -c Release -nologo -v q 2>&1); then

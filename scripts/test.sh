@@ -15,33 +15,12 @@ RUN=$(mktemp -d /tmp/cdc-test.XXXXXX)
 chmod 755 "$RUN"
 cleanup() {
   local rc=$?
-  pg_stop "$RUN/pg"
-  stop_pidfile "$RUN/etcd"; stop_pidfile "$RUN/kafka"
+  stop_test_servers "$RUN"
   rm -rf "$RUN"
   exit $rc
 }
 trap cleanup EXIT INT TERM
-
-# A port can be taken between the check and the bind: try another one before giving up, and show why.
-for attempt in 1 2 3; do
-  PG_PORT=$(free_port)
-  if PG_EXTRA_OPTS="-c fsync=off -c synchronous_commit=off -c full_page_writes=off" pg_start "$RUN/pg" "$PG_PORT"; then break; fi
-  if [ "$attempt" = 3 ]; then log "postgres did not start:"; tail -20 "$RUN/pg/log" >&2; exit 1; fi
-  log "postgres did not start on port $PG_PORT, trying another"
-done
-log "postgres on 127.0.0.1:$PG_PORT"
-export CDC_TEST_PG="Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Database=postgres"
-
-# Source transports: a real etcd and librdkafka's mock Kafka cluster (1 broker; topics auto-created on use).
-for attempt in 1 2 3; do
-  if etcd_start "$RUN/etcd.$attempt"; then ln -sfn "$RUN/etcd.$attempt" "$RUN/etcd"; break; fi
-  stop_pidfile "$RUN/etcd.$attempt"
-  [ "$attempt" = 3 ] && exit 1
-  log "etcd did not start, trying other ports"
-done
-kafka_mock_start "$RUN/kafka" 1
-log "etcd on $ETCD_ENDPOINT, mock kafka on $KAFKA_BOOTSTRAP"
-export CDC_TEST_ETCD="$ETCD_ENDPOINT" CDC_TEST_KAFKA="$KAFKA_BOOTSTRAP"
+start_test_servers "$RUN"
 
 cd "$ROOT"
 dotnet build Cdc.Cqrs.sln -c Release -nologo -v q 2>&1 | grep -E 'error|Build succeeded' || true

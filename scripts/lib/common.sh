@@ -138,3 +138,32 @@ stop_pidfile() {
   done
   kill -9 "$pid" 2>/dev/null || true
 }
+
+# Starts what the tests and the benchmarks run against, in the fresh directory $1: a throwaway PostgreSQL (no fsync),
+# a real etcd and librdkafka's mock Kafka cluster (1 broker; topics auto-created on use), on free loopback ports, and
+# exports CDC_TEST_PG, CDC_TEST_ETCD and CDC_TEST_KAFKA. A port can be taken between the check and the bind, so
+# PostgreSQL and etcd are tried on other ports before giving up, with the reason shown. Stop with stop_test_servers.
+start_test_servers() {
+  local run=$1 attempt
+  for attempt in 1 2 3; do
+    PG_PORT=$(free_port)
+    if PG_EXTRA_OPTS="-c fsync=off -c synchronous_commit=off -c full_page_writes=off" pg_start "$run/pg" "$PG_PORT"; then break; fi
+    if [ "$attempt" = 3 ]; then log "postgres did not start:"; tail -20 "$run/pg/log" >&2; exit 1; fi
+    log "postgres did not start on port $PG_PORT, trying another"
+  done
+  export CDC_TEST_PG="Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Database=postgres"
+  for attempt in 1 2 3; do
+    if etcd_start "$run/etcd.$attempt"; then ln -sfn "$run/etcd.$attempt" "$run/etcd"; break; fi
+    stop_pidfile "$run/etcd.$attempt"
+    [ "$attempt" = 3 ] && exit 1
+    log "etcd did not start, trying other ports"
+  done
+  kafka_mock_start "$run/kafka" 1
+  export CDC_TEST_ETCD="$ETCD_ENDPOINT" CDC_TEST_KAFKA="$KAFKA_BOOTSTRAP"
+  log "postgres on 127.0.0.1:$PG_PORT, etcd on $ETCD_ENDPOINT, mock kafka on $KAFKA_BOOTSTRAP"
+}
+
+stop_test_servers() {
+  pg_stop "$1/pg"
+  stop_pidfile "$1/etcd"; stop_pidfile "$1/kafka"
+}
