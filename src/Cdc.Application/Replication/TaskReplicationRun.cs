@@ -309,15 +309,13 @@ internal sealed class TaskReplicationRun(
     /// Reads one channel, reopening it after the last handled position when the source fails; <paramref name="handle"/>
     /// returns the position a message completed (or null while it is still buffered), <paramref name="reset"/> drops
     /// what was buffered before a reopen. A channel opened at the latest message is checkpointed at once where it
-    /// starts, so neither a reopen nor a server that dies before the first pack moves on to a later "latest"; a
-    /// reader that cannot tell where it starts reopens at the first message it read (inclusive).
+    /// starts, so neither a reopen nor a server that dies before the first pack moves on to a later "latest".
     /// </summary>
     private async Task ReadAsync(
         string channel, SourceChannelStart start, ISourceChannelReader? opened,
         Func<SourceMessage, CancellationToken, Task<SourcePosition?>> handle, Action reset, CancellationToken ct)
     {
         var delay = options.RetryDelay;
-        SourcePosition? firstRead = null;
         while (true)
         {
             var reader = opened;
@@ -340,7 +338,6 @@ internal sealed class TaskReplicationRun(
 
                 await foreach (var message in reader.ReadAllAsync(ct))
                 {
-                    if (start is SourceChannelStart.LatestStart) firstRead ??= new SourcePosition(channel, ids.Encode(message.Id));
                     if (await handle(message, ct) is { } done)
                     {
                         start = SourceChannelStart.After(done);
@@ -359,7 +356,6 @@ internal sealed class TaskReplicationRun(
                 logger.LogWarning(ex, "task {TaskId}: reading {Channel} failed, reopening in {Delay}", context.TaskId, channel, delay);
                 monitor.Failed($"read the source channel {channel}", ex, ongoing: $"read {channel}");
                 reset();
-                if (start is SourceChannelStart.LatestStart && firstRead is { } first) start = SourceChannelStart.From(first);
                 await Task.Delay(delay, clock, ct);
                 delay = Next(delay);
             }
