@@ -30,7 +30,6 @@ public sealed class KafkaSourceChannels(KafkaSourceOptions options, ILogger<Kafk
             var offset = start switch
             {
                 SourceChannelStart.AfterPosition after => ResumeOffset(channel, after.Position) + 1,
-                SourceChannelStart.FromPosition from => ResumeOffset(channel, from.Position),
                 _ => await Task.Run(() => LatestOffset(consumer, partition), cancellationToken),
             };
             consumer.Assign(new TopicPartitionOffset(partition, new Offset(offset)));

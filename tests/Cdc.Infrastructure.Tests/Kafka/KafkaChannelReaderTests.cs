@@ -182,7 +182,7 @@ public sealed class KafkaChannelReaderTests
         }
 
         var channels = new KafkaSourceChannels(new KafkaSourceOptions { Address = KafkaTestBroker.Bootstrap, ReadAhead = 20, ReadBufferBytes = 350_000 });
-        await using var reader = await channels.OpenReaderAsync(topic, SourceChannelStart.From(new SourcePosition(topic, KafkaMessageId.FromOffset(0))), ct);
+        await using var reader = await channels.OpenReaderAsync(topic, SourceChannelStart.After(new SourcePosition(topic, KafkaMessageId.FromOffset(-1))), ct);
 
         // Nobody reads: the consumer fills the buffer up to the byte cap (3 whole messages) and waits there.
         var deadline = Stopwatch.StartNew();
@@ -205,7 +205,7 @@ public sealed class KafkaChannelReaderTests
         for (var i = 0; i < 50; i++) await producer.ProduceAsync(topic, Utf8($"m{i}"), null, ct);
 
         var channels = new KafkaSourceChannels(new KafkaSourceOptions { Address = KafkaTestBroker.Bootstrap, ReadAhead = 4 });
-        await using var reader = await channels.OpenReaderAsync(topic, SourceChannelStart.From(new SourcePosition(topic, KafkaMessageId.FromOffset(0))), ct);
+        await using var reader = await channels.OpenReaderAsync(topic, SourceChannelStart.After(new SourcePosition(topic, KafkaMessageId.FromOffset(-1))), ct);
         await Task.Delay(1500, ct);
         // The bounded hand-over holds 4; the consumer thread holds the fifth it is waiting to hand over.
         Assert.InRange(reader.BufferedMessages, 4, 5);

@@ -11,12 +11,7 @@ public abstract record SourceChannelStart
     /// <summary>The message after <paramref name="position"/> (a resumed task: exclusive seek to its checkpoint).</summary>
     public static SourceChannelStart After(SourcePosition position) => new AfterPosition(position);
 
-    /// <summary>The message at <paramref name="position"/> itself (a reopen that must not skip what was read).</summary>
-    public static SourceChannelStart From(SourcePosition position) => new FromPosition(position);
-
     public sealed record LatestStart : SourceChannelStart;
 
     public sealed record AfterPosition(SourcePosition Position) : SourceChannelStart;
-
-    public sealed record FromPosition(SourcePosition Position) : SourceChannelStart;
 }
