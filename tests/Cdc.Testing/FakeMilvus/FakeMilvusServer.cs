@@ -173,6 +173,10 @@ public sealed class FakeMilvusServer : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.Limits.MaxRequestBodySize = null;
+            // grpc-go servers (Milvus) grow their HTTP/2 flow-control windows by BDP estimation up to 16 MiB; Kestrel's
+            // fixed defaults (1 MiB per connection, 768 KiB per stream) would stall a 3 MB insert pack several times.
+            kestrel.Limits.Http2.InitialConnectionWindowSize = 16 * 1024 * 1024;
+            kestrel.Limits.Http2.InitialStreamWindowSize = 16 * 1024 * 1024;
             kestrel.Listen(IPAddress.Loopback, port, listen =>
             {
                 listen.Protocols = HttpProtocols.Http2;
