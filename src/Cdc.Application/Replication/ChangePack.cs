@@ -7,7 +7,9 @@ namespace Cdc.Application.Replication;
 /// What one source time tick closes on one pchannel (milvus-wire.md §3.3): the selected changes read since the
 /// previous tick, ordered by timestamp with Delete before Insert on equal timestamps, and the positions of the first
 /// and last source message of the pack. <see cref="EndPosition"/> (the tick message) is the checkpoint once the
-/// target acknowledged the pack. A pack without changes still carries the tick.
+/// target acknowledged the pack. A pack without changes still carries the tick. Changes already sent ahead of the
+/// tick (<see cref="TimeTickPacker.SentAhead"/>) are not in <see cref="Changes"/>; <see cref="ClosesSentAhead"/> says
+/// there were some, so the tick must reach the target at once.
 /// </summary>
 /// <param name="Channel">The source pchannel.</param>
 /// <param name="BeginTs">The previous tick of the channel (for the first pack: the earliest timestamp read).</param>
@@ -25,4 +27,7 @@ public sealed record ChangePack(
 {
     /// <summary>True when the pack only moves time forward (nothing to replicate but the tick).</summary>
     public bool IsTimeTickOnly => Changes.Count == 0;
+
+    /// <summary>Changes of the pack's span went to the target ahead of its tick, which therefore closes them there.</summary>
+    public bool ClosesSentAhead { get; init; }
 }

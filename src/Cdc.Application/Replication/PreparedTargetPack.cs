@@ -14,4 +14,8 @@ public sealed record PreparedTargetPack(
     TargetReplicatePack Request,
     SourcePosition Checkpoint,
     bool IsTimeTickOnly,
-    bool TimestampsShifted);
+    bool TimestampsShifted)
+{
+    /// <summary>Changes sent ahead of their tick (<see cref="TargetTimestampRewriter.PrepareAhead"/>).</summary>
+    public bool IsAhead { get; init; }
+}

@@ -55,5 +55,32 @@ public sealed class TargetChannelWriter : IDisposable
         }
     }
 
+    /// <summary>
+    /// Sends changes ahead of their tick (<see cref="TargetTimestampRewriter.PrepareAhead"/>) when the channel's state
+    /// allows it; false (nothing sent) when it does not, and the changes must wait for their pack.
+    /// </summary>
+    /// <param name="ahead">The changes, with their span's last tick as BeginTs and their own positions.</param>
+    public async Task<bool> TryWriteAheadAsync(ChangePack ahead, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(ahead);
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (!_timestamps.AcceptsAhead(ahead.BeginTs))
+            {
+                return false;
+            }
+
+            var prepared = _timestamps.PrepareAhead(ahead, _targetIds);
+            await _target.ReplicateMessageAsync(prepared.Request, cancellationToken).ConfigureAwait(false);
+            _timestamps.Acknowledge(prepared);
+            return true;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
     public void Dispose() => _gate.Dispose();
 }

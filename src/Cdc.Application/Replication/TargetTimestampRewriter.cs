@@ -62,6 +62,41 @@ public sealed class TargetTimestampRewriter
         return pack.IsTimeTickOnly ? PrepareTick(pack) : PrepareChanges(pack, targetIds);
     }
 
+    /// <summary>
+    /// Whether changes above <paramref name="lastTick"/> may go to the target ahead of their tick, with their source
+    /// timestamps: a pack was sent on the channel (so it has begun with the CDC's first tick) and nothing sent is above
+    /// <paramref name="lastTick"/> (no shifted pack), so the pack that closes them will not be shifted either.
+    /// </summary>
+    public bool AcceptsAhead(HybridTimestamp lastTick) => HasSent && MaxSent <= lastTick;
+
+    /// <summary>
+    /// The request for changes sent ahead of their tick (<paramref name="ahead"/>: their span's changes so far, with
+    /// their own positions): the changes with their source timestamps and no time tick, since the target's consumers
+    /// take what it wrote in up to the next tick as one pack, in the order written, as the source's own consumers do.
+    /// Acknowledging it moves nothing: the tick that closes them follows in the pack of their span.
+    /// </summary>
+    public PreparedTargetPack PrepareAhead(ChangePack ahead, Func<SourceChange, DmlRewrite> targetIds)
+    {
+        ArgumentNullException.ThrowIfNull(ahead);
+        ArgumentNullException.ThrowIfNull(targetIds);
+        if (ahead.IsTimeTickOnly || !AcceptsAhead(ahead.BeginTs) || ahead.Changes.Any(c => c.Timestamp <= ahead.BeginTs))
+        {
+            throw new InvalidOperationException($"changes of {ahead.Channel} cannot be sent ahead of their tick on {TargetChannel}");
+        }
+
+        var messages = ahead.Changes.Select(c => (ReadOnlyMemory<byte>)_rewriter.Rewrite(c, targetIds(c))).ToList();
+        var begin = ahead.Changes.Min(c => c.Timestamp);
+        var end = ahead.Changes.Max(c => c.Timestamp);
+        var request = new TargetReplicatePack(
+            TargetChannel,
+            begin,
+            end,
+            messages,
+            [new TargetPackPosition(TargetChannel, ahead.StartPosition.MessageId.ToArray(), string.Empty, begin)],
+            [new TargetPackPosition(TargetChannel, ahead.EndPosition.MessageId.ToArray(), string.Empty, end)]);
+        return new PreparedTargetPack(request, ahead.EndPosition, IsTimeTickOnly: false, TimestampsShifted: false) { IsAhead = true };
+    }
+
     /// <summary>Records that the target accepted <paramref name="sent"/>.</summary>
     public void Acknowledge(PreparedTargetPack sent)
     {
@@ -69,6 +104,11 @@ public sealed class TargetTimestampRewriter
         if (!string.Equals(sent.Request.ChannelName, TargetChannel, StringComparison.Ordinal))
         {
             throw new ArgumentException($"pack for '{sent.Request.ChannelName}' acknowledged on '{TargetChannel}'", nameof(sent));
+        }
+
+        if (sent.IsAhead)
+        {
+            return;
         }
 
         if (sent.Request.EndTs > MaxSent)
@@ -89,7 +129,8 @@ public sealed class TargetTimestampRewriter
                 return null;
             }
 
-            if (_lastSentAt is { } last && _time.GetElapsedTime(last) < TimeTickInterval)
+            // A tick that closes changes sent ahead of it goes out at once: they are not visible on the target before.
+            if (!pack.ClosesSentAhead && _lastSentAt is { } last && _time.GetElapsedTime(last) < TimeTickInterval)
             {
                 return null;
             }

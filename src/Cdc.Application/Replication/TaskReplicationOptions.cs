@@ -19,6 +19,12 @@ public sealed record TaskReplicationOptions(
 
     public TargetOperationApplier.WaitOptions OperationWait { get; init; } = TargetOperationApplier.WaitOptions.Default;
 
+    /// <summary>
+    /// Whether an Insert or Delete may go to the target as soon as it is read, ahead of the tick that closes its pack
+    /// (see TaskReplicationRun.SendAheadAsync); when false every change waits for its tick, as the reference does.
+    /// </summary>
+    public bool SendDmlAhead { get; init; } = true;
+
     /// <summary>The settings the server uses for the configured replicate channel.</summary>
     public static TaskReplicationOptions For(string replicateChannel) =>
         new(replicateChannel, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10));

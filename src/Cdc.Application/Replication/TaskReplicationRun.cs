@@ -382,12 +382,49 @@ internal sealed class TaskReplicationRun(
                 return null;
             }
 
-            if (packer.Add(change) is not { } pack) return null;
+            if (packer.Add(change) is not { } pack) return await SendAheadAsync(packer, change, token);
             await WritePackAsync(pack, token);
             await AcknowledgeAsync(pchannel, pack.EndPosition, pack.EndTs, token);
             return pack.EndPosition;
         }, () => packer = new TimeTickPacker(pchannel, Selects, ids, packer.LastTick), ct);
     }
+
+    /// <summary>
+    /// Sends an Insert or Delete to the target as soon as it is read, ahead of the tick that closes its pack, when
+    /// that changes nothing the target's consumers see: everything selected before it in the pack's span went ahead
+    /// too, its collection and partition are on the target, its target pchannel is fed by this source pchannel alone,
+    /// and that channel's timestamps need no shift. The target's consumers take what was written up to the next tick
+    /// as one pack in the order written, as the source's own consumers read the source channel, and that tick follows
+    /// in the closing pack at once. A change that cannot go ahead waits for its pack, and so does the rest of the span.
+    /// Returns the change's position, now a checkpoint (with the span's tick), or null.
+    /// </summary>
+    private async Task<SourcePosition?> SendAheadAsync(TimeTickPacker packer, SourceChange change, CancellationToken ct)
+    {
+        if (!options.SendDmlAhead || !IsDml(change) || packer.LastTick is not { } lastTick || change.Timestamp <= lastTick
+            || !packer.WaitsAlone(change) || !_routes.TryGetValue(CollectionIdOf(change), out var route) || !route.KnowsPartitionOf(change))
+            return null;
+
+        var targetChannel = route.TargetPhysicalChannelOf(change);
+        if (!FedOnlyBy(targetChannel, packer.Channel)) return null;
+
+        var position = new SourcePosition(packer.Channel, ids.Encode(change.Origin.Id));
+        var ahead = new ChangePack(packer.Channel, lastTick, change.Timestamp, [change], position, position);
+        if (!await RetryAsync($"write the {change.Kind} at {change.Origin.Describe()} ahead of its tick",
+                t => Writer(targetChannel).TryWriteAheadAsync(ahead, t), ct))
+            return null;
+
+        packer.SentAhead(change);
+        monitor.Written(ahead);
+        CountReplay(ahead);
+        await AcknowledgeAsync(packer.Channel, position, lastTick, ct);
+        return position;
+    }
+
+    /// <summary>Whether no other source pchannel of the task writes to <paramref name="targetChannel"/>.</summary>
+    private bool FedOnlyBy(string targetChannel, string sourceChannel) =>
+        !_routes.Values.Any(r => r.SourcePhysicalChannels.Any(other =>
+            !string.Equals(other, sourceChannel, StringComparison.Ordinal)
+            && r.TargetPhysicalChannelsOf(other).Contains(targetChannel, StringComparer.Ordinal)));
 
     private async Task ReplicateChannelLoopAsync(ISourceChannelReader opened, CancellationToken ct)
     {

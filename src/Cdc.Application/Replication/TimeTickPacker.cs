@@ -18,6 +18,7 @@ public sealed class TimeTickPacker
     private SourceMessageId? _firstId;
     private HybridTimestamp? _earliest;
     private HybridTimestamp? _lastTick;
+    private HybridTimestamp? _maxSentAhead;
 
     /// <param name="channel">The source pchannel every change must come from.</param>
     /// <param name="selects">Whether the task replicates a change (its collection / vchannel is selected).</param>
@@ -39,6 +40,30 @@ public sealed class TimeTickPacker
 
     /// <summary>Changes waiting for the next tick.</summary>
     public int BufferedCount => _buffer.Count;
+
+    /// <summary>
+    /// Whether <paramref name="change"/>, just added, is the only change waiting: everything selected before it in the
+    /// current pack's span has gone to the target already (or there was nothing), so it may be sent ahead of the tick.
+    /// </summary>
+    public bool WaitsAlone(SourceChange change) => _buffer.Count == 1 && ReferenceEquals(_buffer[0], change);
+
+    /// <summary>
+    /// Notes that the only waiting change (see <see cref="WaitsAlone"/>) was sent to the target ahead of the tick: it
+    /// leaves the pack, which will say <see cref="ChangePack.ClosesSentAhead"/>.
+    /// </summary>
+    public void SentAhead(SourceChange change)
+    {
+        if (!WaitsAlone(change))
+        {
+            throw new InvalidOperationException($"{change.Origin.Describe()} is not the only change waiting on {Channel}");
+        }
+
+        _buffer.Clear();
+        if (_maxSentAhead is null || change.Timestamp > _maxSentAhead)
+        {
+            _maxSentAhead = change.Timestamp;
+        }
+    }
 
     /// <summary>Whether a change of this kind travels in DML packs at all (before the task's selection).</summary>
     public static bool IsReplicatedKind(ChangeKind kind) => kind is
@@ -98,6 +123,11 @@ public sealed class TimeTickPacker
             endTs = ordered[^1].Timestamp;
         }
 
+        if (_maxSentAhead is { } ahead && ahead > endTs)
+        {
+            endTs = ahead;
+        }
+
         var beginTs = _lastTick ?? Min(_earliest, tick.Timestamp);
         if (beginTs > endTs)
         {
@@ -110,9 +140,13 @@ public sealed class TimeTickPacker
             endTs,
             ordered,
             new SourcePosition(Channel, _ids.Encode(_firstId!)),
-            new SourcePosition(Channel, _ids.Encode(tick.Origin.Id)));
+            new SourcePosition(Channel, _ids.Encode(tick.Origin.Id)))
+        {
+            ClosesSentAhead = _maxSentAhead is not null,
+        };
 
         _buffer.Clear();
+        _maxSentAhead = null;
         _firstId = null;
         _earliest = null;
         if (_lastTick is null || endTs > _lastTick)

@@ -158,4 +158,42 @@ public sealed class TargetTimestampRewriterTests
 
         Assert.Throws<ArgumentException>(() => rewriter.Acknowledge(prepared));
     }
+
+    [Fact]
+    public void Changes_go_ahead_of_their_tick_only_after_the_first_pack_and_while_no_shift_is_in_effect()
+    {
+        var rewriter = NewRewriter();
+        var ahead = Pack(Ts(10), Ts(11), 4, 4, Insert(4, Ts(11)));
+        Assert.False(rewriter.AcceptsAhead(Ts(10))); // the channel has not begun with the CDC's first tick yet
+        Assert.Throws<InvalidOperationException>(() => rewriter.PrepareAhead(ahead, TargetIds));
+
+        rewriter.Acknowledge(rewriter.Prepare(Pack(Ts(1), Ts(10), 1, 3, Insert(1, Ts(5))), TargetIds)!);
+        Assert.True(rewriter.AcceptsAhead(Ts(10)));
+        Assert.False(rewriter.AcceptsAhead(Ts(9))); // something above the span's tick was sent: its packs shift
+
+        var prepared = rewriter.PrepareAhead(ahead, TargetIds);
+        Assert.Equal(["insert@4|900|-"], Texts(prepared)); // source timestamps, no tick
+        Assert.Equal(Ts(11), prepared.Request.BeginTs);
+        Assert.Equal(Ts(11), prepared.Request.EndTs);
+        Assert.Equal(4L, BitConverter.ToInt64(Assert.Single(prepared.Request.StartPositions).MsgId));
+        rewriter.Acknowledge(prepared);
+        Assert.Equal(Ts(10), rewriter.MaxSent); // the closing pack decides the channel's time, not the changes ahead
+
+        // A change not above the span's tick never goes ahead.
+        Assert.Throws<InvalidOperationException>(() => rewriter.PrepareAhead(Pack(Ts(10), Ts(10), 5, 5, Insert(5, Ts(10))), TargetIds));
+    }
+
+    [Fact]
+    public void The_tick_that_closes_changes_sent_ahead_is_sent_at_once_within_the_interval()
+    {
+        var rewriter = NewRewriter();
+        rewriter.Acknowledge(rewriter.Prepare(Pack(Ts(1), Ts(10), 1, 2, Insert(1, Ts(5))), TargetIds)!);
+        _time.Advance(TimeSpan.FromMilliseconds(100));
+
+        Assert.Null(rewriter.Prepare(Pack(Ts(10), Ts(20), 3, 3), TargetIds));
+        var closing = rewriter.Prepare(Pack(Ts(10), Ts(20), 3, 4) with { ClosesSentAhead = true }, TargetIds)!;
+
+        Assert.Equal([$"tick:{Ts(20).Value}"], Texts(closing));
+        Assert.Equal(4, Offset(closing.Checkpoint));
+    }
 }

@@ -167,4 +167,52 @@ public sealed class TimeTickPackerTests
         var ex = Assert.Throws<ArgumentException>(() => packer.Add(Insert(1, Ts(1), channel: "by-dev-rootcoord-dml_1")));
         Assert.Contains("by-dev-rootcoord-dml_1", ex.Message);
     }
+
+    [Fact]
+    public void Changes_sent_ahead_leave_the_pack_which_says_so_and_a_held_change_holds_the_rest_of_the_span()
+    {
+        var packer = Packer();
+        packer.Add(Tick(1, Ts(10)));
+
+        var first = Insert(2, Ts(11));
+        packer.Add(first);
+        Assert.True(packer.WaitsAlone(first));
+        packer.SentAhead(first);
+        Assert.Equal(0, packer.BufferedCount);
+
+        // A change that is not sent ahead (e.g. its partition is not on the target yet) holds the ones after it.
+        var held = Delete(3, Ts(12));
+        packer.Add(held);
+        var after = Insert(4, Ts(13));
+        packer.Add(after);
+        Assert.False(packer.WaitsAlone(after));
+        Assert.Throws<InvalidOperationException>(() => packer.SentAhead(after));
+
+        var pack = packer.Add(Tick(5, Ts(20)))!;
+        Assert.True(pack.ClosesSentAhead);
+        Assert.Equal([3L, 4L], pack.Changes.Select(c => ((KafkaOffset)c.Origin.Id).Offset));
+        Assert.Equal(Ts(10), pack.BeginTs);
+        Assert.Equal(2, Offset(pack.StartPosition));
+
+        // The next span starts afresh.
+        var next = packer.Add(Tick(6, Ts(30)))!;
+        Assert.False(next.ClosesSentAhead);
+        Assert.True(next.IsTimeTickOnly);
+    }
+
+    [Fact]
+    public void A_tick_below_a_change_sent_ahead_is_raised_to_it()
+    {
+        var packer = Packer();
+        packer.Add(Tick(1, Ts(10)));
+        var ahead = Insert(2, Ts(25));
+        packer.Add(ahead);
+        packer.SentAhead(ahead);
+
+        var pack = packer.Add(Tick(3, Ts(20)))!;
+
+        Assert.Equal(Ts(25), pack.EndTs);
+        Assert.True(pack.IsTimeTickOnly);
+        Assert.True(pack.ClosesSentAhead);
+    }
 }

@@ -194,6 +194,49 @@ public sealed class TaskReplicationEngineTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Rows_reach_the_target_before_their_tick_and_a_stop_before_the_tick_sends_none_twice()
+    {
+        var ct = KafkaTestBroker.Deadline(60);
+        var books = await CreateBooksAsync(ct);
+        string[] v = [.. books.VirtualChannels];
+        var first = Start([], ct);
+        await WaitUntilReadingAsync(first, ct);
+
+        // No tick follows these rows: they reach the target all the same, each in a request without a time tick,
+        // which the target's consumers then take with the tick that follows.
+        await _stream.InsertAsync(v[0], books.Id, books.Partitions[0].Id, [1, 2], Vectors(2), ct);
+        await _stream.InsertAsync(v[1], books.Id, books.Partitions[0].Id, [3], Vectors(1), ct);
+        await _stream.DeleteAsync(v[0], books.Id, [1], ct);
+        await EventuallyAsync(() => Keys().SequenceEqual([2L, 3L]), first, "the rows and the delete before any tick");
+        var carrying = _server.CallsTo("ReplicateMessage").Select(c => c.RequestAs<Rpc.ReplicateMessageRequest>())
+            .Where(r => r.Msgs.Any(m => TypeOf(m) is MsgType.Insert or MsgType.Delete)).ToList();
+        Assert.Equal(3, carrying.Count);
+        Assert.All(carrying, r => Assert.DoesNotContain(r.Msgs, m => TypeOf(m) == MsgType.TimeTick));
+
+        // Stopped before the tick: the checkpoints are the rows sent, so the next run sends none of them again.
+        await first.StopAsync();
+        var positions = (await _store.Views.GetAsync(TaskId, ct))!.Positions;
+        await _stream.InsertAsync(v[0], books.Id, books.Partitions[0].Id, [4], Vectors(1), ct);
+        await _stream.TickAsync(ct);
+        var second = Start(positions, ct);
+        await EventuallyAsync(() => Keys().SequenceEqual([2L, 3L, 4L]), second, "the row written while stopped");
+        await _stream.InsertAsync(v[1], books.Id, books.Partitions[0].Id, [5], Vectors(1), ct);
+        await _stream.TickAsync(ct);
+        await EventuallyAsync(() => Keys().SequenceEqual([2L, 3L, 4L, 5L]), second, "the row after the restart");
+        Assert.Equal([1L, 2L, 3L, 4L, 5L], InsertedKeysSent().Order());
+        await second.StopAsync();
+    }
+
+    /// <summary>The primary keys of every Insert the target was sent, once per time sent.</summary>
+    private List<long> InsertedKeysSent() =>
+        [.. _server.CallsTo("ReplicateMessage").SelectMany(c => c.RequestAs<Rpc.ReplicateMessageRequest>().Msgs)
+            .Where(m => TypeOf(m) == MsgType.Insert)
+            .SelectMany(m => Cdc.Infrastructure.Milvus.Protos.Msg.InsertRequest.Parser.ParseFrom(m).FieldsData.First(f => f.FieldName == "pk").Scalars.LongData.Data)];
+
+    private static MsgType TypeOf(Google.Protobuf.ByteString message) =>
+        MsgHeader.Parser.WithDiscardUnknownFields(true).ParseFrom(message).Base.MsgType;
+
+    [Fact]
     public async Task Transient_target_failures_are_retried_and_a_refused_pack_halts_the_replication()
     {
         var ct = KafkaTestBroker.Deadline(60);
@@ -210,7 +253,9 @@ public sealed class TaskReplicationEngineTests : IAsyncLifetime
         TaskHealth? retrying = null;
         await EventuallyAsync(() => (retrying = HealthAsync().GetAwaiter().GetResult()) is { Status: TaskHealth.Retrying }, run, "get showing the task retrying");
         Assert.Contains("target restarting", retrying!.LastError);
-        Assert.StartsWith("cannot write the pack of ", retrying.LastError);
+        // The rows go ahead of their tick, one ReplicateMessage per Insert (TaskReplicationRun.SendAheadAsync).
+        Assert.StartsWith("cannot write the Insert at channel ", retrying.LastError);
+        Assert.Contains("ahead of its tick", retrying.LastError);
         await EventuallyAsync(() => Keys().SequenceEqual([1L, 2L, 3L]), run, "the rows after the target recovered");
         Assert.False(run.Task.IsCompleted);
         await EventuallyAsync(() => HealthAsync().GetAwaiter().GetResult() is { Status: TaskHealth.Replicating }, run, "get showing the task replicating again");
@@ -227,7 +272,7 @@ public sealed class TaskReplicationEngineTests : IAsyncLifetime
         var halted = await Assert.ThrowsAsync<ReplicationHalted>(() => run.Task.WaitAsync(WaitLimit, ct));
         Assert.StartsWith("fail to handle replicate message, err: ", halted.Reason);
         Assert.Contains("invalid replicate message", halted.Reason);
-        Assert.Contains(books.PhysicalChannels, pchannel => halted.Reason.Contains($"the pack of {pchannel} ending at position", StringComparison.Ordinal));
+        Assert.Contains(books.PhysicalChannels, pchannel => halted.Reason.Contains($"the Insert at channel '{pchannel}' at kafka offset ", StringComparison.Ordinal));
     }
 
     [Fact]
