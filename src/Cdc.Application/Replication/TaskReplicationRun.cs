@@ -53,6 +53,11 @@ internal sealed class TaskReplicationRun(
     private readonly ConcurrentDictionary<string, ISourceChannelReader> _readers = new(StringComparer.Ordinal);
     private readonly DropCoordinator _drops = new();
     private readonly ConcurrentDictionary<string, long> _replayUntil = new(StringComparer.Ordinal);
+    private int _routesVersion; // moves after every change of _routes
+    private volatile Feeders? _feeders;
+
+    /// <summary>How many source pchannels write to each target pchannel, as of a version of the routes.</summary>
+    private sealed record Feeders(int Version, Dictionary<string, int> Count);
     private readonly List<Task> _loops = [];
     private readonly TaskCompletionSource<ReplicationHalted> _halted = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -298,6 +303,7 @@ internal sealed class TaskReplicationRun(
         }
 
         _routes[collection.Id] = route;
+        Interlocked.Increment(ref _routesVersion);
         logger.LogInformation("task {TaskId} replicates collection {Database}.{Collection} ({SourceId} → {TargetId})",
             context.TaskId, database, collection.Name, collection.Id, described.CollectionId);
         return route;
@@ -405,7 +411,7 @@ internal sealed class TaskReplicationRun(
             return null;
 
         var targetChannel = route.TargetPhysicalChannelOf(change);
-        if (!FedOnlyBy(targetChannel, packer.Channel)) return null;
+        if (!FedByOneSource(targetChannel)) return null;
 
         var position = new SourcePosition(packer.Channel, ids.Encode(change.Origin.Id));
         var ahead = new ChangePack(packer.Channel, lastTick, change.Timestamp, [change], position, position);
@@ -420,11 +426,23 @@ internal sealed class TaskReplicationRun(
         return position;
     }
 
-    /// <summary>Whether no other source pchannel of the task writes to <paramref name="targetChannel"/>.</summary>
-    private bool FedOnlyBy(string targetChannel, string sourceChannel) =>
-        !_routes.Values.Any(r => r.SourcePhysicalChannels.Any(other =>
-            !string.Equals(other, sourceChannel, StringComparison.Ordinal)
-            && r.TargetPhysicalChannelsOf(other).Contains(targetChannel, StringComparer.Ordinal)));
+    /// <summary>Whether a single source pchannel of the task (the caller's) writes to <paramref name="targetChannel"/>.</summary>
+    private bool FedByOneSource(string targetChannel)
+    {
+        // Rebuilt after the routes change (a collection added or dropped), not per message.
+        var feeders = _feeders;
+        var version = Volatile.Read(ref _routesVersion);
+        if (feeders is null || feeders.Version != version)
+        {
+            feeders = new Feeders(version, _routes.Values
+                .SelectMany(r => r.SourcePhysicalChannels.SelectMany(source => r.TargetPhysicalChannelsOf(source).Select(target => (target, source))))
+                .GroupBy(p => p.target, StringComparer.Ordinal)
+                .ToDictionary(g => g.Key, g => g.Select(p => p.source).Distinct(StringComparer.Ordinal).Count(), StringComparer.Ordinal));
+            _feeders = feeders;
+        }
+
+        return feeders.Count.TryGetValue(targetChannel, out var count) && count == 1;
+    }
 
     private async Task ReplicateChannelLoopAsync(ISourceChannelReader opened, CancellationToken ct)
     {
@@ -546,6 +564,7 @@ internal sealed class TaskReplicationRun(
                         return true;
                     }, token);
                     _routes.TryRemove(d.CollectionId, out _);
+                    Interlocked.Increment(ref _routesVersion);
                     logger.LogInformation("task {TaskId} dropped collection {Database}.{Collection}", context.TaskId, route.TargetDatabase, route.Source.Name);
                 }, ct);
                 break;

@@ -227,6 +227,36 @@ public sealed class TaskReplicationEngineTests : IAsyncLifetime
         await second.StopAsync();
     }
 
+    [Fact]
+    public async Task Rows_wait_for_their_tick_when_another_source_pchannel_writes_to_the_same_target_pchannel()
+    {
+        var ct = KafkaTestBroker.Deadline(60);
+        // A target with 2 DML channels: books (source pchannels 0 and 1) and authors (2 and 3) share target pchannels.
+        await _server.DisposeAsync();
+        _server = await FakeMilvusServer.StartAsync(new FakeMilvusOptions { DmlChannelNum = 2 }, ct);
+        var books = await CreateBooksAsync(ct);
+        var authors = await _meta.CreateCollectionAsync("default", "authors",
+            new SimulatedSchema().WithInt64PrimaryKey("pk").WithFloatVector("vector", 2), ct, shards: 2);
+        Assert.Empty(books.PhysicalChannels.Intersect(authors.PhysicalChannels));
+        foreach (var pchannel in authors.PhysicalChannels) _stream.AddPhysicalChannel(pchannel);
+        var run = Start([], ct, new CollectionSelection([new CollectionInfo(CollectionInfo.All)], null));
+        await WaitUntilReadingAsync(run, ct);
+        Assert.Equal(
+            _server.Collection("default", "books").PhysicalChannels.Order(StringComparer.Ordinal),
+            _server.Collection("default", "authors").PhysicalChannels.Order(StringComparer.Ordinal));
+
+        await _stream.InsertAsync(books.VirtualChannels[0], books.Id, books.Partitions[0].Id, [1], Vectors(1), ct);
+        await Task.Delay(1000, ct);
+        Assert.Empty(Keys());
+
+        await _stream.TickAsync(ct);
+        await EventuallyAsync(() => Keys().SequenceEqual([1L]), run, "the row with its tick");
+        var carrying = Assert.Single(_server.CallsTo("ReplicateMessage").Select(c => c.RequestAs<Rpc.ReplicateMessageRequest>())
+            .Where(r => r.Msgs.Any(m => TypeOf(m) == MsgType.Insert)));
+        Assert.Equal(MsgType.TimeTick, TypeOf(carrying.Msgs[^1]));
+        await run.StopAsync();
+    }
+
     /// <summary>The primary keys of every Insert the target was sent, once per time sent.</summary>
     private List<long> InsertedKeysSent() =>
         [.. _server.CallsTo("ReplicateMessage").SelectMany(c => c.RequestAs<Rpc.ReplicateMessageRequest>().Msgs)
