@@ -82,16 +82,17 @@ public sealed class PipelineHarness : IAsyncDisposable
     /// <param name="shards">The source's DML channels (pchannels) and the collection's shards, one on each.</param>
     /// <param name="applyRows">Whether the fake target parses Inserts and keeps the rows (see <see cref="FakeMilvusOptions.ApplyRows"/>).</param>
     /// <param name="onInsertAcknowledged">Called for each Insert message in a ReplicateMessage the target acknowledged.</param>
+    /// <param name="onTimeTickAcknowledged">Called with the timestamp of each CDC time tick the target acknowledged.</param>
     public static async Task<PipelineHarness> StartAsync(
         string name, int dimension, int shards, bool applyRows, Action<ByteString>? onInsertAcknowledged,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, Action<ulong>? onTimeTickAcknowledged = null)
     {
         var suffix = Guid.NewGuid().ToString("N")[..12];
         var prefix = $"cdc-bench-{name}-{suffix}";
         var replicateChannel = $"{prefix}-replicate-msg";
 
         var store = await EventStoreHarness.StartAsync();
-        var counter = new TargetCounter(onInsertAcknowledged);
+        var counter = new TargetCounter(onInsertAcknowledged, onTimeTickAcknowledged);
         var target = await FakeMilvusServer.StartAsync(new FakeMilvusOptions
         {
             RecordCalls = false,
@@ -133,7 +134,8 @@ public sealed class PipelineHarness : IAsyncDisposable
     /// Starts the task's replication from the collection's start position, with the options the server uses
     /// (<see cref="TaskReplicationOptions.For"/>, default <see cref="MilvusClientOptions"/> and Kafka reader settings).
     /// </summary>
-    public (Task Run, CancellationTokenSource Stop) StartEngine(KafkaSourceOptions? kafka = null)
+    /// <param name="sendDmlAhead">Whether DML may go to the target ahead of its tick (the server's default).</param>
+    public (Task Run, CancellationTokenSource Stop) StartEngine(KafkaSourceOptions? kafka = null, bool sendDmlAhead = true)
     {
         var engine = new TaskReplicationEngine(
             new EtcdSourceMetadata(_etcd, Meta.Layout),
@@ -141,7 +143,7 @@ public sealed class PipelineHarness : IAsyncDisposable
             new MsgStreamDecoder(), new SourceMessageIdEncoder(),
             new MilvusTargetFactory(new MilvusClientOptions(), TimeProvider.System), new DmlMessageRewriter(), new ControlMessageFactory(),
             new AesGcmSecretProtector(new byte[32]), EventStore, TimeProvider.System, NullLogger<TaskReplicationEngine>.Instance,
-            TaskReplicationOptions.For(ReplicateChannel));
+            TaskReplicationOptions.For(ReplicateChannel) with { SendDmlAhead = sendDmlAhead });
         var stop = new CancellationTokenSource();
         var run = engine.RunAsync(new TaskRunContext(TaskId, Definition(Target), []), stop.Token);
         return (run, stop);
@@ -205,7 +207,7 @@ public sealed class PipelineHarness : IAsyncDisposable
     }
 
     /// <summary>Counts the Insert messages of the ReplicateMessage calls the fake target acknowledged.</summary>
-    private sealed class TargetCounter(Action<ByteString>? onInsert)
+    private sealed class TargetCounter(Action<ByteString>? onInsert, Action<ulong>? onTick)
     {
         private static readonly MessageParser<MsgHeader> HeaderParser = MsgHeader.Parser.WithDiscardUnknownFields(true);
         private long _inserts;
@@ -224,7 +226,13 @@ public sealed class PipelineHarness : IAsyncDisposable
 
             foreach (var message in call.RequestAs<Rpc.ReplicateMessageRequest>().Msgs)
             {
-                if (HeaderParser.ParseFrom(message).Base?.MsgType != MsgType.Insert)
+                var header = HeaderParser.ParseFrom(message).Base;
+                if (header?.MsgType == MsgType.TimeTick)
+                {
+                    onTick?.Invoke(header.Timestamp);
+                }
+
+                if (header?.MsgType != MsgType.Insert)
                 {
                     continue;
                 }

@@ -13,6 +13,17 @@ var benchmarks = new Dictionary<string, Func<BenchmarkContext, Task>>(StringComp
     ["memory"] = MemoryBenchmark.RunAsync,
 };
 
+if (args is ["fake-target"])
+{
+    // A fake target Milvus in a process of its own (ThroughputBenchmark's write-only measurement): prints its address,
+    // serves until its standard input closes or gives a line.
+    await using var target = await Cdc.Testing.FakeMilvus.FakeMilvusServer.StartAsync(
+        new Cdc.Testing.FakeMilvus.FakeMilvusOptions { RecordCalls = false, ApplyRows = false }, CancellationToken.None);
+    Console.WriteLine(target.Uri);
+    await Console.In.ReadLineAsync();
+    return 0;
+}
+
 var resultsIndex = Array.IndexOf(args, "--results");
 var resultsDirectory = resultsIndex >= 0 && resultsIndex + 1 < args.Length
     ? args[resultsIndex + 1]

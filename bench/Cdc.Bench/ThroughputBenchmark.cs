@@ -64,10 +64,12 @@ public static class ThroughputBenchmark
                 .AppendLine();
         }
 
-        var (writeMbps, writeMbPerCpu) = await WriteOnlyAsync(deadline.Token);
+        var write = await WriteOnlyAsync(deadline.Token);
         details
-            .AppendLine(CultureInfo.InvariantCulture, $"gRPC write only (MilvusTargetClient to the fake target, {Shards} concurrent writers, {Rounds} rounds of one 1,000-row Insert each, no Kafka, no engine):")
-            .AppendLine(CultureInfo.InvariantCulture, $"{writeMbps:F0} MB/s, {writeMbPerCpu:F0} MB per CPU-second (client and fake target together).")
+            .AppendLine(CultureInfo.InvariantCulture, $"gRPC write only (MilvusTargetClient to the fake target, {Shards} concurrent writers, {WriteRounds} rounds of one 1,000-row Insert each, no Kafka, no engine;")
+            .AppendLine(CultureInfo.InvariantCulture, $"the fake target in a process of its own so each side's CPU time is known): {write.MBps:F0} MB/s; the client (the server's side of the")
+            .AppendLine(CultureInfo.InvariantCulture, $"write) {write.ClientMBPerCpuSecond:F0} MB per CPU-second, the fake target (Kestrel receiving HTTP/2) {write.TargetMBPerCpuSecond:F0} MB per CPU-second. In the pipeline rows the fake")
+            .AppendLine(CultureInfo.InvariantCulture, $"target shares the process and the 2 cores: at that rate it alone needs about {Shards * write.InsertBytes / 1e6 / write.TargetMBPerCpuSecond:F2} CPU-s of the pipeline's CPU time per round.")
             .AppendLine();
         table
             .AppendLine()
@@ -98,33 +100,68 @@ public static class ThroughputBenchmark
         await WriteAsync(context, "throughput.md", text);
     }
 
+    private const int WriteRounds = 16;
+
+    /// <summary>What <see cref="WriteOnlyAsync"/> measured.</summary>
+    private sealed record WriteOnly(double MBps, double ClientMBPerCpuSecond, double TargetMBPerCpuSecond, int InsertBytes);
+
     /// <summary>
     /// The write side alone: rounds of 16 concurrent ReplicateMessage calls, each one Insert of the decode benchmark's
-    /// size, through the engine's target client into a fresh fake target. Returns MB/s and MB per CPU-second.
+    /// size, through the engine's target client into a fake target running in a child process (this program with
+    /// "fake-target"), so the CPU time of the client and of the fake target can be told apart (/proc/[pid]/stat).
     /// </summary>
-    private static async Task<(double MBps, double MBPerCpuSecond)> WriteOnlyAsync(CancellationToken ct)
+    private static async Task<WriteOnly> WriteOnlyAsync(CancellationToken ct)
     {
         var insert = DecodeBenchmark.BuildInsert();
-        await using var target = await Cdc.Testing.FakeMilvus.FakeMilvusServer.StartAsync(
-            new Cdc.Testing.FakeMilvus.FakeMilvusOptions { RecordCalls = false, ApplyRows = false }, ct);
-        await using var client = new Cdc.Infrastructure.Milvus.MilvusTargetFactory(new Cdc.Infrastructure.Milvus.MilvusClientOptions(), TimeProvider.System)
-            .Create(new Cdc.Application.Replication.Ports.MilvusConnection(target.Uri.ToString(), "", TimeSpan.FromSeconds(5), new Cdc.Application.Replication.Ports.MilvusDialConfig()));
-        var ts = insert.Base.Timestamp;
-        ReadOnlyMemory<byte> payload = Google.Protobuf.MessageExtensions.ToByteArray(insert);
-        Task RoundAsync() => Task.WhenAll(Enumerable.Range(0, Shards).Select(i => client.ReplicateMessageAsync(
-            new Cdc.Application.Replication.Ports.TargetReplicatePack($"target-rootcoord-dml_{i}", new Cdc.Domain.Changes.HybridTimestamp(ts), new Cdc.Domain.Changes.HybridTimestamp(ts), [payload], [], []), ct)));
-        await RoundAsync(); // warm-up
-        var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
-        var watch = Stopwatch.StartNew();
-        for (var round = 0; round < Rounds; round++)
+        using var child = Process.Start(new ProcessStartInfo("dotnet", [typeof(ThroughputBenchmark).Assembly.Location, "fake-target"])
         {
-            await RoundAsync();
-        }
+            RedirectStandardOutput = true,
+            RedirectStandardInput = true,
+        }) ?? throw new InvalidOperationException("the fake target process did not start");
+        try
+        {
+            var address = await child.StandardOutput.ReadLineAsync(ct) ?? throw new InvalidOperationException("the fake target process printed no address");
+            await using var client = new Cdc.Infrastructure.Milvus.MilvusTargetFactory(new Cdc.Infrastructure.Milvus.MilvusClientOptions(), TimeProvider.System)
+                .Create(new Cdc.Application.Replication.Ports.MilvusConnection(address, "", TimeSpan.FromSeconds(5), new Cdc.Application.Replication.Ports.MilvusDialConfig()));
+            var ts = insert.Base.Timestamp;
+            ReadOnlyMemory<byte> payload = Google.Protobuf.MessageExtensions.ToByteArray(insert);
+            Task RoundAsync() => Task.WhenAll(Enumerable.Range(0, Shards).Select(i => client.ReplicateMessageAsync(
+                new Cdc.Application.Replication.Ports.TargetReplicatePack($"target-rootcoord-dml_{i}", new Cdc.Domain.Changes.HybridTimestamp(ts), new Cdc.Domain.Changes.HybridTimestamp(ts), [payload], [], []), ct)));
+            for (var warmUp = 0; warmUp < 4; warmUp++)
+            {
+                await RoundAsync();
+            }
 
-        watch.Stop();
-        var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds;
-        var megabytes = (double)Rounds * Shards * payload.Length / 1e6;
-        return (megabytes / watch.Elapsed.TotalSeconds, megabytes / cpu);
+            var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
+            var target0 = CpuSecondsOf(child.Id);
+            var watch = Stopwatch.StartNew();
+            for (var round = 0; round < WriteRounds; round++)
+            {
+                await RoundAsync();
+            }
+
+            watch.Stop();
+            var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds;
+            var targetCpu = CpuSecondsOf(child.Id) - target0;
+            var megabytes = (double)WriteRounds * Shards * payload.Length / 1e6;
+            return new WriteOnly(megabytes / watch.Elapsed.TotalSeconds, megabytes / cpu, megabytes / Math.Max(0.01, targetCpu), payload.Length);
+        }
+        finally
+        {
+            await child.StandardInput.WriteLineAsync();
+            if (!child.WaitForExit(TimeSpan.FromSeconds(10)))
+            {
+                child.Kill();
+            }
+        }
+    }
+
+    /// <summary>User + system CPU seconds of a process so far (/proc/[pid]/stat fields 14 and 15, in clock ticks of 1/100 s).</summary>
+    private static double CpuSecondsOf(int pid)
+    {
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
     }
 
     private static string Join(IEnumerable<TimeSpan> spans) =>
