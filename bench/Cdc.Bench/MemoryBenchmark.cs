@@ -43,6 +43,9 @@ public static class MemoryBenchmark
             beforeStop: () =>
             {
                 // Still running, all rounds replicated: what a full collection leaves is what the pipeline holds on to.
+                // The Inserts are acknowledged ahead of the ticks after them; until a channel's tick is read, its reader
+                // loop still references the Insert it handled last (3 MB each), so the ticks are given time to arrive.
+                Thread.Sleep(TimeSpan.FromSeconds(2));
                 GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
                 GC.WaitForPendingFinalizers();
                 heapAfterGc = GC.GetTotalMemory(false);
