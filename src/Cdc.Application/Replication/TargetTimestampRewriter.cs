@@ -87,14 +87,10 @@ public sealed class TargetTimestampRewriter
         var messages = ahead.Changes.Select(c => (ReadOnlyMemory<byte>)_rewriter.Rewrite(c, targetIds(c))).ToList();
         var begin = ahead.Changes.Min(c => c.Timestamp);
         var end = ahead.Changes.Max(c => c.Timestamp);
-        var request = new TargetReplicatePack(
-            TargetChannel,
-            begin,
-            end,
-            messages,
-            [new TargetPackPosition(TargetChannel, ahead.StartPosition.MessageId.ToArray(), string.Empty, begin)],
-            [new TargetPackPosition(TargetChannel, ahead.EndPosition.MessageId.ToArray(), string.Empty, end)]);
-        return new PreparedTargetPack(request, ahead.EndPosition, IsTimeTickOnly: false, TimestampsShifted: false) { IsAhead = true };
+        return new PreparedTargetPack(Request(ahead, begin, end, messages), ahead.EndPosition, IsTimeTickOnly: false, TimestampsShifted: false)
+        {
+            IsAhead = true,
+        };
     }
 
     /// <summary>Records that the target accepted <paramref name="sent"/>.</summary>
@@ -193,15 +189,18 @@ public sealed class TargetTimestampRewriter
         messages.AddRange(changes);
         messages.Add(_control.BuildTimeTick(end));
 
-        var request = new TargetReplicatePack(
+        return new PreparedTargetPack(Request(pack, begin, end, messages), pack.EndPosition, changes.Count == 0, shifted);
+    }
+
+    /// <summary>The ReplicateMessage request for this channel: the messages, and the pack's source positions.</summary>
+    private TargetReplicatePack Request(ChangePack pack, HybridTimestamp begin, HybridTimestamp end, IReadOnlyList<ReadOnlyMemory<byte>> messages) =>
+        new(
             TargetChannel,
             begin,
             end,
             messages,
             [new TargetPackPosition(TargetChannel, pack.StartPosition.MessageId.ToArray(), string.Empty, begin)],
             [new TargetPackPosition(TargetChannel, pack.EndPosition.MessageId.ToArray(), string.Empty, end)]);
-        return new PreparedTargetPack(request, pack.EndPosition, changes.Count == 0, shifted);
-    }
 
     private static HybridTimestamp Next(HybridTimestamp after, ulong step) => new(after.Value + step);
 }
