@@ -359,6 +359,7 @@ internal sealed class LeanHttp2Connection
         }
         finally
         {
+            stream.ReturnBody();
             lock (_flow)
             {
                 _streamSendWindows.Remove(stream.Id);
@@ -481,7 +482,11 @@ internal sealed class LeanHttp2Connection
     }
 }
 
-/// <summary>A request being received: its decoded headers, its body so far, and the credit not yet given back.</summary>
+/// <summary>
+/// A request being received: its decoded headers, its body so far, and the credit not yet given back. The body buffer
+/// comes from <see cref="ArrayPool{T}.Shared"/> (a 3 MB insert would otherwise be a large-object allocation per call)
+/// and goes back with <see cref="ReturnBody"/> once the answer is made.
+/// </summary>
 internal sealed class LeanHttp2Stream(int id)
 {
     private byte[] _body = [];
@@ -504,7 +509,7 @@ internal sealed class LeanHttp2Stream(int id)
     {
         if (_length + data.Length > _body.Length)
         {
-            Array.Resize(ref _body, Math.Max(Math.Max(_body.Length * 2, _length + data.Length), 1024));
+            Grow(Math.Max(Math.Max(_body.Length * 2, _length + data.Length), 1024));
         }
 
         data.CopyTo(_body.AsSpan(_length));
@@ -515,8 +520,25 @@ internal sealed class LeanHttp2Stream(int id)
             var total = GrpcFraming.PrefixLength + (long)BinaryPrimitives.ReadUInt32BigEndian(_body.AsSpan(1, 4));
             if (total > _body.Length && total <= GrpcFraming.PrefixLength + GrpcFraming.MaxMessageLength)
             {
-                Array.Resize(ref _body, (int)total);
+                Grow((int)total);
             }
         }
+    }
+
+    /// <summary>Gives the body buffer back to the pool; <see cref="Body"/> must not be used afterwards.</summary>
+    public void ReturnBody()
+    {
+        var body = _body;
+        _body = [];
+        _length = 0;
+        if (body.Length > 0) ArrayPool<byte>.Shared.Return(body);
+    }
+
+    private void Grow(int size)
+    {
+        var grown = ArrayPool<byte>.Shared.Rent(size);
+        _body.AsSpan(0, _length).CopyTo(grown);
+        if (_body.Length > 0) ArrayPool<byte>.Shared.Return(_body);
+        _body = grown;
     }
 }

@@ -6,7 +6,8 @@ namespace Cdc.Testing.FakeMilvus;
 
 /// <summary>
 /// Answers one gRPC unary call: the request's :path, its other headers (lower-case names; :authority as host) and
-/// its body (the gRPC-framed request message as received).
+/// its body (the gRPC-framed request message as received). The body's memory is pooled: it is valid only until the
+/// returned task completes, so whatever is kept must be copied (parsing a protobuf message from it does that).
 /// </summary>
 public delegate Task<GrpcAnswer> LeanGrpcHandler(
     string path, IReadOnlyDictionary<string, string> headers, ReadOnlyMemory<byte> body, CancellationToken cancellationToken);
