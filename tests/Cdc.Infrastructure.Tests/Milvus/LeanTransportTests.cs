@@ -86,6 +86,23 @@ public sealed class LeanTransportTests
     }
 
     [Fact]
+    public async Task Off_the_network_and_back_on_the_same_port_with_its_state()
+    {
+        await using var server = await FakeMilvusServer.StartAsync(new FakeMilvusOptions { LeanTransport = true });
+        await using var client = Client(server, new MilvusClientOptions { MaxRetryAttempts = 1 });
+        await client.CreateCollectionAsync("default", Vectors(shards: 1), Ts, CancellationToken.None);
+        var uri = server.Uri;
+
+        await server.StopListeningAsync();
+        var down = await Assert.ThrowsAsync<MilvusTargetException>(() => client.HasCollectionAsync("default", "vectors", CancellationToken.None));
+        await server.StartListeningAsync();
+
+        Assert.True(down.IsRetryable);
+        Assert.Equal(uri, server.Uri);
+        Assert.True(await client.HasCollectionAsync("default", "vectors", CancellationToken.None));
+    }
+
+    [Fact]
     public async Task Errors_reach_the_client_as_they_do_through_Kestrel()
     {
         var kestrel = await ErrorsSeenAsync(lean: false);

@@ -39,6 +39,7 @@ internal sealed class LeanHttp2Connection
     private readonly LeanGrpcHandler _handler;
     private readonly CancellationTokenSource _closed = new();
     private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private int _closing;
 
     // Read loop only.
     private readonly HpackDecoder _decoder = new();
@@ -120,9 +121,11 @@ internal sealed class LeanHttp2Connection
                 end += read;
             }
         }
-        catch (Exception ex) when (ex is IOException or SocketException or InvalidDataException or OperationCanceledException or ObjectDisposedException)
+        catch (Exception ex) when (ex is IOException or SocketException or InvalidDataException or OperationCanceledException
+                                       or ObjectDisposedException or ArgumentOutOfRangeException)
         {
-            // The client left, broke the protocol, or the server stops: the connection ends either way.
+            // The client left, broke the protocol (a malformed frame too short for its type included), or the server
+            // stops: the connection ends either way.
         }
         finally
         {
@@ -133,12 +136,8 @@ internal sealed class LeanHttp2Connection
     /// <summary>Closes the socket; answers still being prepared are dropped.</summary>
     public void Close()
     {
-        lock (_flow)
-        {
-            if (_closed.IsCancellationRequested) return;
-            _closed.Cancel();
-        }
-
+        if (Interlocked.Exchange(ref _closing, 1) != 0) return;
+        _closed.Cancel();
         _stream.Dispose();
     }
 
