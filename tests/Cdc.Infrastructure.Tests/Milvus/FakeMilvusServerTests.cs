@@ -12,14 +12,18 @@ using static Cdc.Testing.Milvus.MilvusMessages;
 namespace Cdc.Infrastructure.Tests.Milvus;
 
 /// <summary>The fake must behave like a Milvus target on the wire, or tests against it prove nothing.</summary>
-public sealed class FakeMilvusServerTests : IAsyncLifetime
+/// <remarks>Run against Kestrel here and against the lean h2c transport in <see cref="LeanTransportFakeMilvusServerTests"/>.</remarks>
+public class FakeMilvusServerTests : IAsyncLifetime
 {
+    /// <summary>Whether the fake target serves through <see cref="LeanHttp2Server"/> instead of Kestrel.</summary>
+    protected virtual bool LeanTransport => false;
+
     private FakeMilvusServer _server = null!;
     private GrpcUnaryChannel _channel = null!;
 
     public async Task InitializeAsync()
     {
-        _server = await FakeMilvusServer.StartAsync();
+        _server = await FakeMilvusServer.StartAsync(new FakeMilvusOptions { LeanTransport = LeanTransport });
         _channel = new GrpcUnaryChannel(new SocketsHttpHandler(), _server.Uri, TimeSpan.FromSeconds(5), TimeProvider.System);
     }
 
@@ -193,4 +197,10 @@ public sealed class FakeMilvusServerTests : IAsyncLifetime
 
         Assert.True(watch.Elapsed >= TimeSpan.FromMilliseconds(250), $"answered after {watch.Elapsed}");
     }
+}
+
+/// <summary>The same tests with the fake target on its lean h2c transport: the client must not tell the difference.</summary>
+public sealed class LeanTransportFakeMilvusServerTests : FakeMilvusServerTests
+{
+    protected override bool LeanTransport => true;
 }

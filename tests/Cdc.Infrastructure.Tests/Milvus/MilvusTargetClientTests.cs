@@ -10,8 +10,12 @@ using static Cdc.Testing.Milvus.MilvusMessages;
 
 namespace Cdc.Infrastructure.Tests.Milvus;
 
-public sealed class MilvusTargetClientTests : IAsyncLifetime
+/// <remarks>Run against Kestrel here and against the lean h2c transport in <see cref="LeanTransportMilvusTargetClientTests"/>.</remarks>
+public class MilvusTargetClientTests : IAsyncLifetime
 {
+    /// <summary>Whether the fake target serves through <see cref="LeanHttp2Server"/> instead of Kestrel.</summary>
+    protected virtual bool LeanTransport => false;
+
     private static readonly MilvusClientOptions FastRetries = new() { MaxRetryAttempts = 3, RetryBaseDelay = TimeSpan.FromMilliseconds(5), RetryMaxDelay = TimeSpan.FromMilliseconds(20) };
     private static readonly HybridTimestamp SourceTs = HybridTimestamp.FromParts(1_723_104_195_025, 3);
 
@@ -20,7 +24,7 @@ public sealed class MilvusTargetClientTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _server = await FakeMilvusServer.StartAsync(new FakeMilvusOptions { RequiredToken = "root:Milvus" });
+        _server = await FakeMilvusServer.StartAsync(new FakeMilvusOptions { RequiredToken = "root:Milvus", LeanTransport = LeanTransport });
         _client = Client(_server, "root:Milvus");
     }
 
@@ -207,4 +211,10 @@ public sealed class MilvusTargetClientTests : IAsyncLifetime
         Assert.DoesNotContain(Convert.ToBase64String(Encoding.UTF8.GetBytes("root:s3cret-Passw0rd")), everything);
         Assert.DoesNotContain("s3cret", new MilvusConnection("http://x:1", "root:s3cret-Passw0rd").ToString());
     }
+}
+
+/// <summary>The same tests with the fake target on its lean h2c transport: the client must not tell the difference.</summary>
+public sealed class LeanTransportMilvusTargetClientTests : MilvusTargetClientTests
+{
+    protected override bool LeanTransport => true;
 }

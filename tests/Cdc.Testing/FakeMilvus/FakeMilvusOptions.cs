@@ -14,6 +14,13 @@ public sealed record FakeMilvusOptions
     /// <summary>Server certificate (with private key). Null means plain HTTP/2 (h2c).</summary>
     public X509Certificate2? ServerCertificate { get; init; }
 
+    /// <summary>
+    /// Serves the calls with a minimal h2c server (<see cref="LeanHttp2Server"/>) instead of Kestrel, for benchmarks:
+    /// Kestrel's HTTP/2 receive path costs more CPU than the CDC side it measures. No TLS (a server certificate with it
+    /// is an <see cref="ArgumentException"/>); the calls are handled exactly as on Kestrel.
+    /// </summary>
+    public bool LeanTransport { get; init; }
+
     /// <summary>When set (with a server certificate), clients must present a certificate issued by this CA.</summary>
     public X509Certificate2? ClientCertificateAuthority { get; init; }
 

@@ -1,3 +1,6 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.IO.Pipelines;
 using System.Net;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
@@ -24,6 +27,8 @@ namespace Cdc.Testing.FakeMilvus;
 /// It serves the MilvusService RPCs the CDC writer uses against in-memory state, records every call, and can be
 /// told to fail or slow down, or taken off the network and put back on the same port with its state kept
 /// (<see cref="StopListeningAsync"/>, <see cref="StartListeningAsync"/>), as a real Milvus that was unreachable.
+/// With <see cref="FakeMilvusOptions.LeanTransport"/> the same handling is served by <see cref="LeanHttp2Server"/>
+/// instead of Kestrel (h2c only), for benchmarks.
 /// </summary>
 public sealed class FakeMilvusServer : IAsyncDisposable
 {
@@ -59,6 +64,7 @@ public sealed class FakeMilvusServer : IAsyncDisposable
     private readonly List<FakeMilvusFault> _faults = [];
 
     private WebApplication? _app;
+    private LeanHttp2Server? _lean;
 
     private FakeMilvusServer(FakeMilvusOptions options, FakeMilvusTarget target)
     {
@@ -124,13 +130,18 @@ public sealed class FakeMilvusServer : IAsyncDisposable
     public static async Task<FakeMilvusServer> StartAsync(FakeMilvusOptions? options = null, CancellationToken cancellationToken = default)
     {
         options ??= new FakeMilvusOptions();
+        if (options.LeanTransport && options.ServerCertificate is not null)
+        {
+            throw new ArgumentException("the lean transport is plain h2c: it takes no server certificate", nameof(options));
+        }
+
         var server = new FakeMilvusServer(options, new FakeMilvusTarget(options));
         await server.ListenAsync(port: 0, cancellationToken);
         return server;
     }
 
     /// <summary>Whether the server accepts connections (false between <see cref="StopListeningAsync"/> and <see cref="StartListeningAsync"/>).</summary>
-    public bool IsListening => _app is not null;
+    public bool IsListening => _app is not null || _lean is not null;
 
     /// <summary>
     /// Takes the server off the network, as a Milvus that became unreachable: open connections are closed and new ones
@@ -138,6 +149,13 @@ public sealed class FakeMilvusServer : IAsyncDisposable
     /// </summary>
     public async Task StopListeningAsync()
     {
+        if (_lean is { } lean)
+        {
+            _lean = null;
+            await lean.DisposeAsync();
+            return;
+        }
+
         var app = _app ?? throw new InvalidOperationException("the fake Milvus is not listening");
         _app = null;
         await app.StopAsync();
@@ -147,7 +165,7 @@ public sealed class FakeMilvusServer : IAsyncDisposable
     /// <summary>Puts the server back on its port (same <see cref="Uri"/>) with the state it had when it stopped.</summary>
     public async Task StartListeningAsync(CancellationToken cancellationToken = default)
     {
-        if (_app is not null) throw new InvalidOperationException("the fake Milvus is listening already");
+        if (IsListening) throw new InvalidOperationException("the fake Milvus is listening already");
         // The port was free a moment ago; another program may bind it in between, so try a few times.
         for (var attempt = 1; ; attempt++)
         {
@@ -166,6 +184,14 @@ public sealed class FakeMilvusServer : IAsyncDisposable
     private async Task ListenAsync(int port, CancellationToken cancellationToken)
     {
         var options = _options;
+        if (options.LeanTransport)
+        {
+            var lean = LeanHttp2Server.Start(IPAddress.Loopback, port, ServeLeanAsync);
+            Uri = new Uri($"http://127.0.0.1:{lean.Port}/");
+            _lean = lean;
+            return;
+        }
+
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.Services.AddRoutingCore();
@@ -220,28 +246,64 @@ public sealed class FakeMilvusServer : IAsyncDisposable
         _app = app;
     }
 
+    /// <summary>The Kestrel path: reads the whole request body, then answers as <see cref="HandleAsync"/> says.</summary>
     private async Task ServeAsync(HttpContext context, string method)
     {
         var cancellationToken = context.RequestAborted;
+        var reader = context.Request.BodyReader;
+        ReadResult read;
+        while (true)
+        {
+            read = await reader.ReadAsync(cancellationToken);
+            if (read.IsCompleted || read.IsCanceled) break;
+            reader.AdvanceTo(read.Buffer.Start, read.Buffer.End);
+        }
+
+        var body = read.Buffer.ToArray();
+        reader.AdvanceTo(read.Buffer.End);
+        var metadata = context.Request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString());
+        var answer = await HandleAsync(method, metadata, body, cancellationToken);
+        if (answer.FramedResponse is not { } response)
+        {
+            WriteTrailersOnly(context, answer.Status, answer.Message);
+            return;
+        }
+
+        context.Response.ContentType = GrpcFraming.ContentType;
+        await context.Response.Body.WriteAsync(response, cancellationToken);
+        context.Response.AppendTrailer("grpc-status", "0");
+    }
+
+    /// <summary>The lean transport's entry: MilvusService paths go to <see cref="HandleAsync"/>, others are UNIMPLEMENTED.</summary>
+    private Task<GrpcAnswer> ServeLeanAsync(string path, IReadOnlyDictionary<string, string> headers, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
+    {
+        const string prefix = "/milvus.proto.milvus.MilvusService/";
+        return path.StartsWith(prefix, StringComparison.Ordinal) && path.IndexOf('/', prefix.Length) < 0
+            ? HandleAsync(path[prefix.Length..], headers, body, cancellationToken)
+            : Task.FromResult(GrpcAnswer.TrailersOnly(GrpcStatusCode.Unimplemented, $"unknown method {path}"));
+    }
+
+    /// <summary>
+    /// One call, whatever the transport: the method looked up, the gRPC-framed request body parsed, recorded, faults
+    /// and latency applied, the token checked, then the in-memory target's answer (or a Milvus error status).
+    /// </summary>
+    private async Task<GrpcAnswer> HandleAsync(string method, IReadOnlyDictionary<string, string> metadata, ReadOnlyMemory<byte> grpcBody, CancellationToken cancellationToken)
+    {
         if (!Methods.TryGetValue(method, out var descriptor))
         {
-            WriteTrailersOnly(context, GrpcStatusCode.Unimplemented, $"unknown method {method} for service milvus.proto.milvus.MilvusService");
-            return;
+            return GrpcAnswer.TrailersOnly(GrpcStatusCode.Unimplemented, $"unknown method {method} for service milvus.proto.milvus.MilvusService");
         }
 
         IMessage request;
         try
         {
-            var bytes = await GrpcFraming.ReadMessageAsync(context.Request.Body, cancellationToken) ?? [];
-            request = descriptor.Parser.ParseFrom(bytes);
+            request = descriptor.Parser.ParseFrom(Unframe(grpcBody).Span);
         }
         catch (Exception ex) when (ex is InvalidDataException or InvalidProtocolBufferException)
         {
-            WriteTrailersOnly(context, GrpcStatusCode.Internal, $"grpc: error unmarshalling request: {ex.Message}");
-            return;
+            return GrpcAnswer.TrailersOnly(GrpcStatusCode.Internal, $"grpc: error unmarshalling request: {ex.Message}");
         }
 
-        var metadata = context.Request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString());
         var call = new FakeMilvusCall(method, metadata, request);
         FakeMilvusFault? fault;
         lock (_gate)
@@ -266,14 +328,12 @@ public sealed class FakeMilvusServer : IAsyncDisposable
         if (_options.RequiredToken is { } token
             && metadata.GetValueOrDefault("authorization") != Convert.ToBase64String(Encoding.UTF8.GetBytes(token)))
         {
-            WriteTrailersOnly(context, GrpcStatusCode.Unauthenticated, "auth check failure, please check username and password are correct");
-            return;
+            return GrpcAnswer.TrailersOnly(GrpcStatusCode.Unauthenticated, "auth check failure, please check username and password are correct");
         }
 
         if (fault?.GrpcStatus is { } status)
         {
-            WriteTrailersOnly(context, status, fault.Reason);
-            return;
+            return GrpcAnswer.TrailersOnly(status, fault.Reason);
         }
 
         IMessage response;
@@ -296,10 +356,24 @@ public sealed class FakeMilvusServer : IAsyncDisposable
         }
 
         _options.OnHandled?.Invoke(call, handled);
+        return GrpcAnswer.Ok(GrpcFraming.Frame(response));
+    }
 
-        context.Response.ContentType = GrpcFraming.ContentType;
-        await context.Response.Body.WriteAsync(GrpcFraming.Frame(response), cancellationToken);
-        context.Response.AppendTrailer("grpc-status", "0");
+    /// <summary>The message inside a gRPC-framed body (empty body: empty message), checked as GrpcFraming reads one.</summary>
+    private static ReadOnlyMemory<byte> Unframe(ReadOnlyMemory<byte> body)
+    {
+        if (body.IsEmpty) return body;
+        if (body.Length < GrpcFraming.PrefixLength) throw new InvalidDataException("gRPC frame prefix is truncated");
+        var span = body.Span;
+        if (span[0] != 0) throw new InvalidDataException("gRPC frame is compressed, but no compression was negotiated");
+        var length = BinaryPrimitives.ReadUInt32BigEndian(span[1..]);
+        if (length > GrpcFraming.MaxMessageLength)
+        {
+            throw new InvalidDataException($"gRPC message of {length} bytes exceeds the limit of {GrpcFraming.MaxMessageLength}");
+        }
+
+        if (body.Length - GrpcFraming.PrefixLength < length) throw new InvalidDataException("gRPC message is truncated");
+        return body.Slice(GrpcFraming.PrefixLength, (int)length);
     }
 
     private static void WriteTrailersOnly(HttpContext context, GrpcStatusCode status, string message)
@@ -325,6 +399,6 @@ public sealed class FakeMilvusServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (_app is not null) await StopListeningAsync();
+        if (IsListening) await StopListeningAsync();
     }
 }
