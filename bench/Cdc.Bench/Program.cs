@@ -13,12 +13,12 @@ var benchmarks = new Dictionary<string, Func<BenchmarkContext, Task>>(StringComp
     ["memory"] = MemoryBenchmark.RunAsync,
 };
 
-if (args is ["fake-target"])
+if (args is ["fake-target", var transport])
 {
-    // A fake target Milvus in a process of its own (ThroughputBenchmark's write-only measurement): prints its address,
-    // serves until its standard input closes or gives a line.
+    // A fake target Milvus in a process of its own (ThroughputBenchmark's write-only measurement), on the lean h2c
+    // transport or on Kestrel: prints its address, serves until its standard input closes or gives a line.
     await using var target = await Cdc.Testing.FakeMilvus.FakeMilvusServer.StartAsync(
-        new Cdc.Testing.FakeMilvus.FakeMilvusOptions { RecordCalls = false, ApplyRows = false }, CancellationToken.None);
+        new Cdc.Testing.FakeMilvus.FakeMilvusOptions { RecordCalls = false, ApplyRows = false, LeanTransport = transport == "lean" }, CancellationToken.None);
     Console.WriteLine(target.Uri);
     await Console.In.ReadLineAsync();
     return 0;
