@@ -84,7 +84,7 @@ public sealed class TargetTimestampRewriter
             throw new InvalidOperationException($"changes of {ahead.Channel} cannot be sent ahead of their tick on {TargetChannel}");
         }
 
-        var messages = ahead.Changes.Select(c => (ReadOnlyMemory<byte>)_rewriter.Rewrite(c, targetIds(c))).ToList();
+        var messages = ahead.Changes.Select(c => _rewriter.Rewrite(c, targetIds(c))).ToList();
         var begin = ahead.Changes.Min(c => c.Timestamp);
         var end = ahead.Changes.Max(c => c.Timestamp);
         return new PreparedTargetPack(Request(ahead, begin, end, messages), ahead.EndPosition, IsTimeTickOnly: false, TimestampsShifted: false)

@@ -21,6 +21,7 @@ public sealed class KafkaSourceChannels(KafkaSourceOptions options, ILogger<Kafk
         ArgumentException.ThrowIfNullOrEmpty(channel);
         KafkaNativeLibrary.EnsureInstalled();
         var consumer = new ConsumerBuilder<Ignore, byte[]>(options.ToConsumerConfig())
+            .SetValueDeserializer(MessageBytesDeserializer.Instance)
             .SetErrorHandler((_, e) => _logger.LogWarning("kafka consumer on {Channel}: {Code} {Reason}", channel, e.Code, e.Reason))
             .SetLogHandler((_, m) => _logger.LogDebug("librdkafka {Facility} on {Channel}: {Message}", m.Facility, channel, m.Message))
             .Build();

@@ -13,7 +13,7 @@ namespace Cdc.Infrastructure.Milvus;
 /// </summary>
 public sealed class DmlMessageRewriter : IDmlMessageRewriter
 {
-    public byte[] Rewrite(SourceChange change, DmlRewrite rewrite) => change switch
+    public ReadOnlyMemory<byte> Rewrite(SourceChange change, DmlRewrite rewrite) => change switch
     {
         InsertChange insert => RewriteInsert(insert.Payload.Span, rewrite),
         DeleteChange delete => RewriteDelete(delete.Payload.Span, rewrite),
@@ -30,7 +30,7 @@ public sealed class DmlMessageRewriter : IDmlMessageRewriter
     /// anew, every other field (rowIDs, row_data, fields_data, num_rows, version, ...) is copied byte for byte. A full
     /// parse would decode every float of the vectors, and re-encode them, for nothing.
     /// </summary>
-    public static byte[] RewriteInsert(ReadOnlySpan<byte> payload, DmlRewrite rewrite)
+    public static ReadOnlyMemory<byte> RewriteInsert(ReadOnlySpan<byte> payload, DmlRewrite rewrite)
     {
         var output = new ProtobufSpanWriter(payload.Length + 128);
         var reader = new ProtobufSpanReader(payload);
@@ -97,7 +97,7 @@ public sealed class DmlMessageRewriter : IDmlMessageRewriter
         if (!wroteShard) output.WriteString(2, rewrite.TargetShardName);
         if (!wroteCollection) output.WriteInt64(7, rewrite.TargetCollectionId);
         if (rewrite.TargetPartitionId is { } partition && !wrotePartition) output.WriteInt64(8, partition);
-        return output.ToArray();
+        return output.Written;
     }
 
     /// <summary>An unpacked repeated varint element: skipped, counted as one.</summary>

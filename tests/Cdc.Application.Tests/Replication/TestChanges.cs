@@ -68,7 +68,7 @@ internal static class TestChanges
     {
         public List<(SourceChange Change, DmlRewrite Rewrite)> Calls { get; } = [];
 
-        public byte[] Rewrite(SourceChange change, DmlRewrite rewrite)
+        public ReadOnlyMemory<byte> Rewrite(SourceChange change, DmlRewrite rewrite)
         {
             Calls.Add((change, rewrite));
             var ts = rewrite.Timestamp is { } t ? t.Value.ToString(System.Globalization.CultureInfo.InvariantCulture) : "-";

@@ -18,7 +18,7 @@ public sealed class DmlMessageRewriterTests
 
         var bytes = DmlMessageRewriter.RewriteInsert(source.ToByteArray(),
             new DmlRewrite(900, "target-rootcoord-dml_5_900v0", TargetPartitionId: 901, DbName: "db2", CollectionName: "books2", Timestamp: newTs));
-        var rewritten = InsertRequest.Parser.ParseFrom(bytes);
+        var rewritten = InsertRequest.Parser.ParseFrom(bytes.Span);
 
         Assert.Equal((900L, 901L), (rewritten.CollectionID, rewritten.PartitionID));
         Assert.Equal("target-rootcoord-dml_5_900v0", rewritten.ShardName);
@@ -35,7 +35,7 @@ public sealed class DmlMessageRewriterTests
     {
         var source = Insert(445, "v0", [1], partitionId: 446);
 
-        var rewritten = InsertRequest.Parser.ParseFrom(DmlMessageRewriter.RewriteInsert(source.ToByteArray(), new DmlRewrite(900, "t_v0")));
+        var rewritten = InsertRequest.Parser.ParseFrom(DmlMessageRewriter.RewriteInsert(source.ToByteArray(), new DmlRewrite(900, "t_v0")).Span);
 
         Assert.Equal(446, rewritten.PartitionID);
         Assert.Equal("books", rewritten.CollectionName);
@@ -120,7 +120,7 @@ public sealed class DmlMessageRewriterTests
             for (var i = 0; i < expected.Timestamps.Count; i++) expected.Timestamps[i] = timestamp.Value;
         }
 
-        Assert.Equal(expected, InsertRequest.Parser.ParseFrom(DmlMessageRewriter.RewriteInsert(bytes, rewrite)));
+        Assert.Equal(expected, InsertRequest.Parser.ParseFrom(DmlMessageRewriter.RewriteInsert(bytes, rewrite).Span));
     }
 
     [Fact]
@@ -145,7 +145,7 @@ public sealed class DmlMessageRewriterTests
         var insert = decoder.Decode(Message(Insert(445, "v0", [1, 2]))).Change!;
         var tick = decoder.Decode(Message(new TimeTickMsg { Base = Base(Cdc.Infrastructure.Milvus.Protos.Common.MsgType.TimeTick) })).Change!;
 
-        var rewritten = InsertRequest.Parser.ParseFrom(rewriter.Rewrite(insert, new DmlRewrite(900, "t_v0")));
+        var rewritten = InsertRequest.Parser.ParseFrom(rewriter.Rewrite(insert, new DmlRewrite(900, "t_v0")).Span);
 
         Assert.Equal((900L, "t_v0"), (rewritten.CollectionID, rewritten.ShardName));
         Assert.Throws<NotSupportedException>(() => rewriter.Rewrite(tick, new DmlRewrite(900, "t_v0")));

@@ -9,5 +9,5 @@ namespace Cdc.Application.Replication.Ports;
 public interface IDmlMessageRewriter
 {
     /// <exception cref="NotSupportedException">The change is not one that travels through ReplicateMessage.</exception>
-    byte[] Rewrite(SourceChange change, DmlRewrite rewrite);
+    ReadOnlyMemory<byte> Rewrite(SourceChange change, DmlRewrite rewrite);
 }
