@@ -14,7 +14,9 @@ namespace Cdc.Application.Replication;
 /// each gets a <see cref="CollectionRoute"/> (target ids, shard pairs, partitions);</item>
 /// <item>the replicate channel and every source pchannel of those collections are read from their checkpoint (else
 /// the latest message); DML is packed per time tick, split per target pchannel and written with one
-/// <see cref="TargetChannelWriter"/> per target pchannel; a pack is checkpointed once every part was acknowledged;
+/// <see cref="TargetChannelWriter"/> per target pchannel, an Insert or Delete ahead of its tick when that changes
+/// nothing the target's consumers see (<see cref="SendAheadAsync"/>); a pack is checkpointed once every part was
+/// acknowledged, a change sent ahead once nothing before it waits;
 /// operations of the replicate channel are applied one by one and checkpointed each;</item>
 /// <item>DropCollection / DropPartition read on the DML channels are applied to the target once every shard carried
 /// them (<see cref="DropCoordinator"/>), after the DML of their pack;</item>
