@@ -100,21 +100,7 @@ public sealed class EtcdProcess : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        try
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: true);
-                await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
-            }
-        }
-        catch (InvalidOperationException)
-        {
-        }
-        catch (TimeoutException)
-        {
-        }
-        _process.Dispose();
+        await ChildProcess.KillAndDisposeAsync(_process);
         try
         {
             Directory.Delete(_dataDir, recursive: true);
