@@ -15,16 +15,7 @@ NAMES=("$@")
 [ ${#NAMES[@]} -gt 0 ] || NAMES=(decode throughput lag api memory)
 [ "${NAMES[*]}" != all ] || NAMES=(decode throughput lag api memory)
 
-RUN=$(mktemp -d /tmp/cdc-bench.XXXXXX)
-chmod 755 "$RUN"
-cleanup() {
-  local rc=$?
-  stop_test_servers "$RUN"
-  rm -rf "$RUN"
-  exit $rc
-}
-trap cleanup EXIT INT TERM
-start_test_servers "$RUN"
+start_test_servers_until_exit cdc-bench
 
 cd "$ROOT"
 if ! out=$(dotnet build bench/Cdc.Bench/Cdc.Bench.csproj -c Release -nologo -v q 2>&1); then

@@ -11,16 +11,7 @@ ensure_packages postgresql-15 postgresql-client-15
 ensure_packages etcd-server etcd-client librdkafka1 librdkafka-dev gcc libc6-dev curl  # source transports
 ensure_local_feed
 
-RUN=$(mktemp -d /tmp/cdc-test.XXXXXX)
-chmod 755 "$RUN"
-cleanup() {
-  local rc=$?
-  stop_test_servers "$RUN"
-  rm -rf "$RUN"
-  exit $rc
-}
-trap cleanup EXIT INT TERM
-start_test_servers "$RUN"
+start_test_servers_until_exit cdc-test
 
 cd "$ROOT"
 dotnet build Cdc.Cqrs.sln -c Release -nologo -v q 2>&1 | grep -E 'error|Build succeeded' || true

@@ -167,3 +167,12 @@ stop_test_servers() {
   pg_stop "$1/pg"
   stop_pidfile "$1/etcd"; stop_pidfile "$1/kafka"
 }
+
+# start_test_servers_until_exit NAME: makes the run directory RUN (/tmp/NAME.XXXXXX), starts the test servers in it,
+# and stops them and removes it when the calling script exits (normally, on failure or on a signal), with its status.
+start_test_servers_until_exit() {
+  RUN=$(mktemp -d "/tmp/$1.XXXXXX")
+  chmod 755 "$RUN"
+  trap 'rc=$?; stop_test_servers "$RUN"; rm -rf "$RUN"; exit $rc' EXIT INT TERM
+  start_test_servers "$RUN"
+}
