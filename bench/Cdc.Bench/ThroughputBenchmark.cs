@@ -137,7 +137,7 @@ public static class ThroughputBenchmark
             await using var client = new Cdc.Infrastructure.Milvus.MilvusTargetFactory(new Cdc.Infrastructure.Milvus.MilvusClientOptions(), TimeProvider.System)
                 .Create(new Cdc.Application.Replication.Ports.MilvusConnection(address, "", TimeSpan.FromSeconds(5), new Cdc.Application.Replication.Ports.MilvusDialConfig()));
             var ts = insert.Base.Timestamp;
-            ReadOnlyMemory<byte> payload = Google.Protobuf.MessageExtensions.ToByteArray(insert);
+            var payload = new System.Buffers.ReadOnlySequence<byte>(Google.Protobuf.MessageExtensions.ToByteArray(insert));
             Task RoundAsync() => Task.WhenAll(Enumerable.Range(0, Shards).Select(i => client.ReplicateMessageAsync(
                 new Cdc.Application.Replication.Ports.TargetReplicatePack($"target-rootcoord-dml_{i}", new Cdc.Domain.Changes.HybridTimestamp(ts), new Cdc.Domain.Changes.HybridTimestamp(ts), [payload], [], []), ct)));
             for (var warmUp = 0; warmUp < 4; warmUp++)
@@ -157,7 +157,7 @@ public static class ThroughputBenchmark
             var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds;
             var targetCpu = CpuSecondsOf(child.Id) - target0;
             var megabytes = (double)WriteRounds * Shards * payload.Length / 1e6;
-            return new WriteOnly(megabytes / watch.Elapsed.TotalSeconds, megabytes / cpu, megabytes / Math.Max(0.01, targetCpu), payload.Length);
+            return new WriteOnly(megabytes / watch.Elapsed.TotalSeconds, megabytes / cpu, megabytes / Math.Max(0.01, targetCpu), (int)payload.Length);
         }
         finally
         {

@@ -1,3 +1,4 @@
+using System.Buffers;
 using Cdc.Application.Replication.Ports;
 using Cdc.Domain.Changes;
 
@@ -140,7 +141,7 @@ public sealed class TargetTimestampRewriter
     {
         var changes = pack.Changes;
         var shift = HasSent && changes[0].Timestamp <= MaxSent;
-        var rewritten = new List<ReadOnlyMemory<byte>>(changes.Count);
+        var rewritten = new List<ReadOnlySequence<byte>>(changes.Count);
         HybridTimestamp begin, end;
 
         if (shift)
@@ -178,22 +179,22 @@ public sealed class TargetTimestampRewriter
     }
 
     private PreparedTargetPack Build(
-        ChangePack pack, HybridTimestamp begin, HybridTimestamp end, List<ReadOnlyMemory<byte>> changes, bool shifted)
+        ChangePack pack, HybridTimestamp begin, HybridTimestamp end, List<ReadOnlySequence<byte>> changes, bool shifted)
     {
-        var messages = new List<ReadOnlyMemory<byte>>(changes.Count + 2);
+        var messages = new List<ReadOnlySequence<byte>>(changes.Count + 2);
         if (!HasSent)
         {
-            messages.Add(_control.BuildTimeTick(begin));
+            messages.Add(new ReadOnlySequence<byte>(_control.BuildTimeTick(begin)));
         }
 
         messages.AddRange(changes);
-        messages.Add(_control.BuildTimeTick(end));
+        messages.Add(new ReadOnlySequence<byte>(_control.BuildTimeTick(end)));
 
         return new PreparedTargetPack(Request(pack, begin, end, messages), pack.EndPosition, changes.Count == 0, shifted);
     }
 
     /// <summary>The ReplicateMessage request for this channel: the messages, and the pack's source positions.</summary>
-    private TargetReplicatePack Request(ChangePack pack, HybridTimestamp begin, HybridTimestamp end, IReadOnlyList<ReadOnlyMemory<byte>> messages) =>
+    private TargetReplicatePack Request(ChangePack pack, HybridTimestamp begin, HybridTimestamp end, IReadOnlyList<ReadOnlySequence<byte>> messages) =>
         new(
             TargetChannel,
             begin,

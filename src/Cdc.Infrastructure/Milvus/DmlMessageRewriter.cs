@@ -1,3 +1,4 @@
+using System.Buffers;
 using Cdc.Application.Replication.Ports;
 using Cdc.Domain.Changes;
 using Cdc.Infrastructure.Milvus.Protos.Common;
@@ -13,27 +14,34 @@ namespace Cdc.Infrastructure.Milvus;
 /// </summary>
 public sealed class DmlMessageRewriter : IDmlMessageRewriter
 {
-    public ReadOnlyMemory<byte> Rewrite(SourceChange change, DmlRewrite rewrite) => change switch
+    /// <summary>
+    /// Fields of an Insert at least this long that the rewrite keeps as they are (a vector column of 1,000 768-dim
+    /// rows is 3 MB) are referenced in the source payload instead of copied.
+    /// </summary>
+    public const int ReferenceThreshold = 16 * 1024;
+
+    public ReadOnlySequence<byte> Rewrite(SourceChange change, DmlRewrite rewrite) => change switch
     {
-        InsertChange insert => RewriteInsert(insert.Payload.Span, rewrite),
-        DeleteChange delete => RewriteDelete(delete.Payload.Span, rewrite),
-        DropCollectionChange drop => RewriteDropCollection(drop.Payload.Span, rewrite.TargetCollectionId, rewrite.DbName, rewrite.CollectionName, rewrite.Timestamp),
-        DropPartitionChange drop => RewriteDropPartition(drop.Payload.Span, rewrite.TargetCollectionId,
+        InsertChange insert => RewriteInsert(insert.Payload, rewrite),
+        DeleteChange delete => new(RewriteDelete(delete.Payload.Span, rewrite)),
+        DropCollectionChange drop => new(RewriteDropCollection(drop.Payload.Span, rewrite.TargetCollectionId, rewrite.DbName, rewrite.CollectionName, rewrite.Timestamp)),
+        DropPartitionChange drop => new(RewriteDropPartition(drop.Payload.Span, rewrite.TargetCollectionId,
             rewrite.TargetPartitionId ?? throw new ArgumentException("a DropPartition rewrite needs the target partition id", nameof(rewrite)),
-            rewrite.DbName, rewrite.CollectionName, rewrite.Timestamp),
+            rewrite.DbName, rewrite.CollectionName, rewrite.Timestamp)),
         _ => throw new NotSupportedException($"{change.Kind} is not forwarded through ReplicateMessage"),
     };
 
     /// <summary>
     /// Rewrites an InsertRequest without decoding its rows: the top-level fields the target needs changed (base's
     /// timestamp, shardName, db_name, collection_name, collectionID, partitionID, segmentID, timestamps) are written
-    /// anew, every other field (rowIDs, row_data, fields_data, num_rows, version, ...) is copied byte for byte. A full
-    /// parse would decode every float of the vectors, and re-encode them, for nothing.
+    /// anew, every other field (rowIDs, row_data, fields_data, num_rows, version, ...) is kept byte for byte: copied,
+    /// or from <see cref="ReferenceThreshold"/> bytes on referenced in <paramref name="payload"/>. A full parse would
+    /// decode every float of the vectors, and re-encode them, for nothing.
     /// </summary>
-    public static ReadOnlyMemory<byte> RewriteInsert(ReadOnlySpan<byte> payload, DmlRewrite rewrite)
+    public static ReadOnlySequence<byte> RewriteInsert(ReadOnlyMemory<byte> payload, DmlRewrite rewrite)
     {
-        var output = new ProtobufSpanWriter(payload.Length + 128);
-        var reader = new ProtobufSpanReader(payload);
+        var output = new ProtobufSpanWriter(Math.Min(payload.Length + 128, 2 * ReferenceThreshold));
+        var reader = new ProtobufSpanReader(payload.Span);
         bool wroteBase = false, wroteDb = false, wroteName = false, wroteShard = false, wroteCollection = false, wrotePartition = false;
         while (!reader.AtEnd)
         {
@@ -85,7 +93,15 @@ public sealed class DmlMessageRewriter : IDmlMessageRewriter
                     break;
                 default:
                     reader.Skip(wireType);
-                    output.WriteRaw(payload[start..reader.Position]);
+                    if (reader.Position - start >= ReferenceThreshold)
+                    {
+                        output.WriteReferenced(payload[start..reader.Position]);
+                    }
+                    else
+                    {
+                        output.WriteRaw(payload.Span[start..reader.Position]);
+                    }
+
                     break;
             }
         }

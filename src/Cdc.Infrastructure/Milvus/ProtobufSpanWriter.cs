@@ -1,16 +1,30 @@
+using System.Buffers;
 using Google.Protobuf;
 
 namespace Cdc.Infrastructure.Milvus;
 
 /// <summary>
-/// Appends protobuf wire format to a growing buffer: the few field kinds a span-level rewrite writes anew, and raw
-/// bytes copied from the source message.
+/// Appends protobuf wire format: the few field kinds a span-level rewrite writes anew, raw bytes copied from the source
+/// message, and slices of the source message referenced without a copy (<see cref="WriteReferenced"/>). What was
+/// written is a sequence of the written chunks and the referenced slices, in order.
 /// </summary>
 internal sealed class ProtobufSpanWriter(int capacity)
 {
-    // Every byte handed out is written first: no need to zero 3 MB per insert.
+    private readonly List<ReadOnlyMemory<byte>> _segments = [];
+
+    // Every byte handed out is written first: no need to zero the buffer.
     private byte[] _buffer = GC.AllocateUninitializedArray<byte>(Math.Max(16, capacity));
+
+    // Where the chunk not yet in _segments starts, and where it ends.
+    private int _start;
     private int _length;
+
+    /// <summary>Appends <paramref name="bytes"/> by reference: they must not change while the result is in use.</summary>
+    public void WriteReferenced(ReadOnlyMemory<byte> bytes)
+    {
+        CloseChunk();
+        _segments.Add(bytes);
+    }
 
     public void WriteRaw(ReadOnlySpan<byte> bytes)
     {
@@ -54,7 +68,23 @@ internal sealed class ProtobufSpanWriter(int capacity)
     }
 
     /// <summary>What was written, without copying it (the writer must not be used afterwards).</summary>
-    public ReadOnlyMemory<byte> Written => _buffer.AsMemory(0, _length);
+    public ReadOnlySequence<byte> Written
+    {
+        get
+        {
+            CloseChunk();
+            return MemorySegments.ToSequence(_segments);
+        }
+    }
+
+    private void CloseChunk()
+    {
+        if (_length > _start)
+        {
+            _segments.Add(_buffer.AsMemory(_start, _length - _start));
+            _start = _length;
+        }
+    }
 
     private void WriteTag(int field, int wireType) => WriteVarint(((ulong)field << 3) | (uint)wireType);
 
@@ -85,8 +115,11 @@ internal sealed class ProtobufSpanWriter(int capacity)
     private void Ensure(int more)
     {
         if (_length + more <= _buffer.Length) return;
-        var grown = GC.AllocateUninitializedArray<byte>(Math.Max(_buffer.Length * 2, _length + more));
-        _buffer.AsSpan(0, _length).CopyTo(grown);
+        // Closed chunks stay where they are, in the old buffer; the open one moves to a new one.
+        var grown = GC.AllocateUninitializedArray<byte>(Math.Max(_buffer.Length * 2, _length - _start + more));
+        _buffer.AsSpan(_start, _length - _start).CopyTo(grown);
+        _length -= _start;
+        _start = 0;
         _buffer = grown;
     }
 }

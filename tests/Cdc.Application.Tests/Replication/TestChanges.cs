@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Text;
 using Cdc.Application.Replication.Ports;
@@ -68,13 +69,13 @@ internal static class TestChanges
     {
         public List<(SourceChange Change, DmlRewrite Rewrite)> Calls { get; } = [];
 
-        public ReadOnlyMemory<byte> Rewrite(SourceChange change, DmlRewrite rewrite)
+        public ReadOnlySequence<byte> Rewrite(SourceChange change, DmlRewrite rewrite)
         {
             Calls.Add((change, rewrite));
             var ts = rewrite.Timestamp is { } t ? t.Value.ToString(System.Globalization.CultureInfo.InvariantCulture) : "-";
-            return Encoding.UTF8.GetBytes($"{Encoding.UTF8.GetString(change.Payload.Span)}|{rewrite.TargetCollectionId}|{ts}");
+            return new(Encoding.UTF8.GetBytes($"{Encoding.UTF8.GetString(change.Payload.Span)}|{rewrite.TargetCollectionId}|{ts}"));
         }
     }
 
-    public static string Text(ReadOnlyMemory<byte> bytes) => Encoding.UTF8.GetString(bytes.Span);
+    public static string Text(ReadOnlySequence<byte> bytes) => Encoding.UTF8.GetString(bytes);
 }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using Microsoft.Extensions.DependencyInjection;
 using Cdc.Domain.Changes;
 using Cdc.Application.Replication.Ports;
@@ -11,6 +12,42 @@ namespace Cdc.Infrastructure.Tests.Milvus;
 public sealed class DmlMessageRewriterTests
 {
     [Fact]
+    public void A_large_vector_column_is_referenced_in_the_source_payload_and_the_result_still_parses_as_rewritten()
+    {
+        // 1,000 rows of 128-dim vectors: a 512 KB column, well above the reference threshold.
+        var keys = Enumerable.Range(0, 1_000).Select(k => (long)k).ToList();
+        var source = Insert(445, "by-dev-rootcoord-dml_0_445v0", keys, dim: 128, partitionId: 446);
+        var payload = source.ToByteArray();
+        var newTs = HybridTimestamp.FromParts(1_800_000_000_000, 2);
+
+        var rewritten = DmlMessageRewriter.RewriteInsert(payload,
+            new DmlRewrite(900, "target-rootcoord-dml_5_900v0", TargetPartitionId: 901, Timestamp: newTs));
+
+        var segments = new List<ReadOnlyMemory<byte>>();
+        foreach (var segment in rewritten)
+        {
+            segments.Add(segment);
+        }
+
+        var referenced = segments.Where(m => System.Runtime.InteropServices.MemoryMarshal.TryGetArray(m, out var array) && ReferenceEquals(array.Array, payload)).ToList();
+        Assert.True(referenced.Sum(m => m.Length) > 512_000, $"{referenced.Sum(m => m.Length)} bytes referenced in {segments.Count} segments");
+        Assert.True(rewritten.Length - referenced.Sum(m => m.Length) < 64 * 1024, "only the fields that change, and small ones, are copied");
+
+        var expected = source.Clone();
+        expected.CollectionID = 900;
+        expected.PartitionID = 901;
+        expected.ShardName = "target-rootcoord-dml_5_900v0";
+        expected.SegmentID = 0;
+        expected.Base.Timestamp = newTs.Value;
+        for (var i = 0; i < expected.Timestamps.Count; i++)
+        {
+            expected.Timestamps[i] = newTs.Value;
+        }
+
+        Assert.Equal(expected, InsertRequest.Parser.ParseFrom(rewritten));
+    }
+
+    [Fact]
     public void Insert_gets_target_ids_shard_names_and_one_new_timestamp_for_all_rows()
     {
         var source = Insert(445, "by-dev-rootcoord-dml_0_445v0", [1, 2, 3], partitionId: 446);
@@ -18,7 +55,7 @@ public sealed class DmlMessageRewriterTests
 
         var bytes = DmlMessageRewriter.RewriteInsert(source.ToByteArray(),
             new DmlRewrite(900, "target-rootcoord-dml_5_900v0", TargetPartitionId: 901, DbName: "db2", CollectionName: "books2", Timestamp: newTs));
-        var rewritten = InsertRequest.Parser.ParseFrom(bytes.Span);
+        var rewritten = InsertRequest.Parser.ParseFrom(bytes);
 
         Assert.Equal((900L, 901L), (rewritten.CollectionID, rewritten.PartitionID));
         Assert.Equal("target-rootcoord-dml_5_900v0", rewritten.ShardName);
@@ -35,7 +72,7 @@ public sealed class DmlMessageRewriterTests
     {
         var source = Insert(445, "v0", [1], partitionId: 446);
 
-        var rewritten = InsertRequest.Parser.ParseFrom(DmlMessageRewriter.RewriteInsert(source.ToByteArray(), new DmlRewrite(900, "t_v0")).Span);
+        var rewritten = InsertRequest.Parser.ParseFrom(DmlMessageRewriter.RewriteInsert(source.ToByteArray(), new DmlRewrite(900, "t_v0")).ToArray());
 
         Assert.Equal(446, rewritten.PartitionID);
         Assert.Equal("books", rewritten.CollectionName);
@@ -120,7 +157,7 @@ public sealed class DmlMessageRewriterTests
             for (var i = 0; i < expected.Timestamps.Count; i++) expected.Timestamps[i] = timestamp.Value;
         }
 
-        Assert.Equal(expected, InsertRequest.Parser.ParseFrom(DmlMessageRewriter.RewriteInsert(bytes, rewrite).Span));
+        Assert.Equal(expected, InsertRequest.Parser.ParseFrom(DmlMessageRewriter.RewriteInsert(bytes, rewrite).ToArray()));
     }
 
     [Fact]
@@ -145,7 +182,7 @@ public sealed class DmlMessageRewriterTests
         var insert = decoder.Decode(Message(Insert(445, "v0", [1, 2]))).Change!;
         var tick = decoder.Decode(Message(new TimeTickMsg { Base = Base(Cdc.Infrastructure.Milvus.Protos.Common.MsgType.TimeTick) })).Change!;
 
-        var rewritten = InsertRequest.Parser.ParseFrom(rewriter.Rewrite(insert, new DmlRewrite(900, "t_v0")).Span);
+        var rewritten = InsertRequest.Parser.ParseFrom(rewriter.Rewrite(insert, new DmlRewrite(900, "t_v0")).ToArray());
 
         Assert.Equal((900L, "t_v0"), (rewritten.CollectionID, rewritten.ShardName));
         Assert.Throws<NotSupportedException>(() => rewriter.Rewrite(tick, new DmlRewrite(900, "t_v0")));

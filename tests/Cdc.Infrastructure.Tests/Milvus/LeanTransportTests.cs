@@ -1,3 +1,4 @@
+using System.Buffers;
 using Cdc.Application.Replication.Ports;
 using Cdc.Domain.Changes;
 using Cdc.Infrastructure.Milvus;
@@ -73,7 +74,7 @@ public sealed class LeanTransportTests
             var keys = Enumerable.Range(shard * RowsPerInsert, RowsPerInsert).Select(k => (long)k).ToList();
             var insert = Insert(target.CollectionId, target.VirtualChannels[shard], keys, Dimension, collectionName: "vectors").ToByteArray();
             Assert.True(insert.Length > 3_000_000, $"insert of {insert.Length} bytes");
-            return new TargetReplicatePack(target.PhysicalChannels[shard], Ts, Ts, [insert], [], []);
+            return new TargetReplicatePack(target.PhysicalChannels[shard], Ts, Ts, [new(insert)], [], []);
         }).ToList();
         var positions = await Task.WhenAll(packs.Select(pack => client.ReplicateMessageAsync(pack, CancellationToken.None)));
 

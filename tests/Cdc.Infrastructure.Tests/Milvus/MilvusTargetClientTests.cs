@@ -159,7 +159,7 @@ public class MilvusTargetClientTests : IAsyncLifetime
 
         var position = await _client.ReplicateMessageAsync(new TargetReplicatePack(
             target.PhysicalChannels[0], Ts, new HybridTimestamp(Ts.Value + 2),
-            [insert.ToByteArray(), delete.ToByteArray(), timeTick.ToByteArray()], positions, positions), CancellationToken.None);
+            [new(insert.ToByteArray()), new(delete.ToByteArray()), new(timeTick.ToByteArray())], positions, positions), CancellationToken.None);
 
         var rows = _server.Rows("default", "books");
         Assert.Equal([1L, 3L], rows.Select(r => (long)r.PrimaryKey).Order());
@@ -191,7 +191,7 @@ public class MilvusTargetClientTests : IAsyncLifetime
     public async Task Undecodable_replicate_message_bytes_give_1901()
     {
         var error = await Assert.ThrowsAsync<MilvusTargetException>(() => _client.ReplicateMessageAsync(
-            new TargetReplicatePack("target-rootcoord-dml_0", Ts, Ts, [new byte[] { 0x0A, 0x7F, 0x01 }], [], []), CancellationToken.None));
+            new TargetReplicatePack("target-rootcoord-dml_0", Ts, Ts, [new(new byte[] { 0x0A, 0x7F, 0x01 })], [], []), CancellationToken.None));
 
         Assert.Equal(1901, error.MilvusCode);
         Assert.Equal("invalid replicate msg bytes", error.Reason);

@@ -44,7 +44,7 @@ public sealed class UnknownFieldTests
     {
         var original = Insert(445, "src_v0", [1]).ToByteArray().Concat(UnknownBytes).ToArray();
 
-        var rewritten = DmlMessageRewriter.RewriteInsert(original, new DmlRewrite(999, "target_v0")).ToArray();
+        var rewritten = System.Buffers.BuffersExtensions.ToArray(DmlMessageRewriter.RewriteInsert(original, new DmlRewrite(999, "target_v0")));
 
         Assert.EndsWith(Convert.ToHexString(UnknownBytes), Convert.ToHexString(rewritten));
         Assert.Equal(999, InsertRequest.Parser.ParseFrom(rewritten).CollectionID);

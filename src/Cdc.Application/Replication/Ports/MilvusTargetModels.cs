@@ -1,3 +1,4 @@
+using System.Buffers;
 using Cdc.Domain.Changes;
 
 namespace Cdc.Application.Replication.Ports;
@@ -43,7 +44,7 @@ public sealed record TargetReplicatePack(
     string ChannelName,
     HybridTimestamp BeginTs,
     HybridTimestamp EndTs,
-    IReadOnlyList<ReadOnlyMemory<byte>> Messages,
+    IReadOnlyList<ReadOnlySequence<byte>> Messages,
     IReadOnlyList<TargetPackPosition> StartPositions,
     IReadOnlyList<TargetPackPosition> EndPositions,
     string ReplicateId = "");

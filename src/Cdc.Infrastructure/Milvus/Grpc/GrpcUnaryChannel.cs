@@ -26,9 +26,18 @@ public sealed class GrpcUnaryChannel : IDisposable
         _timeProvider = timeProvider;
     }
 
-    public async Task<TResponse> CallAsync<TResponse>(
+    public Task<TResponse> CallAsync<TResponse>(
         string method,
         IMessage request,
+        MessageParser<TResponse> parser,
+        IEnumerable<KeyValuePair<string, string>> metadata,
+        CancellationToken cancellationToken)
+        where TResponse : IMessage<TResponse> =>
+        CallAsync(method, GrpcMessageBody.Of(request), parser, metadata, cancellationToken);
+
+    public async Task<TResponse> CallAsync<TResponse>(
+        string method,
+        GrpcMessageBody request,
         MessageParser<TResponse> parser,
         IEnumerable<KeyValuePair<string, string>> metadata,
         CancellationToken cancellationToken)
@@ -57,7 +66,7 @@ public sealed class GrpcUnaryChannel : IDisposable
 
     private async Task<TResponse> SendAsync<TResponse>(
         string method,
-        IMessage request,
+        GrpcMessageBody request,
         MessageParser<TResponse> parser,
         IEnumerable<KeyValuePair<string, string>> metadata,
         CancellationToken cancellationToken)
@@ -67,9 +76,8 @@ public sealed class GrpcUnaryChannel : IDisposable
         {
             Version = HttpVersion.Version20,
             VersionPolicy = HttpVersionPolicy.RequestVersionExact,
-            Content = new ByteArrayContent(GrpcFraming.Frame(request)),
+            Content = new GrpcRequestContent(request),
         };
-        message.Content.Headers.ContentType = new MediaTypeHeaderValue(GrpcFraming.ContentType);
         message.Headers.TryAddWithoutValidation("te", "trailers");
         message.Headers.TryAddWithoutValidation("grpc-timeout", FormatTimeout(_deadline));
         foreach (var (key, value) in metadata)
