@@ -51,7 +51,9 @@ public sealed record FakeMilvusOptions
 
     /// <summary>
     /// Called after a call was handled and before its answer is written (the moment the target acknowledges it),
-    /// with the call and whether it succeeded; runs on the request's thread, so it must be quick.
+    /// with the call and whether it succeeded; runs on the request's thread, so it must be quick. Without
+    /// <see cref="RecordCalls"/>, a ReplicateMessage request's Msgs reference the transport's receive buffer: read them
+    /// here, do not keep them.
     /// </summary>
     public Action<FakeMilvusCall, bool>? OnHandled { get; init; }
 }

@@ -297,7 +297,10 @@ public sealed class FakeMilvusServer : IAsyncDisposable
         IMessage request;
         try
         {
-            request = descriptor.Parser.ParseFrom(Unframe(grpcBody).Span);
+            // Not kept after the call: a ReplicateMessage's messages (3 MB an insert) need not be copied out of the body.
+            request = method == "ReplicateMessage" && !_options.RecordCalls
+                ? ParseReplicateReferencingMsgs(Unframe(grpcBody))
+                : descriptor.Parser.ParseFrom(Unframe(grpcBody).Span);
         }
         catch (Exception ex) when (ex is InvalidDataException or InvalidProtocolBufferException)
         {
@@ -357,6 +360,78 @@ public sealed class FakeMilvusServer : IAsyncDisposable
 
         _options.OnHandled?.Invoke(call, handled);
         return GrpcAnswer.Ok(GrpcFraming.Frame(response));
+    }
+
+    /// <summary>
+    /// A ReplicateMessageRequest whose Msgs (field 5) reference <paramref name="message"/> instead of copies of it;
+    /// every other field is parsed as usual. Valid only while <paramref name="message"/> is.
+    /// </summary>
+    private static Rpc.ReplicateMessageRequest ParseReplicateReferencingMsgs(ReadOnlyMemory<byte> message)
+    {
+        var span = message.Span;
+        var others = new ArrayBufferWriter<byte>(256);
+        var msgs = new List<ByteString>();
+        var position = 0;
+        while (position < span.Length)
+        {
+            var start = position;
+            var tag = ReadVarint(span, ref position);
+            var length = (tag & 7) switch
+            {
+                0 => SkipVarint(span, ref position),
+                1 => 8,
+                2 => checked((int)ReadVarint(span, ref position)),
+                5 => 4,
+                _ => throw new InvalidDataException($"wire type {tag & 7} of field {tag >> 3} is not supported"),
+            };
+            if (length > span.Length - position)
+            {
+                throw new InvalidDataException("the message ends inside a field");
+            }
+
+            if (tag == ((Rpc.ReplicateMessageRequest.MsgsFieldNumber << 3) | 2))
+            {
+                msgs.Add(UnsafeByteOperations.UnsafeWrap(message.Slice(position, length)));
+            }
+            else
+            {
+                others.Write(span[start..(position + length)]);
+            }
+
+            position += length;
+        }
+
+        var request = Rpc.ReplicateMessageRequest.Parser.ParseFrom(others.WrittenSpan);
+        request.Msgs.AddRange(msgs);
+        return request;
+    }
+
+    private static ulong ReadVarint(ReadOnlySpan<byte> span, ref int position)
+    {
+        ulong value = 0;
+        for (var shift = 0; shift < 64; shift += 7)
+        {
+            if (position >= span.Length)
+            {
+                throw new InvalidDataException("the message ends inside a varint");
+            }
+
+            var b = span[position++];
+            value |= (ulong)(b & 0x7F) << shift;
+            if (b < 0x80)
+            {
+                return value;
+            }
+        }
+
+        throw new InvalidDataException("a varint is longer than 10 bytes");
+    }
+
+    /// <summary>Reads past a varint field's value; 0 bytes remain to skip.</summary>
+    private static int SkipVarint(ReadOnlySpan<byte> span, ref int position)
+    {
+        ReadVarint(span, ref position);
+        return 0;
     }
 
     /// <summary>The message inside a gRPC-framed body (empty body: empty message), checked as GrpcFraming reads one.</summary>
