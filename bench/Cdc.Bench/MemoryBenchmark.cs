@@ -41,7 +41,7 @@ public static class MemoryBenchmark
         var sampler = SampleAsync(sampling.Token);
         long heapAfterGc = 0, rssAfterGc = 0;
         var wall = Stopwatch.StartNew();
-        var replicated = await ThroughputBenchmark.RunRoundsAsync(pipeline, rounds, new KafkaSourceOptions { Address = PipelineHarness.KafkaBootstrap }, ct, measureRaw: false,
+        var replicated = await ThroughputBenchmark.ReplicateRoundsAsync(pipeline, rounds, new KafkaSourceOptions { Address = PipelineHarness.KafkaBootstrap }, ct,
             beforeStop: () =>
             {
                 // Still running, all rounds replicated: what a full collection leaves is what the pipeline holds on to.
@@ -70,7 +70,7 @@ public static class MemoryBenchmark
             .AppendLine("| date (UTC) | machine cores | GC | RSS before MB | peak RSS (VmHWM) MB | max sampled VmRSS MB | peak - before MB | max managed heap MB | managed heap after full GC MB | RSS after full GC MB | replicated MB/s |")
             .AppendLine("|---|---|---|---|---|---|---|---|---|---|---|")
             .AppendLine(CultureInfo.InvariantCulture,
-                $"| {now:yyyy-MM-dd HH:mm} | {Environment.ProcessorCount} | {(GCSettings.IsServerGC ? "server" : "workstation")} | {baseline / 1e6:F0} | {(peakReset ? $"{hwm / 1e6:F0}" : $"{hwm / 1e6:F0} (not reset)")} | {maxRss / 1e6:F0} | {(Math.Max(hwm, maxRss) - baseline) / 1e6:F0} | {maxHeap / 1e6:F0} | {heapAfterGc / 1e6:F0} | {rssAfterGc / 1e6:F0} | {replicated.Bytes / replicated.Pipeline.TotalSeconds / 1e6:F0} |")
+                $"| {now:yyyy-MM-dd HH:mm} | {Environment.ProcessorCount} | {(GCSettings.IsServerGC ? "server" : "workstation")} | {baseline / 1e6:F0} | {(peakReset ? $"{hwm / 1e6:F0}" : $"{hwm / 1e6:F0} (not reset)")} | {maxRss / 1e6:F0} | {(Math.Max(hwm, maxRss) - baseline) / 1e6:F0} | {maxHeap / 1e6:F0} | {heapAfterGc / 1e6:F0} | {rssAfterGc / 1e6:F0} | {replicated.Bytes / replicated.Elapsed.TotalSeconds / 1e6:F0} |")
             .AppendLine()
             .AppendLine(CultureInfo.InvariantCulture, $"Process: this benchmark process, which also hosts the producer, the fake target (Kestrel) and the event store client; the peak")
             .AppendLine(CultureInfo.InvariantCulture, $"was reset through /proc/self/clear_refs after start-up{(peakReset ? "" : " (refused here, so VmHWM includes the start-up)")}. VmRSS sampled every 20 ms ({samples} samples);")

@@ -38,30 +38,37 @@ public sealed class PipelineHarness : IAsyncDisposable
     private readonly EtcdClient _etcd;
     private readonly KafkaTestProducer _producer;
     private readonly TargetCounter _counter;
+    private readonly string _name;
+    private readonly int _dimension;
+    private readonly int _shards;
 
     private PipelineHarness(
         EventStoreHarness store, EtcdClient etcd, KafkaTestProducer producer, FakeMilvusServer target, TargetCounter counter,
-        SourceMetaSimulator meta, SourceStreamSimulator stream, SimulatedCollection collection, string replicateChannel)
+        SimulatedSource source, string replicateChannel, string name, int dimension, int shards)
     {
         _store = store;
         _etcd = etcd;
         _producer = producer;
         _counter = counter;
+        _name = name;
+        _dimension = dimension;
+        _shards = shards;
         Target = target;
-        Meta = meta;
-        Stream = stream;
-        Collection = collection;
+        Source = source;
         ReplicateChannel = replicateChannel;
     }
 
     public FakeMilvusServer Target { get; }
 
-    public SourceMetaSimulator Meta { get; }
+    /// <summary>The source the task replicates.</summary>
+    public SimulatedSource Source { get; }
 
-    public SourceStreamSimulator Stream { get; }
+    public SourceMetaSimulator Meta => Source.Meta;
+
+    public SourceStreamSimulator Stream => Source.Stream;
 
     /// <summary>The source collection: one shard per pchannel of the source.</summary>
-    public SimulatedCollection Collection { get; }
+    public SimulatedCollection Collection => Source.Collection;
 
     public string ReplicateChannel { get; }
 
@@ -93,8 +100,7 @@ public sealed class PipelineHarness : IAsyncDisposable
         CancellationToken cancellationToken, Action<ulong>? onTimeTickAcknowledged = null, bool leanTransport = true)
     {
         var suffix = Guid.NewGuid().ToString("N")[..12];
-        var prefix = $"cdc-bench-{name}-{suffix}";
-        var replicateChannel = $"{prefix}-replicate-msg";
+        var replicateChannel = $"cdc-bench-{name}-{suffix}-replicate-msg";
 
         var store = await EventStoreHarness.StartAsync();
         var counter = new TargetCounter(onInsertAcknowledged, onTimeTickAcknowledged);
@@ -111,12 +117,36 @@ public sealed class PipelineHarness : IAsyncDisposable
             RequestTimeout = TimeSpan.FromSeconds(10),
         }, TimeProvider.System);
         var producer = new KafkaTestProducer(KafkaBootstrap, messageMaxBytes: 16 * 1024 * 1024);
-        var meta = new SourceMetaSimulator(etcd, new SourceMetaSimulatorOptions(
-            RootPath: $"cdc-bench/{name}/{suffix}", ClusterPrefix: prefix, DmlChannelNum: shards));
-        var stream = new SourceStreamSimulator(producer, SourceMilvusVersion.V2_4, TimeProvider.System, replicateChannel);
+        var source = await CreateSourceAsync(etcd, producer, name, suffix, dimension, shards, replicateChannel, cancellationToken);
+        await store.Store.AppendAsync(new StreamAppend(TaskId, StreamTypes.Task, 0,
+            [new TaskCreated(TaskId, Definition(target), DateTimeOffset.UtcNow)]), cancellationToken);
+        return new PipelineHarness(store, etcd, producer, target, counter, source, replicateChannel, name, dimension, shards)
+        {
+            EventStore = new TimedEventStore(store.Store),
+        };
+    }
 
-        // The collection starts at a tick written before it (its start position), so an engine started with
-        // UseStartPosition reads every message written after the creation, whenever it starts.
+    /// <summary>
+    /// A second source of the same layout (collection, shards, names of the same lengths, so messages of the same
+    /// sizes) under an etcd root and pchannels of its own, which no task replicates: what plain consumers read for
+    /// comparison, while the engine's channels stay quiet.
+    /// </summary>
+    public async Task<SimulatedSource> AddUnreplicatedSourceAsync(CancellationToken cancellationToken) =>
+        await CreateSourceAsync(_etcd, _producer, _name, Guid.NewGuid().ToString("N")[..12], _dimension, _shards, ReplicateChannel, cancellationToken);
+
+    /// <summary>
+    /// Source metadata under its own etcd root and pchannels named after <paramref name="name"/> and
+    /// <paramref name="suffix"/>, with the collection replicated here. The collection starts at a tick written before
+    /// it (its start position), so an engine started with UseStartPosition reads every message written after the
+    /// creation, whenever it starts.
+    /// </summary>
+    private static async Task<SimulatedSource> CreateSourceAsync(
+        EtcdClient etcd, KafkaTestProducer producer, string name, string suffix, int dimension, int shards, string replicateChannel,
+        CancellationToken cancellationToken)
+    {
+        var meta = new SourceMetaSimulator(etcd, new SourceMetaSimulatorOptions(
+            RootPath: $"cdc-bench/{name}/{suffix}", ClusterPrefix: $"cdc-bench-{name}-{suffix}", DmlChannelNum: shards));
+        var stream = new SourceStreamSimulator(producer, SourceMilvusVersion.V2_4, TimeProvider.System, replicateChannel);
         await meta.StartAsync(cancellationToken);
         foreach (var pchannel in meta.PhysicalChannels)
         {
@@ -124,16 +154,10 @@ public sealed class PipelineHarness : IAsyncDisposable
         }
 
         var before = (await stream.TickAsync(cancellationToken)).ToDictionary(m => m.Channel, m => m.Offset);
-
         var collection = await meta.CreateCollectionAsync("default", CollectionName,
             new SimulatedSchema().WithInt64PrimaryKey("pk").WithFloatVector("vector", dimension), cancellationToken,
             shards: shards, startOffset: p => before[p]);
-        await store.Store.AppendAsync(new StreamAppend(TaskId, StreamTypes.Task, 0,
-            [new TaskCreated(TaskId, Definition(target), DateTimeOffset.UtcNow)]), cancellationToken);
-        return new PipelineHarness(store, etcd, producer, target, counter, meta, stream, collection, replicateChannel)
-        {
-            EventStore = new TimedEventStore(store.Store),
-        };
+        return new SimulatedSource(meta, stream, collection);
     }
 
     /// <summary>
@@ -211,6 +235,9 @@ public sealed class PipelineHarness : IAsyncDisposable
         await Target.DisposeAsync();
         await _store.DisposeAsync();
     }
+
+    /// <summary>A simulated source: its metadata in etcd, its message stream in Kafka and the collection "bench" on it.</summary>
+    public sealed record SimulatedSource(SourceMetaSimulator Meta, SourceStreamSimulator Stream, SimulatedCollection Collection);
 
     /// <summary>Counts the Insert messages of the ReplicateMessage calls the fake target acknowledged.</summary>
     private sealed class TargetCounter(Action<ByteString>? onInsert, Action<ulong>? onTick)

@@ -1,14 +1,16 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime;
 using System.Text;
 using Cdc.Infrastructure.Kafka;
 using Confluent.Kafka;
+using static Cdc.Bench.PipelineHarness;
 
 namespace Cdc.Bench;
 
 /// <summary>
 /// Replication throughput of the whole pipeline (Kafka readers, decoder, time-tick packer, rewriter, gRPC writer)
-/// into the fake target, next to a plain Confluent.Kafka consumer reading the same messages: the source side's
+/// into the fake target, next to plain Confluent.Kafka consumers reading the same kind of messages: the source side's
 /// physical limit here.
 /// </summary>
 /// <remarks>
@@ -16,58 +18,75 @@ namespace Cdc.Bench;
 /// 1,000-row Insert of 768-dim vectors, so no deep backlog can be built. The data therefore goes in rounds: each
 /// round writes one Insert into each of 16 pchannels (the collection has 16 shards, Milvus' maximum), then a tick on
 /// each, and is timed from its first write until the pipeline's target acknowledged its last Insert, or until plain
-/// consumers (one per pchannel, as the engine has) received its last message.
+/// consumers (one per pchannel, as the engine has) received its last message. The plain consumers read a second
+/// source of the same layout that no task replicates, so the two sides can take turns in blocks of rounds: a slow
+/// spell of the machine then falls on both.
 /// </remarks>
 public static class ThroughputBenchmark
 {
     internal const int Rows = 1_000;
     internal const int Dimension = 768;
     internal const int Shards = 16;
-    private const int Rounds = 8;
+
+    /// <summary>Blocks per side; the sides alternate, pipeline first.</summary>
+    private const int Blocks = 3;
+
+    /// <summary>Measured rounds per block.</summary>
+    private const int RoundsPerBlock = 8;
+
+    /// <summary>Rounds before the measured ones where a fixed number is enough (the memory benchmark).</summary>
+    internal const int WarmUpRounds = 4;
 
     /// <summary>
-    /// Rounds before the measured ones, not counted: engine start-up, collection creation on the target, and the JIT's
-    /// tiering of the per-message code (called ~16 times a round, so it is still being recompiled in the first rounds).
+    /// Warm-up: pairs of blocks as measured (the same restarts and alternation), until a pair spends less than
+    /// <see cref="QuietJitShare"/> of its time in the JIT, at most this many pairs. The tiered JIT (with PGO)
+    /// recompiles the pipeline's code for about the first 50 rounds, at up to 0.3 CPU-s a round; a server replicating
+    /// for hours pays that once.
     /// </summary>
-    internal const int WarmUpRounds = 4;
+    private const int MaxWarmUpPairs = 12;
+
+    private const double QuietJitShare = 0.02;
 
     public static async Task RunAsync(BenchmarkContext context)
     {
         var loadBefore = BenchmarkContext.LoadAverage();
-        using var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(9));
+        using var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(12));
         var now = context.TimeProvider.GetUtcNow();
-        var rows = (long)Rounds * Shards * Rows;
+        var measured = Blocks * RoundsPerBlock;
         var table = new StringBuilder()
             .AppendLine("# replication throughput")
             .AppendLine()
-            .AppendLine(CultureInfo.InvariantCulture, $"Source: {Rounds} rounds (after {WarmUpRounds} warm-up rounds) x {Shards} pchannels; a round writes one Insert of {Rows:N0} rows x {Dimension}-dim float vectors")
-            .AppendLine(CultureInfo.InvariantCulture, $"+ int64 pk into each pchannel, then a TimeTick on each (a 2.4 source): {rows:N0} rows in all (Kafka mock, librdkafka {Library.VersionString}).")
+            .AppendLine(CultureInfo.InvariantCulture, $"A round writes one Insert of {Rows:N0} rows x {Dimension}-dim float vectors + int64 pk into each of {Shards} pchannels, then a TimeTick on each")
+            .AppendLine(CultureInfo.InvariantCulture, $"(a 2.4 source; Kafka mock, librdkafka {Library.VersionString}). The sides take turns in blocks of {RoundsPerBlock} measured rounds (pipeline, raw,")
+            .AppendLine(CultureInfo.InvariantCulture, $"pipeline, raw, ...): warm-up pairs of blocks until the JIT is quiet, then {Blocks} measured pairs ({measured * Shards * Rows:N0} rows a side).")
             .AppendLine()
-            .AppendLine("| date (UTC) | machine cores | .NET | reader fetch.wait.max.ms | fake target transport | MB | raw rows/s | raw MB/s | pipeline rows/s | pipeline MB/s | pipeline / raw | target | pipeline CPU (cores) | cold read MB/s |")
-            .AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+            .AppendLine("| date (UTC) | machine cores | .NET | reader fetch.wait.max.ms | fake target transport | MB per side | raw rows/s | raw MB/s | pipeline rows/s | pipeline MB/s | pipeline / raw | per block pair | target | pipeline CPU (cores) | raw CPU (cores) |")
+            .AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
         var details = new StringBuilder();
         foreach (var (fetchWait, lean) in new (string?, bool)[] { (null, true), ("10", true), ("10", false) })
         {
             var transport = lean ? "lean h2c" : "Kestrel";
             var kafka = new KafkaSourceOptions
             {
-                Address = PipelineHarness.KafkaBootstrap,
+                Address = KafkaBootstrap,
                 Consumer = fetchWait is null ? new Dictionary<string, string>() : new Dictionary<string, string> { ["fetch.wait.max.ms"] = fetchWait },
             };
             await using var pipeline = await PipelineHarness.StartAsync("throughput", Dimension, Shards, applyRows: false, null, deadline.Token, leanTransport: lean);
-            var result = await RunRoundsAsync(pipeline, Rounds, kafka, deadline.Token);
-            var rawMbps = result.Bytes / result.Live.TotalSeconds / 1e6;
-            var pipeMbps = result.Bytes / result.Pipeline.TotalSeconds / 1e6;
+            var result = await CompareAsync(pipeline, kafka, deadline.Token);
+            var (pipe, raw) = (result.Pipeline, result.Raw);
             var wait = fetchWait ?? "500 (default)";
-            Console.WriteLine($"fetch.wait.max.ms {wait}, fake target {transport}: raw {rawMbps:F0} MB/s, pipeline {pipeMbps:F0} MB/s");
+            var ratios = Enumerable.Range(0, Blocks).Select(b => pipe.MBps(b) / raw.MBps(b)).ToList();
+            Console.WriteLine($"fetch.wait.max.ms {wait}, fake target {transport}: raw {raw.MBps():F0} MB/s, pipeline {pipe.MBps():F0} MB/s ({pipe.MBps() / raw.MBps():P0}; blocks {string.Join(", ", ratios.Select(r => r.ToString("P0", CultureInfo.InvariantCulture)))})");
             table.AppendLine(CultureInfo.InvariantCulture,
-                $"| {now:yyyy-MM-dd HH:mm} | {Environment.ProcessorCount} | {Environment.Version} | {wait} | {transport} | {result.Bytes / 1e6:F0} | {rows / result.Live.TotalSeconds:N0} | {rawMbps:F0} | {rows / result.Pipeline.TotalSeconds:N0} | {pipeMbps:F0} | {pipeMbps / rawMbps:P0} | >= 70% | {result.PipelineCpuSeconds / result.Pipeline.TotalSeconds:F2} | {result.Bytes / result.Raw.TotalSeconds / 1e6:F0} |");
+                $"| {now:yyyy-MM-dd HH:mm} | {Environment.ProcessorCount} | {Environment.Version} | {wait} | {transport} | {pipe.Bytes / 1e6:F0} | {raw.RowsPerSecond:N0} | {raw.MBps():F0} | {pipe.RowsPerSecond:N0} | {pipe.MBps():F0} | {pipe.MBps() / raw.MBps():P0} | {ratios.Min():P0}-{ratios.Max():P0} | >= 70% | {pipe.Cores:F2} | {raw.Cores:F2} |");
             details
-                .AppendLine(CultureInfo.InvariantCulture, $"fetch.wait.max.ms {wait}, fake target {transport}, per round: pipeline {Join(result.PipelineRounds)} ms; raw {Join(result.LiveRounds ?? [])} ms; cold read {Join(result.RawRounds)} ms.")
-                .AppendLine(CultureInfo.InvariantCulture, $"Checkpoints while the engine ran ({Rounds + WarmUpRounds} rounds): {result.CheckpointWrites} event store appends/trims, {result.CheckpointTime.TotalMilliseconds:F0} ms in all, one at a time.")
-                .AppendLine(CultureInfo.InvariantCulture, $"Process CPU over the measured rounds: pipeline {result.PipelineCpuSeconds:F2} s, raw {result.RawCpuSeconds:F2} s (both with the producer): the engine and the fake target cost")
-                .AppendLine(CultureInfo.InvariantCulture, $"about {result.PipelineCpuSeconds - result.RawCpuSeconds:F2} CPU-s more for {result.Bytes / 1e6:F0} MB, {result.Bytes / 1e6 / Math.Max(0.01, result.PipelineCpuSeconds - result.RawCpuSeconds):F0} MB per CPU-second.")
-                .AppendLine(CultureInfo.InvariantCulture, $"Garbage collection: pipeline (warm-up rounds included) {result.PipelineGc.Pause.TotalMilliseconds:F0} ms paused, {result.PipelineGc.Gen2} gen-2 collections; raw {result.RawGc.Pause.TotalMilliseconds:F0} ms, {result.RawGc.Gen2}.")
+                .AppendLine(CultureInfo.InvariantCulture, $"fetch.wait.max.ms {wait}, fake target {transport}:")
+                .AppendLine(CultureInfo.InvariantCulture, $"- warm-up: {result.WarmUpPairs} pairs of blocks{(result.JitQuiet ? "" : " (the JIT was still busy after the last)")}; JIT time in the measured rounds: pipeline {pipe.Jit.TotalMilliseconds:F0} ms, raw {raw.Jit.TotalMilliseconds:F0} ms.")
+                .AppendLine(CultureInfo.InvariantCulture, $"- per round, by block: pipeline {Join(pipe)}; raw {Join(raw)} ms.")
+                .AppendLine(CultureInfo.InvariantCulture, $"- process CPU in the measured rounds: pipeline {pipe.CpuSeconds:F2} s, raw {raw.CpuSeconds:F2} s (both with the producer): the engine and the fake target cost about")
+                .AppendLine(CultureInfo.InvariantCulture, $"  {pipe.CpuSeconds - raw.CpuSeconds:F2} CPU-s more for {pipe.Bytes / 1e6:F0} MB, {pipe.Bytes / 1e6 / Math.Max(0.01, pipe.CpuSeconds - raw.CpuSeconds):F0} MB per CPU-second.")
+                .AppendLine(CultureInfo.InvariantCulture, $"- garbage collection in the measured rounds: pipeline {pipe.GcPause.TotalMilliseconds:F0} ms paused, {pipe.Gen2} gen-2 collections; raw {raw.GcPause.TotalMilliseconds:F0} ms, {raw.Gen2}.")
+                .AppendLine(CultureInfo.InvariantCulture, $"- checkpoints while the engine ran (warm-up included): {result.CheckpointWrites} event store appends/trims, {result.CheckpointTime.TotalMilliseconds:F0} ms in all, one at a time.")
                 .AppendLine();
         }
 
@@ -84,22 +103,28 @@ public static class ThroughputBenchmark
         table
             .AppendLine()
             .Append(details)
-            .AppendLine("Pipeline: the engine (server options) runs throughout; a round is timed from its first write to the fake target's")
-            .AppendLine("acknowledgement of its last Insert; the CPU column is the process's CPU time in those intervals / their wall time (producer")
-            .AppendLine("and fake target included). Raw: the same rounds (new ones, once the engine is stopped) read by plain Confluent.Kafka")
+            .AppendLine("Pipeline: the engine (server options) replicates the task's source; a round is timed from its first write to the fake")
+            .AppendLine("target's acknowledgement of its last Insert. Raw: plain Confluent.Kafka")
             .AppendLine(CultureInfo.InvariantCulture, $"{typeof(IConsumer<,>).Assembly.GetName().Version} consumers, one per pchannel on a thread of its own as in the engine, with the CDC reader's consumer")
-            .AppendLine("settings (KafkaSourceOptions.ToConsumerConfig, the same fetch.wait.max.ms), timed from the round's first write to its last")
-            .AppendLine("message: what the source delivers, nothing decoded or written. Both include writing the round (same producer, same process).")
-            .AppendLine("Cold read: one plain consumer assigned the 16 partitions at a written round's first offsets, timed from the assignment to the")
-            .AppendLine("round's last message: fetching alone, for reference.")
+            .AppendLine("settings (KafkaSourceOptions.ToConsumerConfig, the same fetch.wait.max.ms), read a second source of the same layout that")
+            .AppendLine("no task replicates; a round is timed from its first write to its last message: what the source delivers, nothing decoded or")
+            .AppendLine("written. Both include writing the round (same producer, same process). Only one side runs at a time: the engine is stopped")
+            .AppendLine("(and restarted from its checkpoints) around each raw block, the plain consumers are closed around each pipeline block, and")
+            .AppendLine("each block starts with one round that is not counted. MB/s: bytes of the message values written in the measured rounds")
+            .AppendLine("(Inserts and ticks, 10^6 bytes) over the sum of their times; \"per block pair\": the ratio within each pair of blocks run")
+            .AppendLine("one after the other. CPU columns: the process's CPU time in the measured rounds / their wall time (producer and, for the")
+            .AppendLine("pipeline, fake target included).")
             .AppendLine()
-            .AppendLine("MB = 10^6 bytes of message values (Inserts and ticks); rows = inserted rows. The pipeline and the fake target (real gRPC over")
-            .AppendLine("HTTP/2 on loopback) share this process; the fake checks each message's header and advances its channel position but neither")
-            .AppendLine("parses nor keeps the rows (a real Milvus would). PostgreSQL (checkpoints), etcd and the Kafka mock are separate processes on")
-            .AppendLine("the same machine. Fake target transport: the fake target stands in for a Milvus on another machine, yet here it shares the 2")
-            .AppendLine("cores; on Kestrel its HTTP/2 receive path takes about 3 times the CPU per MB of the lean h2c server (FakeMilvusOptions.")
-            .AppendLine("LeanTransport, same handling, see the write-only lines), so the lean rows are the ones to judge the pipeline by, and the")
-            .AppendLine("Kestrel row shows what the fake target's cost does to the figure.")
+            .AppendLine("Warm-up: pairs of blocks like the measured ones until a pair spends under 2% of its time in the JIT. The JIT tiers the")
+            .AppendLine("pipeline's code (tier 0, instrumented, optimized) for about the first 50 rounds, at up to 0.3 CPU-s a round: a start-up")
+            .AppendLine("cost a server replicating for hours pays once, and which rounds measured right after a short warm-up were paying.")
+            .AppendLine()
+            .AppendLine("The pipeline and the fake target (real gRPC over HTTP/2 on loopback) share this process; the fake checks each message's")
+            .AppendLine("header and advances its channel position but neither parses nor keeps the rows (a real Milvus would). PostgreSQL")
+            .AppendLine("(checkpoints), etcd and the Kafka mock are separate processes on the same machine. Fake target transport: the fake target")
+            .AppendLine("stands in for a Milvus on another machine, yet here it shares the 2 cores; on Kestrel its HTTP/2 receive path takes about 3")
+            .AppendLine("times the CPU per MB of the lean h2c server (FakeMilvusOptions.LeanTransport, same handling, see the write-only lines), so")
+            .AppendLine("the lean rows are the ones to judge the pipeline by, and the Kestrel row shows what the fake target's cost does to the figure.")
             .AppendLine()
             .AppendLine("Why rounds, timed from the first write: the mock keeps at most 5 MiB per partition (about one such Insert), so no backlog can")
             .AppendLine("be built and read \"from the beginning to the end\"; the source's limit here is how fast a round is written and read live.")
@@ -177,9 +202,6 @@ public static class ThroughputBenchmark
         return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
     }
 
-    private static string Join(IEnumerable<TimeSpan> spans) =>
-        string.Join(", ", spans.Select(r => r.TotalMilliseconds.ToString("F0", CultureInfo.InvariantCulture)));
-
     /// <summary>Writes a results file and says where.</summary>
     internal static async Task WriteAsync(BenchmarkContext context, string file, string text)
     {
@@ -189,177 +211,200 @@ public static class ThroughputBenchmark
         Console.WriteLine($"written to {path}");
     }
 
-    /// <summary>What <see cref="RunRoundsAsync"/> measured, over the counted rounds.</summary>
-    /// <param name="Raw">The cold reads: a consumer assigned once the round is written, fetching it all.</param>
-    /// <param name="Live">The raw live readers: consumers reading all along, from the round's first write to its last message.</param>
-    internal sealed record RoundsResult(
-        long Bytes, TimeSpan Pipeline, double PipelineCpuSeconds, TimeSpan Raw,
-        IReadOnlyList<TimeSpan> PipelineRounds, IReadOnlyList<TimeSpan> RawRounds,
-        TimeSpan Live = default, IReadOnlyList<TimeSpan>? LiveRounds = null)
+    /// <summary>One measured round.</summary>
+    private sealed record RoundSample(int Block, TimeSpan Wall, TimeSpan Cpu, TimeSpan Jit, TimeSpan GcPause, int Gen2, long Bytes);
+
+    /// <summary>One side's measured rounds and warm-up.</summary>
+    private sealed class SideResult(IReadOnlyList<RoundSample> rounds)
     {
-        /// <summary>Event store appends and trims (checkpoints) while the engine ran, warm-up rounds included.</summary>
-        public long CheckpointWrites { get; init; }
+        public IReadOnlyList<RoundSample> Rounds => rounds;
 
-        /// <summary>Their summed duration (they are written one at a time).</summary>
-        public TimeSpan CheckpointTime { get; init; }
+        public long Bytes => rounds.Sum(r => r.Bytes);
 
-        /// <summary>The process's CPU time during the raw rounds (producer and plain consumers).</summary>
-        public double RawCpuSeconds { get; init; }
+        public double CpuSeconds => rounds.Sum(r => r.Cpu.TotalSeconds);
 
-        /// <summary>Garbage collection while the engine ran (pause time, gen-2 collections) and during the raw rounds.</summary>
-        public (TimeSpan Pause, int Gen2) PipelineGc { get; init; }
+        public double Cores => CpuSeconds / rounds.Sum(r => r.Wall.TotalSeconds);
 
-        public (TimeSpan Pause, int Gen2) RawGc { get; init; }
+        public TimeSpan Jit => Sum(rounds.Select(r => r.Jit));
+
+        public TimeSpan GcPause => Sum(rounds.Select(r => r.GcPause));
+
+        public int Gen2 => rounds.Sum(r => r.Gen2);
+
+        public double RowsPerSecond => (double)rounds.Count * Shards * Rows / rounds.Sum(r => r.Wall.TotalSeconds);
+
+        /// <summary>MB/s over all measured rounds, or over one block's.</summary>
+        public double MBps(int? block = null)
+        {
+            var of = rounds.Where(r => block is null || r.Block == block).ToList();
+            return of.Sum(r => r.Bytes) / of.Sum(r => r.Wall.TotalSeconds) / 1e6;
+        }
+    }
+
+    private sealed record Comparison(SideResult Pipeline, SideResult Raw, int WarmUpPairs, bool JitQuiet, long CheckpointWrites, TimeSpan CheckpointTime);
+
+    /// <summary>What reads one side's rounds: the engine into the fake target, or plain consumers; open for one block.</summary>
+    private interface IRoundReader : IAsyncDisposable
+    {
+        /// <summary>Messages handled so far: Inserts the target acknowledged, or messages the consumers received.</summary>
+        long Messages { get; }
+
+        /// <summary>Completes only if the reading fails.</summary>
+        Task Running { get; }
+    }
+
+    /// <summary>One side: its source, what one round adds to <see cref="IRoundReader.Messages"/>, and how to open its reader.</summary>
+    private sealed record Side(SimulatedSource Source, int MessagesPerRound, Func<IRoundReader> Open);
+
+    private sealed class EngineReader(PipelineHarness pipeline, KafkaSourceOptions kafka) : IRoundReader
+    {
+        private readonly (Task Run, CancellationTokenSource Stop) _engine = pipeline.StartEngine(kafka);
+
+        public long Messages => pipeline.InsertsAcknowledged;
+
+        public Task Running => _engine.Run;
+
+        public async ValueTask DisposeAsync() => await PipelineHarness.StopAsync(_engine.Run, _engine.Stop);
     }
 
     /// <summary>
-    /// Runs <see cref="WarmUpRounds"/> warm-up rounds and <paramref name="rounds"/> measured ones through the engine (see the remarks on
-    /// <see cref="ThroughputBenchmark"/>), stops it, then (when <paramref name="measureRaw"/>) as many rounds through
-    /// the raw consumers.
+    /// Warms both sides up, then runs <see cref="Blocks"/> blocks of <see cref="RoundsPerBlock"/> measured rounds on
+    /// each, taking turns; checks that the target acknowledged each of the pipeline's Inserts once.
     /// </summary>
-    /// <param name="kafka">The engine's Kafka settings; the raw consumers use the same consumer config.</param>
-    /// <param name="measureRaw">Whether the raw consumers run too; without them the bytes are those the target acknowledged.</param>
-    /// <param name="beforeStop">Called after the engine's last round, while it still runs.</param>
-    internal static async Task<RoundsResult> RunRoundsAsync(
-        PipelineHarness pipeline, int rounds, KafkaSourceOptions kafka, CancellationToken ct, bool measureRaw = true, Action? beforeStop = null)
+    private static async Task<Comparison> CompareAsync(PipelineHarness pipeline, KafkaSourceOptions kafka, CancellationToken ct)
     {
-        var vectors = PipelineHarness.Vectors(Rows, Dimension);
-        var (run, stop) = pipeline.StartEngine(kafka);
-        List<TimeSpan> pipelineRounds;
-        var cpu = TimeSpan.Zero;
+        var vectors = Vectors(Rows, Dimension);
+        var rawSource = await pipeline.AddUnreplicatedSourceAsync(ct);
+        var sides = new[]
+        {
+            new Side(pipeline.Source, Shards, () => new EngineReader(pipeline, kafka)),
+            new Side(rawSource, 2 * Shards, () => new RawReaders(rawSource.Collection.PhysicalChannels, kafka)),
+        };
         var storeCalls = pipeline.EventStore.Calls;
         var storeTime = pipeline.EventStore.Total;
+        var nextKey = 0L;
+        var engineRounds = 0L;
+
+        // One block on one side: the reader opened, a round that is not counted (connections, consumer start), the
+        // measured rounds, the reader closed.
+        async Task<List<RoundSample>> BlockAsync(int s, int block)
+        {
+            var samples = new List<RoundSample>();
+            await using var reader = sides[s].Open();
+            for (var round = -1; round < RoundsPerBlock; round++)
+            {
+                var sample = await RoundAsync(sides[s], reader, vectors, nextKey, block, ct);
+                nextKey += Shards * Rows;
+                engineRounds += s == 0 ? 1 : 0;
+                if (round >= 0)
+                {
+                    samples.Add(sample);
+                }
+            }
+
+            return samples;
+        }
+
+        var (pairs, quiet) = (0, false);
+        while (!quiet && pairs < MaxWarmUpPairs)
+        {
+            var pair = (await BlockAsync(0, -1)).Concat(await BlockAsync(1, -1)).ToList();
+            pairs++;
+            quiet = Sum(pair.Select(r => r.Jit)) < Sum(pair.Select(r => r.Wall)) * QuietJitShare;
+        }
+
+        var measured = new[] { new List<RoundSample>(), new List<RoundSample>() };
+        for (var block = 0; block < Blocks; block++)
+        {
+            for (var s = 0; s < sides.Length; s++)
+            {
+                measured[s].AddRange(await BlockAsync(s, block));
+            }
+        }
+
+        var expected = engineRounds * Shards;
+        if (pipeline.InsertsAcknowledged != expected)
+        {
+            throw new InvalidOperationException($"the target acknowledged {pipeline.InsertsAcknowledged} Inserts where the source wrote {expected}");
+        }
+
+        return new Comparison(new SideResult(measured[0]), new SideResult(measured[1]), pairs, quiet,
+            pipeline.EventStore.Calls - storeCalls, pipeline.EventStore.Total - storeTime);
+    }
+
+    /// <summary>Writes one round on a side's source and waits until its reader handled it; what it took.</summary>
+    private static async Task<RoundSample> RoundAsync(Side side, IRoundReader reader, IReadOnlyList<float[]> vectors, long firstKey, int block, CancellationToken ct)
+    {
+        var expected = reader.Messages + side.MessagesPerRound;
+        var bytes0 = side.Source.Stream.BytesWritten;
+        var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
+        var jit0 = JitInfo.GetCompilationTime();
         var gc0 = (GC.GetTotalPauseDuration(), GC.CollectionCount(2));
-        (TimeSpan, int) pipelineGc;
-        try
-        {
-            pipelineRounds = await TimeRoundsAsync(pipeline, vectors, rounds, () => pipeline.InsertsAcknowledged, Shards, run, 0, ct,
-                (_, _, cpuTime) => cpu += cpuTime);
-            beforeStop?.Invoke();
-            pipelineGc = (GC.GetTotalPauseDuration() - gc0.Item1, GC.CollectionCount(2) - gc0.Item2);
-            storeCalls = pipeline.EventStore.Calls - storeCalls;
-            storeTime = pipeline.EventStore.Total - storeTime;
-        }
-        finally
-        {
-            await PipelineHarness.StopAsync(run, stop);
-        }
-
-        if (!measureRaw)
-        {
-            return new RoundsResult(pipeline.InsertBytesAcknowledged, Sum(pipelineRounds), cpu.TotalSeconds, TimeSpan.Zero, pipelineRounds, [])
-            {
-                PipelineGc = pipelineGc,
-                CheckpointWrites = storeCalls,
-                CheckpointTime = storeTime,
-            };
-        }
-
-        KafkaNativeLibrary.EnsureInstalled();
-        using var cold = new ConsumerBuilder<Ignore, byte[]>(kafka.ToConsumerConfig()).Build();
-        var coldRounds = new List<TimeSpan>();
-        var bytes = 0L;
-        using var live = new RawReaders(pipeline.Collection.PhysicalChannels, kafka);
-        var rawCpu = TimeSpan.Zero;
-        var rawGc0 = (GC.GetTotalPauseDuration(), GC.CollectionCount(2));
-        var liveRounds = await TimeRoundsAsync(pipeline, vectors, rounds, () => live.Messages, 2 * Shards, live.Reading, (rounds + (long)WarmUpRounds) * Shards * Rows, ct,
-            (_, _, cpuTime) => rawCpu += cpuTime,
-            starts =>
-            {
-                var (roundBytes, elapsed) = ColdRead(cold, starts);
-                bytes += roundBytes;
-                coldRounds.Add(elapsed);
-            });
-        return new RoundsResult(bytes, Sum(pipelineRounds), cpu.TotalSeconds, Sum(coldRounds), pipelineRounds, coldRounds, Sum(liveRounds), liveRounds)
-        {
-            RawCpuSeconds = rawCpu.TotalSeconds,
-            PipelineGc = pipelineGc,
-            RawGc = (GC.GetTotalPauseDuration() - rawGc0.Item1, GC.CollectionCount(2) - rawGc0.Item2),
-            CheckpointWrites = storeCalls,
-            CheckpointTime = storeTime,
-        };
-    }
-
-    /// <summary>Produces <see cref="WarmUpRounds"/> warm-up rounds and <paramref name="rounds"/> timed ones, each until <paramref name="count"/> grew by <paramref name="perRound"/>.</summary>
-    private static async Task<List<TimeSpan>> TimeRoundsAsync(
-        PipelineHarness pipeline, IReadOnlyList<float[]> vectors, int rounds, Func<long> count, int perRound, Task running,
-        long firstKey, CancellationToken ct, Action<int, TimeSpan, TimeSpan>? measured, Action<IReadOnlyDictionary<string, long>>? afterRound = null)
-    {
-        var times = new List<TimeSpan>();
-        var baseline = count();
-        for (var round = -WarmUpRounds; round < rounds; round++)
-        {
-            var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
-            var watch = Stopwatch.StartNew();
-            var starts = await ProduceRoundAsync(pipeline, vectors, firstKey + ((round + (long)WarmUpRounds) * Shards * Rows), ct);
-            var expected = baseline + ((round + WarmUpRounds + 1L) * perRound);
-            var limit = round < 0 ? TimeSpan.FromMinutes(1) : TimeSpan.FromSeconds(30);
-            if (!await PipelineHarness.WaitAsync(() => count() >= expected, running, limit, TimeSpan.FromMilliseconds(1)))
-            {
-                throw new TimeoutException($"round {round}: {count() - baseline} of {expected - baseline} messages arrived within {limit.TotalSeconds} s");
-            }
-
-            watch.Stop();
-            if (round >= 0)
-            {
-                // The warm-up rounds (engine start-up, collection creation on the target, JIT) are not counted.
-                times.Add(watch.Elapsed);
-                measured?.Invoke(round, watch.Elapsed, Process.GetCurrentProcess().TotalProcessorTime - cpu0);
-                afterRound?.Invoke(starts);
-            }
-        }
-
-        return times;
-    }
-
-    /// <summary>One Insert per pchannel, then a tick on each; returns each pchannel's first offset.</summary>
-    private static async Task<Dictionary<string, long>> ProduceRoundAsync(
-        PipelineHarness pipeline, IReadOnlyList<float[]> vectors, long firstKey, CancellationToken ct)
-    {
-        var collection = pipeline.Collection;
-        var starts = new Dictionary<string, long>(StringComparer.Ordinal);
-        for (var shard = 0; shard < collection.VirtualChannels.Count; shard++)
-        {
-            var keys = Enumerable.Range(0, Rows).Select(i => firstKey + (shard * Rows) + i).ToArray();
-            var written = await pipeline.Stream.InsertAsync(collection.VirtualChannels[shard], collection.Id, collection.Partitions[0].Id, keys, vectors, ct,
-                collectionName: PipelineHarness.CollectionName);
-            starts[written.Channel] = written.Offset;
-        }
-
-        await pipeline.Stream.TickAsync(ct);
-        return starts;
-    }
-
-    /// <summary>Reads a written round's two messages (Insert, tick) on each partition with a consumer assigned now.</summary>
-    private static (long Bytes, TimeSpan Elapsed) ColdRead(IConsumer<Ignore, byte[]> consumer, IReadOnlyDictionary<string, long> starts)
-    {
         var watch = Stopwatch.StartNew();
-        consumer.Assign(starts.Select(s => new TopicPartitionOffset(s.Key, new Partition(0), new Offset(s.Value))));
-        var remaining = starts.Count * 2;
-        var bytes = 0L;
-        while (remaining > 0)
+        await ProduceRoundAsync(side.Source, vectors, firstKey, ct);
+        var limit = TimeSpan.FromSeconds(60);
+        if (!await WaitAsync(() => reader.Messages >= expected, reader.Running, limit, TimeSpan.FromMilliseconds(1)))
         {
-            var result = consumer.Consume(TimeSpan.FromSeconds(10)) ?? throw new InvalidOperationException("the raw consumer got no message within 10 s");
-            bytes += result.Message.Value?.Length ?? 0;
-            remaining--;
+            throw new TimeoutException($"{expected - reader.Messages} of a round's {side.MessagesPerRound} messages did not arrive within {limit.TotalSeconds} s");
         }
 
         watch.Stop();
-        consumer.Unassign();
-        return (bytes, watch.Elapsed);
+        return new RoundSample(block, watch.Elapsed, Process.GetCurrentProcess().TotalProcessorTime - cpu0, JitInfo.GetCompilationTime() - jit0,
+            GC.GetTotalPauseDuration() - gc0.Item1, GC.CollectionCount(2) - gc0.Item2, side.Source.Stream.BytesWritten - bytes0);
     }
 
     /// <summary>
-    /// Live readers: one plain consumer per pchannel, as the engine has, each on a thread of its own reading from the
-    /// current end, counting messages and value bytes; nothing decoded, nothing written.
+    /// Replicates <see cref="WarmUpRounds"/> and then <paramref name="rounds"/> rounds through the engine, one at a
+    /// time; <paramref name="beforeStop"/> is called after the last, while the engine still runs. Returns the bytes of
+    /// the Inserts the target acknowledged and the time of the counted rounds.
     /// </summary>
-    private sealed class RawReaders : IDisposable
+    internal static async Task<(long Bytes, TimeSpan Elapsed)> ReplicateRoundsAsync(
+        PipelineHarness pipeline, int rounds, KafkaSourceOptions kafka, CancellationToken ct, Action? beforeStop = null)
+    {
+        var vectors = Vectors(Rows, Dimension);
+        var side = new Side(pipeline.Source, Shards, () => new EngineReader(pipeline, kafka));
+        var elapsed = TimeSpan.Zero;
+        await using (var reader = side.Open())
+        {
+            for (var round = -WarmUpRounds; round < rounds; round++)
+            {
+                var sample = await RoundAsync(side, reader, vectors, (round + (long)WarmUpRounds) * Shards * Rows, 0, ct);
+                elapsed += round >= 0 ? sample.Wall : TimeSpan.Zero;
+            }
+
+            beforeStop?.Invoke();
+        }
+
+        return (pipeline.InsertBytesAcknowledged, elapsed);
+    }
+
+    /// <summary>One Insert per pchannel, then a tick on each.</summary>
+    private static async Task ProduceRoundAsync(SimulatedSource source, IReadOnlyList<float[]> vectors, long firstKey, CancellationToken ct)
+    {
+        var collection = source.Collection;
+        for (var shard = 0; shard < collection.VirtualChannels.Count; shard++)
+        {
+            var keys = Enumerable.Range(0, Rows).Select(i => firstKey + (shard * Rows) + i).ToArray();
+            await source.Stream.InsertAsync(collection.VirtualChannels[shard], collection.Id, collection.Partitions[0].Id, keys, vectors, ct,
+                collectionName: CollectionName);
+        }
+
+        await source.Stream.TickAsync(ct);
+    }
+
+    private static string Join(SideResult side) =>
+        string.Join(" | ", side.Rounds.GroupBy(r => r.Block).Select(b => string.Join(", ", b.Select(r => r.Wall.TotalMilliseconds.ToString("F0", CultureInfo.InvariantCulture)))));
+
+    /// <summary>
+    /// Live readers: one plain consumer per pchannel, as the engine has, each on a thread of its own reading from the
+    /// current end, counting messages; nothing decoded, nothing written.
+    /// </summary>
+    private sealed class RawReaders : IRoundReader
     {
         private readonly CancellationTokenSource _stop = new();
         private readonly List<IConsumer<Ignore, byte[]>> _consumers = [];
         private readonly Task[] _threads;
         private long _messages;
-        private long _bytes;
 
         public RawReaders(IEnumerable<string> topics, KafkaSourceOptions kafka)
         {
@@ -374,15 +419,13 @@ public static class ThroughputBenchmark
             }
 
             _threads = [.. _consumers.Select(c => Task.Factory.StartNew(() => Read(c), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default))];
-            Reading = Task.WhenAll(_threads);
+            Running = Task.WhenAll(_threads);
         }
 
         public long Messages => Interlocked.Read(ref _messages);
 
-        public long Bytes => Interlocked.Read(ref _bytes);
-
         /// <summary>Completes only when a reader fails (or at dispose).</summary>
-        public Task Reading { get; }
+        public Task Running { get; }
 
         private void Read(IConsumer<Ignore, byte[]> consumer)
         {
@@ -391,7 +434,6 @@ public static class ThroughputBenchmark
                 while (!_stop.IsCancellationRequested)
                 {
                     var result = consumer.Consume(_stop.Token);
-                    Interlocked.Add(ref _bytes, result.Message.Value?.Length ?? 0);
                     Interlocked.Increment(ref _messages);
                 }
             }
@@ -400,7 +442,7 @@ public static class ThroughputBenchmark
             }
         }
 
-        public void Dispose()
+        public ValueTask DisposeAsync()
         {
             _stop.Cancel();
             Task.WaitAll(_threads, TimeSpan.FromSeconds(10));
@@ -411,6 +453,7 @@ public static class ThroughputBenchmark
             }
 
             _stop.Dispose();
+            return ValueTask.CompletedTask;
         }
     }
 

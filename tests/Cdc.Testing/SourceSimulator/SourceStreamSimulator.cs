@@ -29,6 +29,7 @@ public sealed partial class SourceStreamSimulator
     private readonly SortedSet<string> _physicalChannels = new(StringComparer.Ordinal);
     private long _nextMsgId = 1;
     private long _nextRowId = 1;
+    private long _bytesWritten;
 
     /// <param name="producer">Writes into the Kafka the reader under test reads (not disposed here).</param>
     /// <param name="version">Which message properties to set.</param>
@@ -45,6 +46,9 @@ public sealed partial class SourceStreamSimulator
     public SourceMilvusVersion Version { get; }
 
     public string ReplicateChannel { get; }
+
+    /// <summary>Bytes of the message values written to Kafka so far (the serialized msgstream messages).</summary>
+    public long BytesWritten => Interlocked.Read(ref _bytesWritten);
 
     /// <summary>The pchannels ticks go to: every one added or written to so far.</summary>
     public IReadOnlyCollection<string> PhysicalChannels
@@ -350,7 +354,9 @@ public sealed partial class SourceStreamSimulator
     private async Task<SimulatedMessage> ProduceAsync(
         string topic, string vchannel, MsgType type, bool produced, HybridTimestamp ts, IMessage payload, CancellationToken cancellationToken)
     {
-        var offset = await _producer.ProduceAsync(topic, payload.ToByteArray(), Properties(vchannel, type, produced, ts), cancellationToken).ConfigureAwait(false);
+        var value = payload.ToByteArray();
+        var offset = await _producer.ProduceAsync(topic, value, Properties(vchannel, type, produced, ts), cancellationToken).ConfigureAwait(false);
+        Interlocked.Add(ref _bytesWritten, value.Length);
         return new SimulatedMessage(topic, offset, ts, type.ToString());
     }
 
