@@ -92,7 +92,7 @@ public sealed class PipelineHarness : IAsyncDisposable
     /// <param name="onTimeTickAcknowledged">Called with the timestamp of each CDC time tick the target acknowledged.</param>
     /// <param name="leanTransport">
     /// The fake target's minimal h2c server (<see cref="FakeMilvusOptions.LeanTransport"/>) instead of Kestrel, whose
-    /// HTTP/2 receive path costs about 3 times as much CPU per MB: on 2 cores the fake target, which stands in for
+    /// HTTP/2 receive path costs several times as much CPU per MB: on 2 cores the fake target, which stands in for
     /// another machine, would otherwise take a large share of the CPU the pipeline is measured on.
     /// </param>
     public static async Task<PipelineHarness> StartAsync(
