@@ -251,8 +251,8 @@ public sealed class TaskReplicationEngineTests : IAsyncLifetime
 
         await _stream.TickAsync(ct);
         await EventuallyAsync(() => Keys().SequenceEqual([1L]), run, "the row with its tick");
-        var carrying = Assert.Single(_server.CallsTo("ReplicateMessage").Select(c => c.RequestAs<Rpc.ReplicateMessageRequest>())
-            .Where(r => r.Msgs.Any(m => TypeOf(m) == MsgType.Insert)));
+        var carrying = Assert.Single(_server.CallsTo("ReplicateMessage").Select(c => c.RequestAs<Rpc.ReplicateMessageRequest>()),
+            r => r.Msgs.Any(m => TypeOf(m) == MsgType.Insert));
         Assert.Equal(MsgType.TimeTick, TypeOf(carrying.Msgs[^1]));
         await run.StopAsync();
     }
