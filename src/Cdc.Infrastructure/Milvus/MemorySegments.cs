@@ -3,7 +3,7 @@ using System.Buffers;
 namespace Cdc.Infrastructure.Milvus;
 
 /// <summary>Builds a <see cref="ReadOnlySequence{T}"/> over pieces of memory, in order, without copying them.</summary>
-public static class MemorySegments
+internal static class MemorySegments
 {
     public static ReadOnlySequence<byte> ToSequence(IReadOnlyList<ReadOnlyMemory<byte>> pieces)
     {
