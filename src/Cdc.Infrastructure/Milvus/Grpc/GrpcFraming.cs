@@ -16,15 +16,22 @@ public static class GrpcFraming
     /// <summary>Largest message accepted (Milvus' own default receive limit is far above typical packs).</summary>
     public const int MaxMessageLength = 512 * 1024 * 1024;
 
+    /// <summary>One whole frame in one array (small messages; large requests go by <see cref="GrpcRequestContent"/>).</summary>
     public static byte[] Frame(IMessage message)
     {
         var length = message.CalculateSize();
-        // Every byte is written below: no need to zero a 3 MB buffer first.
+        // Every byte is written below: no need to zero the buffer first.
         var buffer = GC.AllocateUninitializedArray<byte>(PrefixLength + length);
-        buffer[0] = 0; // not compressed
-        BinaryPrimitives.WriteUInt32BigEndian(buffer.AsSpan(1, 4), (uint)length);
+        WritePrefix(buffer, length);
         message.WriteTo(buffer.AsSpan(PrefixLength));
         return buffer;
+    }
+
+    /// <summary>The 5-byte prefix of an uncompressed message of <paramref name="length"/> bytes.</summary>
+    public static void WritePrefix(Span<byte> destination, long length)
+    {
+        destination[0] = 0; // not compressed
+        BinaryPrimitives.WriteUInt32BigEndian(destination[1..PrefixLength], checked((uint)length));
     }
 
     /// <summary>Reads one message; null when the stream ends cleanly before a frame starts.</summary>

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Buffers.Binary;
 using System.Net;
 using System.Net.Http.Headers;
 
@@ -33,8 +32,7 @@ internal sealed class GrpcRequestContent : HttpContent
         var gather = ArrayPool<byte>.Shared.Rent(GatherBuffer);
         try
         {
-            gather[0] = 0; // not compressed
-            BinaryPrimitives.WriteUInt32BigEndian(gather.AsSpan(1, 4), (uint)_body.Length);
+            GrpcFraming.WritePrefix(gather, _body.Length);
             var gathered = GrpcFraming.PrefixLength;
             foreach (var piece in _body.Pieces)
             {
