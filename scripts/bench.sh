@@ -8,20 +8,18 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 
 ensure_dotnet
 ensure_packages postgresql-15 postgresql-client-15
-ensure_packages etcd-server etcd-client librdkafka1 librdkafka-dev gcc libc6-dev curl
-ensure_local_feed
+ensure_packages etcd-server etcd-client libsasl2-2 gcc libc6-dev curl
 
 NAMES=("$@")
 [ ${#NAMES[@]} -gt 0 ] || NAMES=(decode throughput lag api memory)
 [ "${NAMES[*]}" != all ] || NAMES=(decode throughput lag api memory)
-
-start_test_servers_until_exit cdc-bench
 
 cd "$ROOT"
 if ! out=$(dotnet build bench/Cdc.Bench/Cdc.Bench.csproj -c Release -nologo -v q 2>&1); then
   printf '%s\n' "$out" | grep -E 'error' >&2 || printf '%s\n' "$out" >&2
   log "bench/Cdc.Bench did not build"; exit 1
 fi
+start_test_servers_until_exit cdc-bench
 DLL=$(ls bench/Cdc.Bench/bin/Release/*/Cdc.Bench.dll | head -1)
 # The server runs with server GC (the Web SDK's default, in Cdc.Api.runtimeconfig.json): so do the benchmarks of the
 # pipeline and the API; decode stays a single-threaded micro-benchmark on workstation GC.

@@ -7,8 +7,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 
 ensure_dotnet
 ensure_packages postgresql-15 postgresql-client-15
-ensure_packages librdkafka1 librdkafka-dev  # the Kafka source reader loads the system librdkafka
-ensure_local_feed
+ensure_packages libsasl2-2  # librdkafka.redist's library (the Kafka source reader) needs it
 
 PG_PORT=${CDC_PG_PORT:-55432}
 PG_DIR="$ROOT/.data/pg"

@@ -8,13 +8,14 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 
 ensure_dotnet
 ensure_packages postgresql-15 postgresql-client-15
-ensure_packages etcd-server etcd-client librdkafka1 librdkafka-dev gcc libc6-dev curl  # source transports
-ensure_local_feed
-
-start_test_servers_until_exit cdc-test
+# etcd for the source metadata; libsasl2-2 for librdkafka.redist's library; gcc builds the mock Kafka cluster.
+ensure_packages etcd-server etcd-client libsasl2-2 gcc libc6-dev curl
 
 cd "$ROOT"
+# Built first: the mock Kafka cluster is built against the restored librdkafka.redist.
 dotnet build Cdc.Cqrs.sln -c Release -nologo -v q 2>&1 | grep -E 'error|Build succeeded' || true
+
+start_test_servers_until_exit cdc-test
 set +e
 dotnet test Cdc.Cqrs.sln -c Release --no-build -nologo \
   --logger "trx" --logger "console;verbosity=normal" --results-directory "$RUN/results" "$@" 2>&1 \

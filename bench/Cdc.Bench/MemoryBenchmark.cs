@@ -112,7 +112,6 @@ public static class MemoryBenchmark
             }
         }
 
-        KafkaNativeLibrary.EnsureInstalled();
         var settings = options.ToConsumerConfig().ToDictionary(e => e.Key, e => e.Value);
         foreach (var name in new[]
                  {

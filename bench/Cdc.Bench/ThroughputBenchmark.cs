@@ -409,7 +409,6 @@ public static class ThroughputBenchmark
 
         public RawReaders(IEnumerable<string> topics, KafkaSourceOptions kafka)
         {
-            KafkaNativeLibrary.EnsureInstalled();
             foreach (var topic in topics.Distinct())
             {
                 var consumer = new ConsumerBuilder<Ignore, byte[]>(kafka.ToConsumerConfig()).Build();

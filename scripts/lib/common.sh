@@ -60,23 +60,15 @@ pg_create_db() {
   fi
 }
 
-# ensure_local_feed: packs the empty librdkafka.redist stub (scripts/lib/librdkafka-stub) as version 1.9.2 into
-# the git-ignored .nuget-local/ folder that nuget.config maps that package id to. Confluent.Kafka 1.9.3 depends
-# on it and the registry here does not hold it; the native library comes from Debian's librdkafka instead.
-# Call it before any dotnet restore/build: without the folder the restore fails on librdkafka.redist.
-ensure_local_feed() {
-  local root feed version=1.9.2
+# rdkafka_native_dir: the folder of librdkafka.redist's linux-x64 librdkafka.so in the NuGet package cache (the
+# project's restore puts it there); the mock Kafka cluster (mockd) runs on that same library, so no system
+# librdkafka is needed. The library needs Debian's libsasl2-2.
+rdkafka_native_dir() {
+  local root packages version
   root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-  feed="$root/.nuget-local"
-  [ -f "$feed/librdkafka.redist.$version.nupkg" ] && return 0
-  mkdir -p "$feed"
-  log "packing the librdkafka.redist $version stub into .nuget-local/"
-  local out
-  if ! out=$(dotnet pack "$root/scripts/lib/librdkafka-stub/librdkafka.redist.csproj" -c Release -nologo \
-        -p:PackageVersion=$version -o "$feed" 2>&1); then
-    printf '%s\n' "$out" >&2
-    log "could not pack the librdkafka.redist stub into $feed (see above)"; exit 1
-  fi
+  version=$(sed -n 's/.*Include="librdkafka.redist" Version="\([^"]*\)".*/\1/p' "$root/Directory.Packages.props")
+  packages=${NUGET_PACKAGES:-$(dotnet nuget locals global-packages -l | sed 's/^global-packages: //')}
+  echo "${packages%/}/librdkafka.redist/$version/runtimes/linux-x64/native"
 }
 
 # etcd_start DIR: starts a throwaway etcd on free loopback client and peer ports, with its data in DIR/data.
@@ -105,14 +97,22 @@ etcd_start() {
   return 1
 }
 
-# kafka_mock_start DIR BROKERS [TOPIC:PARTITIONS...]: builds scripts/lib/mockd.c into DIR and starts librdkafka's
-# mock Kafka cluster; sets KAFKA_BOOTSTRAP from the address mockd prints.
+# kafka_mock_start DIR BROKERS [TOPIC:PARTITIONS...]: builds scripts/lib/mockd.c into DIR against librdkafka.redist's
+# library (restore the solution first) and starts librdkafka's mock Kafka cluster; sets KAFKA_BOOTSTRAP from the
+# address mockd prints.
 kafka_mock_start() {
   local dir=$1; shift
   local root i
   root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
   mkdir -p "$dir"
-  gcc -O2 -o "$dir/mockd" "$root/scripts/lib/mockd.c" -lrdkafka || { log "could not build mockd"; return 1; }
+  local lib so; lib=$(rdkafka_native_dir)
+  [ -f "$lib/librdkafka.so" ] || { log "no librdkafka.so in $lib: restore the solution first"; return 1; }
+  # The redist's main build links libsasl2.so.3, which Debian 12 does not have (its libsasl2-2 is libsasl2.so.2);
+  # Confluent.Kafka then loads the package's centos8 build, which has no such dependency: so does mockd.
+  so="$lib/librdkafka.so"
+  if ldd "$so" 2>/dev/null | grep -q "not found"; then so="$lib/centos8-librdkafka.so"; fi
+  cp "$so" "$dir/librdkafka.so.1"  # the library's soname
+  gcc -O2 -o "$dir/mockd" "$root/scripts/lib/mockd.c" "$dir/librdkafka.so.1" -Wl,-rpath,'$ORIGIN' || { log "could not build mockd"; return 1; }
   "$dir/mockd" "$@" >"$dir/bootstrap" 2>"$dir/log" &
   echo $! >"$dir/pid"
   for i in $(seq 1 100); do

@@ -1,14 +1,32 @@
 /* mockd: librdkafka's in-process mock Kafka cluster as a separate process, for tests.
  * Usage: mockd BROKERS [TOPIC:PARTITIONS ...]
  * Prints the bootstrap address ("127.0.0.1:PORT,...") on stdout, then runs until SIGTERM/SIGINT.
- * librdkafka's own log lines go to stderr. Built by scripts/test.sh with: gcc -O2 -o mockd mockd.c -lrdkafka */
-#include <librdkafka/rdkafka.h>
-#include <librdkafka/rdkafka_mock.h>
+ * librdkafka's own log lines go to stderr. Built by scripts/lib/common.sh (kafka_mock_start) against the
+ * librdkafka.so of the librdkafka.redist package the solution restores, so no librdkafka headers are needed: the
+ * few functions used are declared here as librdkafka's public rdkafka.h and rdkafka_mock.h declare them. */
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+typedef struct rd_kafka_s rd_kafka_t;
+typedef struct rd_kafka_conf_s rd_kafka_conf_t;
+typedef struct rd_kafka_mock_cluster_s rd_kafka_mock_cluster_t;
+typedef enum { RD_KAFKA_PRODUCER = 0, RD_KAFKA_CONSUMER = 1 } rd_kafka_type_t;
+typedef enum { RD_KAFKA_CONF_UNKNOWN = -2, RD_KAFKA_CONF_INVALID = -1, RD_KAFKA_CONF_OK = 0 } rd_kafka_conf_res_t;
+typedef int rd_kafka_resp_err_t;
+
+rd_kafka_conf_t *rd_kafka_conf_new(void);
+rd_kafka_conf_res_t rd_kafka_conf_set(rd_kafka_conf_t *conf, const char *name, const char *value, char *errstr, size_t errstr_size);
+rd_kafka_t *rd_kafka_new(rd_kafka_type_t type, rd_kafka_conf_t *conf, char *errstr, size_t errstr_size);
+void rd_kafka_destroy(rd_kafka_t *rk);
+const char *rd_kafka_err2str(rd_kafka_resp_err_t err);
+rd_kafka_mock_cluster_t *rd_kafka_mock_cluster_new(rd_kafka_t *rk, int broker_cnt);
+void rd_kafka_mock_cluster_destroy(rd_kafka_mock_cluster_t *mcluster);
+const char *rd_kafka_mock_cluster_bootstraps(const rd_kafka_mock_cluster_t *mcluster);
+rd_kafka_resp_err_t rd_kafka_mock_topic_create(rd_kafka_mock_cluster_t *mcluster, const char *topic, int partition_cnt, int replication_factor);
 
 static volatile sig_atomic_t stop;
 static void on_signal(int sig) { (void)sig; stop = 1; }

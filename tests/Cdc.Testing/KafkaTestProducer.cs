@@ -19,7 +19,6 @@ public sealed class KafkaTestProducer : IDisposable
     /// </param>
     public KafkaTestProducer(string bootstrapServers, int? messageMaxBytes = null)
     {
-        KafkaNativeLibrary.EnsureInstalled();
         _producer = new ProducerBuilder<Null, byte[]>(new ProducerConfig
         {
             BootstrapServers = bootstrapServers,

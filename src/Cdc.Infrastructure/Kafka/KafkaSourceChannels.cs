@@ -19,7 +19,6 @@ public sealed class KafkaSourceChannels(KafkaSourceOptions options, ILogger<Kafk
         string channel, SourceChannelStart start, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(channel);
-        KafkaNativeLibrary.EnsureInstalled();
         var consumer = new ConsumerBuilder<Ignore, byte[]>(options.ToConsumerConfig())
             .SetValueDeserializer(MessageBytesDeserializer.Instance)
             .SetErrorHandler((_, e) => _logger.LogWarning("kafka consumer on {Channel}: {Code} {Reason}", channel, e.Code, e.Reason))

@@ -46,3 +46,16 @@ public sealed class KafkaSourceOptionsTests
         Assert.Equal("by-dev-rootcoord-dml_0", error.Channel);
     }
 }
+
+public sealed class KafkaNativeLibraryTests
+{
+    [Fact]
+    public void The_native_librdkafka_is_the_one_of_the_librdkafka_redist_package()
+    {
+        // Confluent.Kafka loads whichever librdkafka it finds first; the project ships librdkafka.redist 2.16.0, so the
+        // version the native library reports must be that one, not an operating system copy.
+        var version = typeof(Confluent.Kafka.Library).Assembly.GetName().Version!;
+        Assert.Equal(2, version.Major);
+        Assert.StartsWith("2.16.", Confluent.Kafka.Library.VersionString);
+    }
+}
