@@ -1,6 +1,9 @@
 using System.Diagnostics;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
+using Etcdserverpb;
 
 namespace Cdc.Testing;
 
@@ -13,14 +16,48 @@ public sealed class EtcdProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly string _dataDir;
 
-    private EtcdProcess(Process process, string dataDir, int clientPort)
+    private EtcdProcess(Process process, string dataDir, int clientPort, string scheme)
     {
         _process = process;
         _dataDir = dataDir;
         ClientPort = clientPort;
+        Url = $"{scheme}://127.0.0.1:{clientPort}";
     }
 
     public int ClientPort { get; }
+
+    /// <summary><c>http(s)://127.0.0.1:port</c>.</summary>
+    public string Url { get; }
+
+    /// <summary>
+    /// Adds <paramref name="user"/> with the root role and turns auth on (rpc.proto Auth service, through
+    /// dotnet-etcd). Over https the server certificate must chain to <paramref name="caCertPath"/>.
+    /// </summary>
+    public async Task EnableAuthAsync(string user, string password, CancellationToken cancellationToken, string? caCertPath = null)
+    {
+        using var admin = caCertPath is null
+            ? new dotnet_etcd.EtcdClient(Url)
+            : new dotnet_etcd.EtcdClient(Url, ssl => TrustOnly(ssl, caCertPath), ClientPort, "127.0.0.1");
+        await admin.UserAddAsync(new AuthUserAddRequest { Name = user, Password = password }, cancellationToken: cancellationToken);
+        await admin.RoleAddAsync(new AuthRoleAddRequest { Name = "root" }, cancellationToken: cancellationToken);
+        await admin.UserGrantRoleAsync(new AuthUserGrantRoleRequest { User = user, Role = "root" }, cancellationToken: cancellationToken);
+        await admin.AuthEnableAsync(new AuthEnableRequest(), cancellationToken: cancellationToken);
+    }
+
+    private static void TrustOnly(SslClientAuthenticationOptions ssl, string caCertPath)
+    {
+        var roots = new X509Certificate2Collection();
+        roots.ImportFromPemFile(caCertPath);
+        ssl.RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
+        {
+            if (certificate is not X509Certificate2 server || (errors & SslPolicyErrors.RemoteCertificateNameMismatch) != 0) return false;
+            using var chain = new X509Chain();
+            chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+            chain.ChainPolicy.CustomTrustStore.AddRange(roots);
+            chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+            return chain.Build(server);
+        };
+    }
 
     /// <summary>
     /// Starts etcd with <paramref name="extraArguments"/> and waits until its client port accepts connections.
@@ -57,7 +94,7 @@ public sealed class EtcdProcess : IAsyncDisposable
         process.OutputDataReceived += (_, e) => { lock (log) log.AppendLine(e.Data); };
         process.BeginErrorReadLine();
         process.BeginOutputReadLine();
-        var etcd = new EtcdProcess(process, dataDir, client);
+        var etcd = new EtcdProcess(process, dataDir, client, scheme);
         try
         {
             for (var attempt = 0; ; attempt++)

@@ -1,12 +1,16 @@
+using Grpc.Core;
+
 namespace Cdc.Infrastructure.Etcd;
 
-/// <summary>An error answered by etcd (or its JSON gateway), or an etcd that cannot be reached.</summary>
-public sealed class EtcdException(string message, int grpcCode = 0, Exception? innerException = null)
+/// <summary>
+/// An error answered by etcd, or an etcd that cannot be reached. The message names the endpoint (never credentials).
+/// </summary>
+public sealed class EtcdException(string message, StatusCode status = StatusCode.Unknown, Exception? innerException = null)
     : Exception(message, innerException)
 {
-    /// <summary>The gRPC status code etcd reported (0 when unknown).</summary>
-    public int GrpcCode { get; } = grpcCode;
+    /// <summary>The gRPC status etcd answered with (<see cref="StatusCode.Unavailable"/> when no endpoint answered).</summary>
+    public StatusCode Status { get; } = status;
 
-    /// <summary>gRPC status 16: the auth token is missing, invalid or expired.</summary>
-    public bool IsUnauthenticated => GrpcCode == 16 || Message.Contains("invalid auth token", StringComparison.Ordinal);
+    /// <summary>The auth token is missing, invalid or expired (etcd's rpctypes.ErrGRPCInvalidAuthToken and kin).</summary>
+    public bool IsUnauthenticated => Status == StatusCode.Unauthenticated;
 }

@@ -5,7 +5,10 @@ namespace Cdc.Infrastructure.Etcd;
 /// </summary>
 public sealed record EtcdOptions
 {
-    /// <summary>Client endpoints, <c>host:port</c> or a full <c>http(s)://host:port</c> URL. Tried in order.</summary>
+    /// <summary>
+    /// Client endpoints, <c>host:port</c> or a full <c>http(s)://host:port</c> URL. One is used at a time, the first
+    /// one first; when it stops answering, the next.
+    /// </summary>
     public IReadOnlyList<string> Address { get; init; } = ["127.0.0.1:2379"];
 
     /// <summary>The source Milvus' <c>etcd.rootPath</c>.</summary>
@@ -35,7 +38,7 @@ public sealed record EtcdOptions
     /// <summary>Keys per request when a range is read page by page.</summary>
     public int RangePageSize { get; init; } = 1000;
 
-    /// <summary>Time limit of one unary request (range, put, delete, authenticate).</summary>
+    /// <summary>Time limit of one request (one range page, put, delete), over every endpoint it is tried on.</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>How often in a row a watch may fail to reconnect before it gives up with an error.</summary>

@@ -37,7 +37,7 @@ public static class TaskReplicationRegistration
             TlsKeyPath = source.Etcd.TlsKeyPath,
             TlsCaCertPath = source.Etcd.TlsCaCertPath,
             TlsMinVersion = source.Etcd.TlsMinVersion,
-        }, sp.GetRequiredService<TimeProvider>()));
+        }, sp.GetRequiredService<TimeProvider>(), sp.GetService<ILogger<EtcdClient>>()));
         services.AddSingleton<ISourceMetadata>(sp => new EtcdSourceMetadata(
             sp.GetRequiredService<EtcdClient>(),
             new SourceMetaLayout(source.Etcd.RootPath, source.Etcd.MetaSubPath),

@@ -93,32 +93,67 @@ public sealed class EtcdWatchTests
     }
 
     [Fact]
-    public async Task A_watch_whose_stream_breaks_resumes_from_the_last_seen_revision()
+    public async Task A_watch_whose_connection_breaks_resumes_from_the_last_seen_revision()
     {
         var ct = EtcdTestStore.Deadline(30);
         using var etcd = EtcdTestStore.Client();
         var prefix = EtcdTestStore.UniquePrefix("watch-break");
-        // The first watch response is cut after its second line (created + the first event).
-        var breaker = new StreamBreakingHandler(new SocketsHttpHandler(), breakAfterLines: 2);
-        using var watching = new EtcdClient(EtcdTestStore.Options(), TimeProvider.System, breaker);
+        await using var network = TcpProxy.Start(EtcdTestStore.Endpoint);
+        using var watching = new EtcdClient(EtcdTestStore.Options() with { Address = [network.Address] }, TimeProvider.System);
         var start = (await etcd.RangeAsync(prefix, 0, ct)).Revision + 1;
 
         await using var watch = watching.WatchAsync(prefix, start, true, ct).GetAsyncEnumerator(ct);
         await etcd.PutAsync(prefix + "0", Utf8("v"), ct);
         Assert.True(await watch.MoveNextAsync());
         var seen = new List<MetaChange> { watch.Current };
-        // Written while the watch is broken and reconnecting: replayed from history, each exactly once.
+        // The connection is reset; written while the watch is away: replayed from history, each exactly once.
+        network.Hold();
+        network.Cut();
         for (var i = 1; i < 6; i++) await etcd.PutAsync($"{prefix}{i}", Utf8("v"), ct);
+        network.Release();
         while (seen.Count < 6 && await watch.MoveNextAsync()) seen.Add(watch.Current);
 
         Assert.Equal(Enumerable.Range(0, 6).Select(i => $"{prefix}{i}"), seen.Select(c => c.Key));
-        Assert.Equal(1, breaker.StreamsBroken);
-        Assert.True(breaker.WatchRequests >= 2, $"{breaker.WatchRequests} watch requests");
+        Assert.Equal(1, network.ConnectionsCut);
+        Assert.True(network.ConnectionsAccepted >= 2, $"{network.ConnectionsAccepted} connections");
 
         // Nothing more is pending: a seventh change is the next one seen, no duplicate comes first.
         await etcd.PutAsync(prefix + "6", Utf8("v"), ct);
         Assert.True(await watch.MoveNextAsync());
         Assert.Equal(prefix + "6", watch.Current.Key);
+    }
+
+    [Fact]
+    public async Task A_watch_whose_endpoint_goes_down_resumes_on_the_next_endpoint()
+    {
+        var ct = EtcdTestStore.Deadline(30);
+        using var etcd = EtcdTestStore.Client();
+        var prefix = EtcdTestStore.UniquePrefix("watch-failover");
+        // Two endpoints of one etcd, each behind a proxy that can go down.
+        await using var first = TcpProxy.Start(EtcdTestStore.Endpoint);
+        await using var second = TcpProxy.Start(EtcdTestStore.Endpoint);
+        using var watching = new EtcdClient(EtcdTestStore.Options() with { Address = [first.Address, second.Address] }, TimeProvider.System);
+        var start = (await watching.RangeAsync(prefix, 0, ct)).Revision + 1;
+
+        await using var watch = watching.WatchAsync(prefix, start, true, ct).GetAsyncEnumerator(ct);
+        await etcd.PutAsync(prefix + "0", Utf8("v"), ct);
+        Assert.True(await watch.MoveNextAsync());
+        Assert.Equal(0, second.ConnectionsAccepted);
+        first.Refuse();
+        for (var i = 1; i < 4; i++) await etcd.PutAsync($"{prefix}{i}", Utf8("v"), ct);
+        var rest = new List<string>();
+        for (var i = 1; i < 4; i++)
+        {
+            Assert.True(await watch.MoveNextAsync());
+            rest.Add(watch.Current.Key);
+        }
+
+        Assert.Equal(Enumerable.Range(1, 3).Select(i => $"{prefix}{i}"), rest);
+        Assert.True(second.ConnectionsAccepted >= 1);
+        // Calls go on with the second endpoint too.
+        await watching.PutAsync(prefix + "4", Utf8("v"), ct);
+        Assert.True(await watch.MoveNextAsync());
+        Assert.Equal(prefix + "4", watch.Current.Key);
     }
 
     [Fact]
@@ -157,52 +192,5 @@ public sealed class EtcdWatchTests
         var finished = await Task.WhenAny(reading, Task.Delay(TimeSpan.FromSeconds(5)));
         Assert.Same(reading, finished);
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => reading);
-    }
-
-    /// <summary>Cuts the body of the first watch response after a number of lines, as a dropped connection would.</summary>
-    private sealed class StreamBreakingHandler(HttpMessageHandler inner, int breakAfterLines) : DelegatingHandler(inner)
-    {
-        private int _watchRequests;
-        private int _broken;
-
-        public int WatchRequests => Volatile.Read(ref _watchRequests);
-        public int StreamsBroken => Volatile.Read(ref _broken);
-
-        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
-        {
-            var response = await base.SendAsync(request, cancellationToken);
-            if (request.RequestUri!.AbsolutePath.EndsWith("/watch", StringComparison.Ordinal)
-                && Interlocked.Increment(ref _watchRequests) == 1)
-            {
-                var body = await response.Content.ReadAsStreamAsync(cancellationToken);
-                var cut = new LineLimitedStream(body, breakAfterLines, () => Interlocked.Increment(ref _broken));
-                var content = new StreamContent(cut);
-                foreach (var header in response.Content.Headers) content.Headers.TryAddWithoutValidation(header.Key, header.Value);
-                response.Content = content;
-            }
-            return response;
-        }
-    }
-
-    /// <summary>Passes bytes through until <c>lines</c> newlines went by, then throws as a reset connection does.</summary>
-    private sealed class LineLimitedStream(Stream inner, int lines, Action onBreak) : Cdc.Testing.ReadOnlyWrappingStream(inner)
-    {
-        private int _left = lines;
-
-        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            if (_left <= 0)
-            {
-                onBreak();
-                throw new IOException("connection reset (simulated)");
-            }
-            var n = await Inner.ReadAsync(buffer, cancellationToken);
-            for (var i = 0; i < n; i++)
-            {
-                if (buffer.Span[i] != (byte)'\n') continue;
-                if (--_left == 0) return i + 1; // drop whatever followed the last allowed line
-            }
-            return n;
-        }
     }
 }

@@ -1,5 +1,3 @@
-using System.Net.Http.Json;
-using System.Text.Json.Nodes;
 using Cdc.Application.Replication;
 using Cdc.Application.Replication.Ports;
 using Cdc.Domain.SourceMeta;
@@ -11,6 +9,7 @@ using Google.Protobuf;
 using Cdc.Infrastructure.SourceMeta;
 using Cdc.Infrastructure.Tests.Etcd;
 using Cdc.Testing.SourceSimulator;
+using Etcdserverpb;
 
 namespace Cdc.Infrastructure.Tests.SourceMeta;
 
@@ -171,8 +170,8 @@ public sealed class SourceMetaWatchTests
         var ct = EtcdTestStore.Deadline(60);
         using var source = new SourceMetaTestSource("reconnect");
         var sim = source.Simulator;
-        using var cutter = new WatchCuttingHandler(new SocketsHttpHandler());
-        using var watching = new EtcdClient(EtcdTestStore.Options(), TimeProvider.System, cutter);
+        await using var network = TcpProxy.Start(EtcdTestStore.Endpoint);
+        using var watching = new EtcdClient(EtcdTestStore.Options() with { Address = [network.Address] }, TimeProvider.System);
         var reader = new EtcdSourceMetadata(watching, sim.Layout);
         var snapshot = await reader.LoadAsync(ct);
 
@@ -181,11 +180,12 @@ public sealed class SourceMetaWatchTests
         Assert.True(await watch.MoveNextAsync());
         Assert.Equal("+coll default.first", Describe(watch.Current));
 
-        cutter.Cut();
+        network.Hold();
+        network.Cut();
         await sim.CreateCollectionAsync("default", "second", SimulatedSchema.Int64KeyFloatVector(dim: 2), ct);
         await sim.CreatePartitionAsync("default", "second", "p", ct);
         await sim.DropCollectionAsync("default", "first", ct);
-        cutter.AllowReconnect();
+        network.Release();
 
         var seen = new List<string>();
         for (var i = 0; i < 3; i++)
@@ -194,7 +194,8 @@ public sealed class SourceMetaWatchTests
             seen.Add(Describe(watch.Current));
         }
         Assert.Equal(["+coll default.second", "+part default.second.p", "-coll default.first"], seen);
-        Assert.True(cutter.WatchRequests >= 2, $"{cutter.WatchRequests} watch requests");
+        Assert.Equal(1, network.ConnectionsCut);
+        Assert.True(network.ConnectionsAccepted >= 2, $"{network.ConnectionsAccepted} connections");
     }
 
     [Fact]
@@ -203,8 +204,8 @@ public sealed class SourceMetaWatchTests
         var ct = EtcdTestStore.Deadline(60);
         using var source = new SourceMetaTestSource("reconnect-compacted");
         var sim = source.Simulator;
-        using var cutter = new WatchCuttingHandler(new SocketsHttpHandler());
-        using var watching = new EtcdClient(EtcdTestStore.Options(), TimeProvider.System, cutter);
+        await using var network = TcpProxy.Start(EtcdTestStore.Endpoint);
+        using var watching = new EtcdClient(EtcdTestStore.Options() with { Address = [network.Address] }, TimeProvider.System);
         var reader = new EtcdSourceMetadata(watching, sim.Layout);
         var snapshot = await reader.LoadAsync(ct);
 
@@ -214,11 +215,12 @@ public sealed class SourceMetaWatchTests
         Assert.Equal("+coll default.first", Describe(watch.Current));
 
         // Away: a create and a drop, then the history is compacted before the watch comes back.
-        cutter.Cut();
+        network.Hold();
+        network.Cut();
         await sim.CreateCollectionAsync("default", "second", SimulatedSchema.Int64KeyFloatVector(dim: 3), ct);
         await sim.DropCollectionAsync("default", "first", ct);
         await source.Etcd.CompactAsync(sim.Revision, ct);
-        cutter.AllowReconnect();
+        network.Release();
 
         var seen = new List<SourceMetaEvent>();
         for (var i = 0; i < 2; i++)
@@ -258,23 +260,14 @@ public sealed class SourceMetaWatchTests
         Assert.Equal("target", moved.DbName);
     }
 
-    /// <summary>Puts several keys in one etcd transaction, through the JSON gateway.</summary>
+    /// <summary>Puts several keys in one etcd transaction (rpc.proto KV.Txn, through dotnet-etcd).</summary>
     private static async Task TransactAsync(IReadOnlyList<(string Key, byte[] Value)> puts, CancellationToken ct)
     {
-        using var http = new HttpClient { BaseAddress = new Uri(TestEnvironment.Require("CDC_TEST_ETCD").TrimEnd('/') + "/") };
-        var success = new JsonArray();
+        using var etcd = new dotnet_etcd.EtcdClient(EtcdTestStore.Endpoint);
+        var transaction = new TxnRequest();
         foreach (var (key, value) in puts)
-        {
-            success.Add(new JsonObject
-            {
-                ["requestPut"] = new JsonObject
-                {
-                    ["key"] = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(key)),
-                    ["value"] = Convert.ToBase64String(value),
-                },
-            });
-        }
-        using var response = await http.PostAsJsonAsync("v3/kv/txn", new JsonObject { ["success"] = success }, ct);
-        response.EnsureSuccessStatusCode();
+            transaction.Success.Add(new RequestOp { RequestPut = new PutRequest { Key = ByteString.CopyFromUtf8(key), Value = ByteString.CopyFrom(value) } });
+        var answer = await etcd.TransactionAsync(transaction, cancellationToken: ct);
+        Assert.True(answer.Succeeded);
     }
 }
