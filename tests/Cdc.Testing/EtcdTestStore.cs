@@ -17,6 +17,10 @@ public static class EtcdTestStore
 
     public static EtcdClient Client(int pageSize = 1000) => new(Options(pageSize), TimeProvider.System);
 
+    /// <summary>A client whose endpoints are <paramref name="proxies"/> (in that order) in front of this etcd.</summary>
+    public static EtcdClient ClientThrough(params TcpProxy[] proxies) =>
+        new(Options() with { Address = [.. proxies.Select(p => p.Address)] }, TimeProvider.System);
+
     public static string UniquePrefix(string test) => $"cdc-test/{test}/{Guid.NewGuid():N}/";
 
     /// <summary>A time limit for one test, so a hung watch fails the test instead of the run.</summary>

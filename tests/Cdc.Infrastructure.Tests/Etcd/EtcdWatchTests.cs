@@ -99,7 +99,7 @@ public sealed class EtcdWatchTests
         using var etcd = EtcdTestStore.Client();
         var prefix = EtcdTestStore.UniquePrefix("watch-break");
         await using var network = TcpProxy.Start(EtcdTestStore.Endpoint);
-        using var watching = new EtcdClient(EtcdTestStore.Options() with { Address = [network.Address] }, TimeProvider.System);
+        using var watching = EtcdTestStore.ClientThrough(network);
         var start = (await etcd.RangeAsync(prefix, 0, ct)).Revision + 1;
 
         await using var watch = watching.WatchAsync(prefix, start, true, ct).GetAsyncEnumerator(ct);
@@ -132,7 +132,7 @@ public sealed class EtcdWatchTests
         // Two endpoints of one etcd, each behind a proxy that can go down.
         await using var first = TcpProxy.Start(EtcdTestStore.Endpoint);
         await using var second = TcpProxy.Start(EtcdTestStore.Endpoint);
-        using var watching = new EtcdClient(EtcdTestStore.Options() with { Address = [first.Address, second.Address] }, TimeProvider.System);
+        using var watching = EtcdTestStore.ClientThrough(first, second);
         var start = (await watching.RangeAsync(prefix, 0, ct)).Revision + 1;
 
         await using var watch = watching.WatchAsync(prefix, start, true, ct).GetAsyncEnumerator(ct);

@@ -171,7 +171,7 @@ public sealed class SourceMetaWatchTests
         using var source = new SourceMetaTestSource("reconnect");
         var sim = source.Simulator;
         await using var network = TcpProxy.Start(EtcdTestStore.Endpoint);
-        using var watching = new EtcdClient(EtcdTestStore.Options() with { Address = [network.Address] }, TimeProvider.System);
+        using var watching = EtcdTestStore.ClientThrough(network);
         var reader = new EtcdSourceMetadata(watching, sim.Layout);
         var snapshot = await reader.LoadAsync(ct);
 
@@ -205,7 +205,7 @@ public sealed class SourceMetaWatchTests
         using var source = new SourceMetaTestSource("reconnect-compacted");
         var sim = source.Simulator;
         await using var network = TcpProxy.Start(EtcdTestStore.Endpoint);
-        using var watching = new EtcdClient(EtcdTestStore.Options() with { Address = [network.Address] }, TimeProvider.System);
+        using var watching = EtcdTestStore.ClientThrough(network);
         var reader = new EtcdSourceMetadata(watching, sim.Layout);
         var snapshot = await reader.LoadAsync(ct);
 
