@@ -285,6 +285,7 @@ public sealed class MilvusTargetClient : IMilvusTarget
 
         return metadata;
     }
+
     private static MsgBase Replicated(HybridTimestamp sourceTimestamp) =>
         new() { ReplicateInfo = new ReplicateInfo { IsReplicate = true, MsgTimestamp = sourceTimestamp.Value } };
 
