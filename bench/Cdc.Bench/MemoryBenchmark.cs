@@ -25,9 +25,7 @@ public static class MemoryBenchmark
         const int rows = ThroughputBenchmark.Rows, dimension = ThroughputBenchmark.Dimension, shards = ThroughputBenchmark.Shards;
         var roundBytes = shards * rows * (dimension * 4L + 8 + 8 + 8); // vectors, pk, row id, timestamp: the payload's bulk
         var rounds = (int)Math.Ceiling(Bytes / (double)roundBytes);
-        // The fake target on Kestrel: the lean transport keeps request bodies in ArrayPool.Shared, which would add the
-        // fake's pooled 3 MB buffers to what this process holds after a full collection.
-        await using var pipeline = await PipelineHarness.StartAsync("memory", dimension, shards, applyRows: false, null, ct, leanTransport: false);
+        await using var pipeline = await PipelineHarness.StartAsync("memory", dimension, shards, applyRows: false, null, ct);
 
         // What starting left behind is not the pipeline's: collect it, then restart the peak from here.
         GCSettings.LargeObjectHeapCompactionMode = GCLargeObjectHeapCompactionMode.CompactOnce;

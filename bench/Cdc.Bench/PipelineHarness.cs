@@ -6,7 +6,6 @@ using Cdc.Domain.Tasks;
 using Cdc.Infrastructure.Etcd;
 using Cdc.Infrastructure.Kafka;
 using Cdc.Infrastructure.Milvus;
-using Cdc.Infrastructure.Milvus.Grpc;
 using Cdc.Infrastructure.Milvus.Protos.Common;
 using Cdc.Infrastructure.Secrets;
 using Cdc.Infrastructure.SourceMeta;
@@ -90,14 +89,9 @@ public sealed class PipelineHarness : IAsyncDisposable
     /// <param name="applyRows">Whether the fake target parses Inserts and keeps the rows (see <see cref="FakeMilvusOptions.ApplyRows"/>).</param>
     /// <param name="onInsertAcknowledged">Called for each Insert message in a ReplicateMessage the target acknowledged.</param>
     /// <param name="onTimeTickAcknowledged">Called with the timestamp of each CDC time tick the target acknowledged.</param>
-    /// <param name="leanTransport">
-    /// The fake target's minimal h2c server (<see cref="FakeMilvusOptions.LeanTransport"/>) instead of Kestrel, whose
-    /// HTTP/2 receive path costs several times as much CPU per MB: on 2 cores the fake target, which stands in for
-    /// another machine, would otherwise take a large share of the CPU the pipeline is measured on.
-    /// </param>
     public static async Task<PipelineHarness> StartAsync(
         string name, int dimension, int shards, bool applyRows, Action<ByteString>? onInsertAcknowledged,
-        CancellationToken cancellationToken, Action<ulong>? onTimeTickAcknowledged = null, bool leanTransport = true)
+        CancellationToken cancellationToken, Action<ulong>? onTimeTickAcknowledged = null)
     {
         var suffix = Guid.NewGuid().ToString("N")[..12];
         var replicateChannel = $"cdc-bench-{name}-{suffix}-replicate-msg";
@@ -108,7 +102,6 @@ public sealed class PipelineHarness : IAsyncDisposable
         {
             RecordCalls = false,
             ApplyRows = applyRows,
-            LeanTransport = leanTransport,
             OnHandled = counter.OnHandled,
         }, cancellationToken);
         var etcd = new EtcdClient(new EtcdOptions

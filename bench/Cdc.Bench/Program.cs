@@ -1,6 +1,7 @@
 using Cdc.Bench;
 
 // Usage: Cdc.Bench <benchmark>... [--results <dir>]   (scripts/bench.sh starts the servers the benchmarks need)
+//        Cdc.Bench fake-target [port]               (a fake target Milvus alone, in this process)
 // Benchmarks: decode (msgstream decoder vs raw Google.Protobuf parse of large InsertRequests), throughput (pipeline
 // vs raw Kafka read), lag (produce-to-acknowledge latency at a steady rate), api (HTTP API latency with 100 tasks),
 // memory (peak RSS while replicating 1 GB); all runs every one, in this order.
@@ -13,12 +14,20 @@ var benchmarks = new Dictionary<string, Func<BenchmarkContext, Task>>(StringComp
     ["memory"] = MemoryBenchmark.RunAsync,
 };
 
-if (args is ["fake-target", var transport])
+if (args is ["fake-target", .. var rest])
 {
-    // A fake target Milvus in a process of its own (ThroughputBenchmark's write-only measurement), on the lean h2c
-    // transport or on Kestrel: prints its address, serves until its standard input closes or gives a line.
+    // A fake target Milvus in a process of its own, so its CPU time is measured apart from the CDC's (ThroughputBenchmark's
+    // write-only measurement, or by hand): neither records calls nor applies rows, listens on 127.0.0.1 at the given
+    // port (any free one without), prints its address and serves until its standard input gives a line or closes.
+    var port = rest is [var given] && int.TryParse(given, out var parsed) && parsed is >= 0 and <= 65535 ? parsed : -1;
+    if (rest.Length > 1 || (rest.Length == 1 && port < 0))
+    {
+        Console.Error.WriteLine("usage: Cdc.Bench fake-target [port]");
+        return 2;
+    }
+
     await using var target = await Cdc.Testing.FakeMilvus.FakeMilvusServer.StartAsync(
-        new Cdc.Testing.FakeMilvus.FakeMilvusOptions { RecordCalls = false, ApplyRows = false, LeanTransport = transport == "lean" }, CancellationToken.None);
+        new Cdc.Testing.FakeMilvus.FakeMilvusOptions { RecordCalls = false, ApplyRows = false, Port = Math.Max(port, 0) }, CancellationToken.None);
     Console.WriteLine(target.Uri);
     await Console.In.ReadLineAsync();
     return 0;

@@ -63,15 +63,15 @@ public static class ThroughputBenchmark
             .AppendLine("| date (UTC) | machine cores | .NET | reader fetch.wait.max.ms | fake target transport | MB per side | raw rows/s | raw MB/s | pipeline rows/s | pipeline MB/s | pipeline / raw | per block pair | target | pipeline CPU (cores) | raw CPU (cores) |")
             .AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
         var details = new StringBuilder();
-        foreach (var (fetchWait, lean) in new (string?, bool)[] { (null, true), ("10", true), ("10", false) })
+        const string transport = "Grpc.AspNetCore on Kestrel";
+        foreach (var fetchWait in new string?[] { null, "10" })
         {
-            var transport = lean ? "lean h2c" : "Kestrel";
             var kafka = new KafkaSourceOptions
             {
                 Address = KafkaBootstrap,
                 Consumer = fetchWait is null ? new Dictionary<string, string>() : new Dictionary<string, string> { ["fetch.wait.max.ms"] = fetchWait },
             };
-            await using var pipeline = await PipelineHarness.StartAsync("throughput", Dimension, Shards, applyRows: false, null, deadline.Token, leanTransport: lean);
+            await using var pipeline = await PipelineHarness.StartAsync("throughput", Dimension, Shards, applyRows: false, null, deadline.Token);
             var result = await CompareAsync(pipeline, kafka, deadline.Token);
             var (pipe, raw) = (result.Pipeline, result.Raw);
             var wait = fetchWait ?? "500 (default)";
@@ -92,12 +92,9 @@ public static class ThroughputBenchmark
 
         details.AppendLine(CultureInfo.InvariantCulture, $"gRPC write only (MilvusTargetClient to the fake target, {Shards} concurrent writers, {WriteRounds} rounds of one 1,000-row Insert each, no Kafka, no")
             .AppendLine("engine; the fake target in a process of its own so each side's CPU time is known):");
-        foreach (var lean in new[] { true, false })
-        {
-            var write = await WriteOnlyAsync(lean, deadline.Token);
-            details.AppendLine(CultureInfo.InvariantCulture,
-                $"- fake target on {(lean ? "the lean h2c transport" : "Kestrel")}: {write.MBps:F0} MB/s; the client (the server's side of the write) {write.ClientMBPerCpuSecond:F0} MB per CPU-second, the fake target {write.TargetMBPerCpuSecond:F0} MB per CPU-second, about {Shards * write.InsertBytes / 1e6 / write.TargetMBPerCpuSecond:F2} CPU-s per round.");
-        }
+        var write = await WriteOnlyAsync(deadline.Token);
+        details.AppendLine(CultureInfo.InvariantCulture,
+            $"- fake target on {transport}: {write.MBps:F0} MB/s; the client (the server's side of the write) {write.ClientMBPerCpuSecond:F0} MB per CPU-second, the fake target {write.TargetMBPerCpuSecond:F0} MB per CPU-second, about {Shards * write.InsertBytes / 1e6 / write.TargetMBPerCpuSecond:F2} CPU-s per round.");
 
         details.AppendLine();
         table
@@ -119,13 +116,12 @@ public static class ThroughputBenchmark
             .AppendLine("pipeline's code (tier 0, instrumented, optimized) for about the first 50 rounds, at up to 0.3 CPU-s a round: a start-up")
             .AppendLine("cost a server replicating for hours pays once, and which rounds measured right after a short warm-up were paying.")
             .AppendLine()
-            .AppendLine("The pipeline and the fake target (real gRPC over HTTP/2 on loopback) share this process; the fake checks each message's")
-            .AppendLine("header (reading the messages where they lie in the request) and advances its channel position but neither parses nor")
-            .AppendLine("keeps the rows (a real Milvus would). PostgreSQL")
-            .AppendLine("(checkpoints), etcd and the Kafka mock are separate processes on the same machine. Fake target transport: the fake target")
-            .AppendLine("stands in for a Milvus on another machine, yet here it shares the 2 cores; on Kestrel its HTTP/2 receive path takes several")
-            .AppendLine("times the CPU per MB of the lean h2c server (FakeMilvusOptions.LeanTransport, same handling, see the write-only lines), so")
-            .AppendLine("the lean rows are the ones to judge the pipeline by, and the Kestrel row shows what the fake target's cost does to the figure.")
+            .AppendLine("The pipeline and the fake target (real gRPC over HTTP/2 on loopback) share this process; the fake decodes each request")
+            .AppendLine("(Google.Protobuf, which copies each message out of the request), checks each message's header and advances its channel")
+            .AppendLine("position, but neither parses nor keeps the rows (a real Milvus would). PostgreSQL (checkpoints), etcd and the Kafka mock")
+            .AppendLine("are separate processes on the same machine. The fake target (Grpc.AspNetCore on Kestrel) stands in for a Milvus on")
+            .AppendLine("another machine, yet here it shares the 2 cores and this process: the write-only line gives its CPU per MB, measured in a")
+            .AppendLine("process of its own; the pipeline rows include that cost.")
             .AppendLine()
             .AppendLine("Why rounds, timed from the first write: the mock keeps at most 5 MiB per partition (about one such Insert), so no backlog can")
             .AppendLine("be built and read \"from the beginning to the end\"; the source's limit here is how fast a round is written and read live.")
@@ -149,10 +145,10 @@ public static class ThroughputBenchmark
     /// size, through the engine's target client into a fake target running in a child process (this program with
     /// "fake-target"), so the CPU time of the client and of the fake target can be told apart (/proc/[pid]/stat).
     /// </summary>
-    private static async Task<WriteOnly> WriteOnlyAsync(bool lean, CancellationToken ct)
+    private static async Task<WriteOnly> WriteOnlyAsync(CancellationToken ct)
     {
         var insert = DecodeBenchmark.BuildInsert();
-        using var child = Process.Start(new ProcessStartInfo("dotnet", [typeof(ThroughputBenchmark).Assembly.Location, "fake-target", lean ? "lean" : "kestrel"])
+        using var child = Process.Start(new ProcessStartInfo("dotnet", [typeof(ThroughputBenchmark).Assembly.Location, "fake-target"])
         {
             RedirectStandardOutput = true,
             RedirectStandardInput = true,

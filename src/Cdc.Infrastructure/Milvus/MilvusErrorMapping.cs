@@ -1,6 +1,7 @@
 using Cdc.Application.Replication.Ports;
-using Cdc.Infrastructure.Milvus.Grpc;
 using Cdc.Infrastructure.Milvus.Protos.Common;
+using Grpc.Core;
+using Status = Cdc.Infrastructure.Milvus.Protos.Common.Status;
 
 // Status.error_code is deprecated in the proto but older servers still report failures only there.
 #pragma warning disable CS0612
@@ -14,11 +15,25 @@ namespace Cdc.Infrastructure.Milvus;
 /// </summary>
 public static class MilvusErrorMapping
 {
-    public static bool IsRetryable(GrpcStatusCode status) =>
-        status is GrpcStatusCode.Unavailable or GrpcStatusCode.DeadlineExceeded or GrpcStatusCode.ResourceExhausted;
+    public static bool IsRetryable(StatusCode status) =>
+        status is StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.ResourceExhausted;
 
-    public static MilvusTargetException FromGrpc(string operation, GrpcCallException failure) =>
-        new(operation, (int)failure.Status, null, IsRetryable(failure.Status), $"{failure.Status}: {failure.Detail}", failure);
+    /// <summary>A call that ended without a response: a gRPC status from the target, or one Grpc.Net.Client derived.</summary>
+    public static MilvusTargetException FromGrpc(string operation, RpcException failure)
+    {
+        var status = StatusOf(failure);
+        return new(operation, (int)status, null, IsRetryable(status), $"{status}: {failure.Status.Detail}", failure);
+    }
+
+    /// <summary>
+    /// The call's status, except that a request that got no HTTP response at all (the connection or the TLS handshake
+    /// failed) is UNAVAILABLE, as grpc-go reports a failed connection or handshake, where Grpc.Net.Client says INTERNAL
+    /// for what is not a socket or I/O error (a certificate that is refused).
+    /// </summary>
+    private static StatusCode StatusOf(RpcException failure) =>
+        failure.StatusCode == StatusCode.Internal && failure.Status.DebugException is HttpRequestException { StatusCode: null }
+            ? StatusCode.Unavailable
+            : failure.StatusCode;
 
     public static bool IsSuccess(Status? status) =>
         status is null || (status.Code == 0 && status.ErrorCode == ErrorCode.Success);

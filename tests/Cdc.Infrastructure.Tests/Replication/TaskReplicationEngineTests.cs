@@ -9,7 +9,6 @@ using Cdc.Infrastructure.EventStore;
 using Cdc.Infrastructure.Kafka;
 using Cdc.Infrastructure.Metrics;
 using Cdc.Infrastructure.Milvus;
-using Cdc.Infrastructure.Milvus.Grpc;
 using Cdc.Infrastructure.Milvus.Protos.Common;
 using Cdc.Infrastructure.Secrets;
 using Cdc.Infrastructure.SourceMeta;
@@ -276,7 +275,7 @@ public sealed class TaskReplicationEngineTests : IAsyncLifetime
 
         // More failures than the client's own retries: the engine keeps the pack and tries again, and get shows the
         // task retrying with the target's error until the pack goes through.
-        _server.FailNext(8, GrpcStatusCode.Unavailable, "ReplicateMessage", "target restarting");
+        _server.FailNext(8, Grpc.Core.StatusCode.Unavailable, "ReplicateMessage", "target restarting");
         await _stream.InsertAsync(books.VirtualChannels[0], books.Id, books.Partitions[0].Id, [1, 2], Vectors(2), ct);
         await _stream.InsertAsync(books.VirtualChannels[1], books.Id, books.Partitions[0].Id, [3], Vectors(1), ct);
         await _stream.TickAsync(ct);

@@ -1,4 +1,4 @@
-using Cdc.Infrastructure.Milvus.Grpc;
+using Grpc.Core;
 
 namespace Cdc.Testing.FakeMilvus;
 
@@ -6,13 +6,13 @@ namespace Cdc.Testing.FakeMilvus;
 /// A failure to inject into the next matching calls: either a gRPC status (transport level) or a Milvus
 /// common.Status error in the response body.
 /// </summary>
-internal sealed class FakeMilvusFault(int remaining, string? method, GrpcStatusCode? grpcStatus, int milvusCode, string reason, bool retriable)
+internal sealed class FakeMilvusFault(int remaining, string? method, StatusCode? grpcStatus, int milvusCode, string reason, bool retriable)
 {
     public int Remaining { get; set; } = remaining;
 
     public string? Method { get; } = method;
 
-    public GrpcStatusCode? GrpcStatus { get; } = grpcStatus;
+    public StatusCode? GrpcStatus { get; } = grpcStatus;
 
     public int MilvusCode { get; } = milvusCode;
 

@@ -14,15 +14,11 @@ public sealed record FakeMilvusOptions
     /// <summary>Server certificate (with private key). Null means plain HTTP/2 (h2c).</summary>
     public X509Certificate2? ServerCertificate { get; init; }
 
-    /// <summary>
-    /// Serves the calls with a minimal h2c server (<see cref="LeanHttp2Server"/>) instead of Kestrel, for benchmarks:
-    /// Kestrel's HTTP/2 receive path costs more CPU than the CDC side it measures. No TLS (a server certificate with it
-    /// is an <see cref="ArgumentException"/>); the calls are handled exactly as on Kestrel.
-    /// </summary>
-    public bool LeanTransport { get; init; }
-
     /// <summary>When set (with a server certificate), clients must present a certificate issued by this CA.</summary>
     public X509Certificate2? ClientCertificateAuthority { get; init; }
+
+    /// <summary>The port on 127.0.0.1 to listen on; 0 (the default) takes any free one.</summary>
+    public int Port { get; init; }
 
     /// <summary>Number of target DML pchannels, named target-rootcoord-dml_0 .. _N-1.</summary>
     public int DmlChannelNum { get; init; } = 16;
@@ -51,9 +47,7 @@ public sealed record FakeMilvusOptions
 
     /// <summary>
     /// Called after a call was handled and before its answer is written (the moment the target acknowledges it),
-    /// with the call and whether it succeeded; runs on the request's thread, so it must be quick. Without
-    /// <see cref="RecordCalls"/>, a ReplicateMessage request's Msgs reference the transport's receive buffer: read them
-    /// here, do not keep them.
+    /// with the call and whether it succeeded; runs on the request's thread, so it must be quick.
     /// </summary>
     public Action<FakeMilvusCall, bool>? OnHandled { get; init; }
 }

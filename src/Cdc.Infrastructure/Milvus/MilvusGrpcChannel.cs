@@ -2,22 +2,46 @@ using System.Net.Security;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using Cdc.Application.Replication.Ports;
+using Grpc.Net.Client;
 
 namespace Cdc.Infrastructure.Milvus;
 
 /// <summary>
-/// Builds the HTTP/2 handler for one target: plain h2c for http://, TLS 1.3 for https:// with the dial_config
-/// rules: server_pem_path (or ca_pem_path) is the trust anchor instead of the system store, server_name overrides
-/// the host name checked, client_pem_path + client_key_path present a client certificate (mutual TLS).
+/// The gRPC channel to one target: Grpc.Net.Client over a <see cref="SocketsHttpHandler"/> of its own, plain h2c
+/// for http://, TLS 1.3 for https:// with the dial_config rules: server_pem_path (or ca_pem_path) is the trust anchor
+/// instead of the system store, server_name overrides the host name checked, client_pem_path + client_key_path
+/// present a client certificate (mutual TLS).
 /// </summary>
-public static class MilvusHttpTransport
+public static class MilvusGrpcChannel
 {
+    /// <summary>Largest response accepted; Milvus' answers to the calls made here are far smaller.</summary>
+    public const int MaxResponseBytes = 64 * 1024 * 1024;
+
+    /// <summary>The channel, which owns (and disposes) its handler and so its connections.</summary>
+    public static GrpcChannel Create(MilvusConnection connection) =>
+        GrpcChannel.ForAddress(Address(connection), new GrpcChannelOptions
+        {
+            HttpHandler = CreateHandler(connection),
+            DisposeHttpClient = true,
+            MaxReceiveMessageSize = MaxResponseBytes,
+            // No limit of our own on requests: the target enforces its receive limit and says so.
+            MaxSendMessageSize = null,
+            // While the target cannot be reached, calls fail at once (UNAVAILABLE, retried with backoff) and the
+            // channel reconnects on its own. gRPC's connection backoff (1 s, growing to 120 s) would keep a target that
+            // is back unused for up to two minutes; one CDC task is one client, so it tries again within 2 s.
+            InitialReconnectBackoff = TimeSpan.FromMilliseconds(200),
+            MaxReconnectBackoff = TimeSpan.FromSeconds(2),
+        });
+
     public static SocketsHttpHandler CreateHandler(MilvusConnection connection)
     {
         var handler = new SocketsHttpHandler
         {
             ConnectTimeout = connection.EffectiveTimeout,
             EnableMultipleHttp2Connections = true,
+            // Large windows for what the target sends; what a ReplicateMessage (~3 MB for a 1,000-row insert of
+            // 768-dim vectors) may send at once is the target's stream window, which grpc-go grows by BDP estimation.
+            InitialHttp2StreamWindowSize = 16 * 1024 * 1024,
             PooledConnectionIdleTimeout = TimeSpan.FromMinutes(2),
             KeepAlivePingDelay = TimeSpan.FromSeconds(30),
             KeepAlivePingTimeout = TimeSpan.FromSeconds(10),
@@ -32,7 +56,7 @@ public static class MilvusHttpTransport
         return handler;
     }
 
-    public static Uri BaseAddress(MilvusConnection connection)
+    public static Uri Address(MilvusConnection connection)
     {
         if (!System.Uri.TryCreate(connection.Uri, UriKind.Absolute, out var uri)
             || (uri.Scheme != System.Uri.UriSchemeHttp && uri.Scheme != System.Uri.UriSchemeHttps))

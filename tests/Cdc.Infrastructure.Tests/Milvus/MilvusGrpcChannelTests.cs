@@ -3,16 +3,16 @@ using Cdc.Infrastructure.Milvus;
 
 namespace Cdc.Infrastructure.Tests.Milvus;
 
-public sealed class MilvusHttpTransportTests
+public sealed class MilvusGrpcChannelTests
 {
     [Theory]
     [InlineData("http://milvus:19530", "http://milvus:19530/")]
     [InlineData("http://milvus", "http://milvus:19530/")]
     [InlineData("https://milvus:443", "https://milvus/")]
     [InlineData("https://milvus.example.com:19531/ignored/path", "https://milvus.example.com:19531/")]
-    public void Base_address_keeps_an_explicit_port_and_defaults_to_19530(string uri, string expected)
+    public void Address_keeps_an_explicit_port_and_defaults_to_19530(string uri, string expected)
     {
-        Assert.Equal(expected, MilvusHttpTransport.BaseAddress(new MilvusConnection(uri)).ToString());
+        Assert.Equal(expected, MilvusGrpcChannel.Address(new MilvusConnection(uri)).ToString());
     }
 
     [Theory]
@@ -20,7 +20,7 @@ public sealed class MilvusHttpTransportTests
     [InlineData("tcp://milvus:19530")]
     public void Non_http_uris_are_rejected(string uri)
     {
-        Assert.Throws<ArgumentException>(() => MilvusHttpTransport.BaseAddress(new MilvusConnection(uri)));
+        Assert.Throws<ArgumentException>(() => MilvusGrpcChannel.Address(new MilvusConnection(uri)));
     }
 
     [Fact]
@@ -28,8 +28,8 @@ public sealed class MilvusHttpTransportTests
     {
         Assert.True(new MilvusConnection("https://m:1").UsesTls);
         Assert.False(new MilvusConnection("http://m:1").UsesTls);
-        Assert.Null(MilvusHttpTransport.CreateHandler(new MilvusConnection("http://m:1")).SslOptions.TargetHost);
-        Assert.Equal(TimeSpan.FromSeconds(5), MilvusHttpTransport.CreateHandler(new MilvusConnection("http://m:1")).ConnectTimeout);
+        Assert.Null(MilvusGrpcChannel.CreateHandler(new MilvusConnection("http://m:1")).SslOptions.TargetHost);
+        Assert.Equal(TimeSpan.FromSeconds(5), MilvusGrpcChannel.CreateHandler(new MilvusConnection("http://m:1")).ConnectTimeout);
         Assert.Equal(TimeSpan.FromSeconds(7), new MilvusConnection("http://m:1", "", TimeSpan.FromSeconds(7), MilvusDialConfig.None).EffectiveTimeout);
     }
 }
