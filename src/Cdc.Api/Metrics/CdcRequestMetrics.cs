@@ -1,4 +1,4 @@
-using Cdc.Infrastructure.Metrics;
+using Prometheus;
 
 namespace Cdc.Api.Metrics;
 
@@ -17,10 +17,12 @@ public sealed class CdcRequestMetrics
     private readonly Counter _requests;
     private readonly Histogram _latency;
 
-    public CdcRequestMetrics(MetricsRegistry registry)
+    public CdcRequestMetrics(CollectorRegistry registry)
     {
-        _requests = registry.Counter("milvus_cdc_request_total", "requests to /cdc by type and status", "request_type", "request_status");
-        _latency = registry.Histogram("milvus_cdc_request_latency", "latency of requests to /cdc in ms", LatencyBuckets, "request_type");
+        var factory = Prometheus.Metrics.WithCustomRegistry(registry);
+        _requests = factory.CreateCounter("milvus_cdc_request_total", "requests to /cdc by type and status", ["request_type", "request_status"]);
+        _latency = factory.CreateHistogram("milvus_cdc_request_latency", "latency of requests to /cdc in ms", ["request_type"],
+            new HistogramConfiguration { Buckets = LatencyBuckets });
     }
 
     public void Record(string? requestType, CdcRequestStatus status, TimeSpan elapsed)

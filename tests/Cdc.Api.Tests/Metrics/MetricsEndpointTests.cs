@@ -103,6 +103,55 @@ public sealed class MetricsEndpointTests
     }
 
     [Fact]
+    public async Task A_scraper_asking_for_OpenMetrics_gets_the_text_format_as_from_the_reference()
+    {
+        await using var app = await CdcApp.StartAsync();
+        Assert.Equal(200, (await app.PostAsync("list")).Status);
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/cdc/metrics");
+        // What Prometheus 2.x sends by default.
+        request.Headers.TryAddWithoutValidation("Accept",
+            "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1");
+        using var response = await app.Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/plain; version=0.0.4; charset=utf-8", response.Content.Headers.ContentType!.ToString());
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.DoesNotContain("# EOF", text);
+        Assert.Contains("# TYPE milvus_cdc_request_total counter\n", text);
+        Assert.Contains("milvus_cdc_request_latency_bucket{request_type=\"list\",le=\"128\"} 1\n", text);
+        ExpositionParser.Parse(text);
+    }
+
+    [Fact]
+    public async Task The_process_metrics_of_the_library_are_served_beside_the_cdc_ones()
+    {
+        await using var app = await CdcApp.StartAsync();
+        var families = await ScrapeAsync(app);
+        Assert.True(families["process_working_set_bytes"].Samples.Single().Value > 0);
+        Assert.True(families["process_cpu_seconds_total"].Samples.Single().Value > 0);
+        Assert.Equal("0", families["dotnet_collection_count_total"].Samples.Select(s => s.Label("generation")).Order().First());
+        Assert.DoesNotContain(families.Keys, name => name.StartsWith("prometheus_net_", StringComparison.Ordinal) || name.StartsWith("microsoft_", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Two_servers_in_one_process_keep_their_series_apart()
+    {
+        await using var first = await CdcApp.StartAsync();
+        await using var second = await CdcApp.StartAsync();
+        first.Services.GetRequiredService<ICdcMetrics>().ApiExecuted("t-first", "Flush");
+        Assert.Equal(200, (await second.PostAsync("list")).Status);
+        Assert.Equal(200, (await second.PostAsync("list")).Status);
+
+        var one = await ScrapeAsync(first);
+        var two = await ScrapeAsync(second);
+
+        Assert.Equal(["t-first"], one["milvus_cdc_api_execute_total"].Samples.Select(s => s.Label("task_id")));
+        Assert.Empty(two["milvus_cdc_api_execute_total"].Samples);
+        Assert.DoesNotContain(one["milvus_cdc_request_total"].Samples, s => s.Label("request_type") == "list");
+        Assert.Equal(2, two["milvus_cdc_request_total"].Samples.Single(s => (s.Label("request_type"), s.Label("request_status")) == ("list", "total")).Value);
+    }
+
+    [Fact]
     public async Task The_metrics_route_does_not_disturb_the_cdc_route()
     {
         await using var app = await CdcApp.StartAsync();

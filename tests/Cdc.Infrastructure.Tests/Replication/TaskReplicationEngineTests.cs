@@ -43,7 +43,7 @@ public sealed class TaskReplicationEngineTests : IAsyncLifetime
     private EtcdSourceMetadata _metadata = null!;
     private KafkaTestProducer _producer = null!;
     private SourceStreamSimulator _stream = null!;
-    private MetricsRegistry _registry = new();
+    private Prometheus.CollectorRegistry _registry = Prometheus.Metrics.NewCustomRegistry();
     private CdcReplicationMetrics _metrics = null!;
 
     private string ReplicateChannel => $"{_prefix}-replicate-msg";
@@ -569,7 +569,7 @@ public sealed class TaskReplicationEngineTests : IAsyncLifetime
         IReadOnlyList<ChannelPosition> checkpoints, CancellationToken ct, CollectionSelection? selection = null, string? rpcPosition = null,
         TaskRuntimeReport? lastRun = null, TimeSpan? checkpointInterval = null, ISourceChannels? channels = null)
     {
-        _registry = new MetricsRegistry();
+        _registry = Prometheus.Metrics.NewCustomRegistry();
         _metrics = new CdcReplicationMetrics(_registry, TimeProvider.System);
         var engine = new TaskReplicationEngine(
             _metadata, channels ?? KafkaTestBroker.Channels(), new MsgStreamDecoder(), new SourceMessageIdEncoder(),
@@ -590,9 +590,7 @@ public sealed class TaskReplicationEngineTests : IAsyncLifetime
     }
 
     /// <summary>The metrics as /cdc/metrics would expose them now, by family name.</summary>
-    private async Task<Dictionary<string, ParsedFamily>> ScrapeAsync() =>
-        ExpositionParser.Parse(await new MetricsScraper(_registry, [_metrics], TimeProvider.System, NullLogger<MetricsScraper>.Instance)
-            .ScrapeAsync(CancellationToken.None)).ToDictionary(f => f.Name);
+    private Task<Dictionary<string, ParsedFamily>> ScrapeAsync() => RegistryScrape.FamiliesAsync(_registry);
 
     private static double Sum(Dictionary<string, ParsedFamily> families, string name, Func<ParsedSample, bool> where) =>
         families.TryGetValue(name, out var family) ? family.Samples.Where(where).Sum(s => s.Value) : 0;
