@@ -200,6 +200,11 @@ public sealed class FakePulsarTopic
         lock (_entries) _consumers.Remove(consumer);
     }
 
+    internal void RemoveSubscription(string subscription)
+    {
+        lock (_entries) _subscriptions.Remove(subscription);
+    }
+
     internal void Acknowledge(string subscription, CommandAck ack)
     {
         lock (_entries)

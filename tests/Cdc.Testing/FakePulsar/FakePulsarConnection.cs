@@ -59,7 +59,8 @@ internal sealed class FakePulsarConnection(FakePulsarBroker broker, TcpClient cl
         {
             foreach (var consumer in _consumers.Values) consumer.Stop();
             broker.Forget(this);
-            Abort();
+            stream.Dispose();
+            client.Dispose();
         }
     }
 
@@ -79,6 +80,16 @@ internal sealed class FakePulsarConnection(FakePulsarBroker broker, TcpClient cl
                 break;
             case CommandType.Ack:
                 if (_consumers.TryGetValue(command.Ack.ConsumerId, out var acking)) acking.Acknowledge(command.Ack);
+                // An ACK with a request id asks for a receipt (protocol v17).
+                if (command.Ack.HasRequestId)
+                {
+                    await SendAsync(new BaseCommand
+                    {
+                        Type = CommandType.AckResponse,
+                        AckResponse = new CommandAckResponse { ConsumerId = command.Ack.ConsumerId, RequestId = command.Ack.RequestId },
+                    });
+                }
+
                 break;
             case CommandType.GetLastMessageId:
                 await SendLastMessageIdAsync(command.GetLastMessageId);
@@ -102,6 +113,15 @@ internal sealed class FakePulsarConnection(FakePulsarBroker broker, TcpClient cl
             case CommandType.CloseConsumer:
                 if (_consumers.TryRemove(command.CloseConsumer.ConsumerId, out var closing)) closing.Stop();
                 await SendAsync(Success(command.CloseConsumer.RequestId));
+                break;
+            case CommandType.Unsubscribe:
+                if (_consumers.TryRemove(command.Unsubscribe.ConsumerId, out var leaving))
+                {
+                    leaving.Stop();
+                    leaving.Topic.RemoveSubscription(leaving.Subscribe.Subscription);
+                }
+
+                await SendAsync(Success(command.Unsubscribe.RequestId));
                 break;
             case CommandType.CloseProducer:
                 _producers.TryRemove(command.CloseProducer.ProducerId, out _);
