@@ -4,8 +4,8 @@ namespace Cdc.Infrastructure.Pulsar;
 
 /// <summary>
 /// Bytes from the broker that do not follow the Pulsar binary protocol, or that this client cannot take (a malformed
-/// frame, a wrong checksum, an unknown command, an oversized or undecodable message). Reading again would meet the
-/// same bytes: it is not retried.
+/// frame, a wrong checksum, an unknown command, an oversized or undecodable message), or a token file that cannot be
+/// read. Trying again would meet the same: it is not retried.
 /// </summary>
 public sealed class PulsarProtocolException(string message, Exception? innerException = null)
     : Exception(message, innerException);
