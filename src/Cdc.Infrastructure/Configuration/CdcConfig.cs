@@ -67,4 +67,5 @@ public sealed record PulsarConfig(
     string Tenant,
     string Namespace,
     string? AuthPlugin,
-    string? AuthParams);
+    string? AuthParams,
+    string? TlsTrustCertsFilePath = null);

@@ -92,7 +92,8 @@ public static partial class CdcConfigLoader
             r.String("sourceConfig:pulsar:tenant", "public"),
             r.String("sourceConfig:pulsar:namespace", "default"),
             r.OptionalString("sourceConfig:pulsar:authPlugin"),
-            r.OptionalString("sourceConfig:pulsar:authParams"));
+            r.OptionalString("sourceConfig:pulsar:authParams"),
+            r.OptionalString("sourceConfig:pulsar:tlsTrustCertsFilePath"));
         if (kafka.Address is null && pulsar.Address is null)
             r.Problem("sourceConfig:kafka:address", "set the source's message queue: sourceConfig.kafka.address or sourceConfig.pulsar.address");
         var replicateChan = r.String("sourceConfig:replicateChan", "");

@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 using Cdc.Domain.Changes;
-using Cdc.Infrastructure.Milvus.Protos.Pulsar;
+using Cdc.Infrastructure.Pulsar.Protos;
 using Google.Protobuf;
 
 namespace Cdc.Infrastructure.Milvus;

@@ -1,7 +1,7 @@
 using Cdc.Infrastructure.Milvus.Protos.Common;
 using Cdc.Infrastructure.Milvus.Protos.Etcd;
 using Cdc.Infrastructure.Milvus.Protos.Msg;
-using Cdc.Infrastructure.Milvus.Protos.Pulsar;
+using Cdc.Infrastructure.Pulsar.Protos;
 using Cdc.Infrastructure.Milvus.Protos.Schema;
 using Google.Protobuf;
 using Rpc = Cdc.Infrastructure.Milvus.Protos.Rpc;
