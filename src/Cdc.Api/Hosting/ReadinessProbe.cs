@@ -12,7 +12,7 @@ public sealed record Readiness(IReadOnlyDictionary<string, string> Checks, IRead
 /// Readiness: the event store answers a query within <see cref="EventStoreTimeout"/>, and the replication worker
 /// runs (or has finished by design because no engine is registered).
 /// </summary>
-public sealed class ReadinessProbe(IEventFeed feed, ReplicationWorker worker, TimeProvider clock)
+public sealed class ReadinessProbe(IEventFeed feed, ReplicationHost worker, TimeProvider clock)
 {
     public const string EventStore = "event_store";
     public const string Worker = "replication_worker";
