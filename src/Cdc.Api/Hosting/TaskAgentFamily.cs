@@ -29,7 +29,8 @@ public sealed class TaskAgentFamily(ReplicationHost host, ITaskViews views, ISer
 
     public async ValueTask<IReadOnlyList<Uri>> AllKnownAgentsAsync()
     {
-        if (host.Replication is null) return [];
+        // Nothing runs here before the start-up step (disable_auto_start) is done.
+        if (host.Replication is null || host.State != ReplicationWorkerState.Running) return [];
         var tasks = await views.ListAsync(CancellationToken.None);
         return tasks.Where(t => t.State == TaskState.Running).Select(t => UriFor(t.TaskId)).ToList();
     }
@@ -40,7 +41,7 @@ public sealed class TaskAgentFamily(ReplicationHost host, ITaskViews views, ISer
         var run = new SupervisedTaskRun(TaskIdOf(uri), host.Owner,
             services.GetRequiredService<IEventStore>(), services.GetRequiredService<ITaskLeases>(), host.Replication, views,
             services.GetRequiredService<TimeProvider>(), services.GetRequiredService<ILogger<SupervisedTaskRun>>());
-        return new ValueTask<IAgent>(new TaskAgent(uri, run, views, services.GetRequiredService<ICdcMetrics>()));
+        return new ValueTask<IAgent>(new TaskAgent(uri, run, host, views, services.GetRequiredService<ICdcMetrics>()));
     }
 
     public ValueTask<IReadOnlyList<Uri>> SupportedAgentsAsync() => AllKnownAgentsAsync();
@@ -52,7 +53,7 @@ public sealed class TaskAgentFamily(ReplicationHost host, ITaskViews views, ISer
     }
 
     /// <summary>One task's run as a Wolverine agent.</summary>
-    private sealed class TaskAgent(Uri uri, SupervisedTaskRun run, ITaskViews views, ICdcMetrics metrics) : IAgent
+    private sealed class TaskAgent(Uri uri, SupervisedTaskRun run, ReplicationHost host, ITaskViews views, ICdcMetrics metrics) : IAgent
     {
         public Uri Uri => uri;
 
@@ -62,6 +63,7 @@ public sealed class TaskAgentFamily(ReplicationHost host, ITaskViews views, ISer
 
         public Task StartAsync(CancellationToken cancellationToken)
         {
+            host.Started(run);
             run.Start();
             Status = AgentStatus.Running;
             return Task.CompletedTask;
@@ -70,6 +72,7 @@ public sealed class TaskAgentFamily(ReplicationHost host, ITaskViews views, ISer
         public async Task StopAsync(CancellationToken cancellationToken)
         {
             await run.DisposeAsync();
+            host.Stopped(run);
             Status = AgentStatus.Stopped;
             // A deleted task's series go with it (its runtime report is deleted with its events).
             if (await views.GetAsync(run.TaskId, CancellationToken.None) is null) metrics.ForgetTask(run.TaskId);
