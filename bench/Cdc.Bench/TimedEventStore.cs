@@ -28,8 +28,8 @@ public sealed class TimedEventStore(IEventStore inner) : IEventStore
     public Task<long> AppendAsync(StreamAppend append, CancellationToken cancellationToken) =>
         TimeAsync(() => inner.AppendAsync(append, cancellationToken));
 
-    public Task<int> TrimStreamAsync(string streamId, int keepLast, CancellationToken cancellationToken) =>
-        TimeAsync(() => inner.TrimStreamAsync(streamId, keepLast, cancellationToken));
+    public Task TrimStreamAsync(string streamId, int keepLast, CancellationToken cancellationToken) =>
+        TimeAsync(async () => { await inner.TrimStreamAsync(streamId, keepLast, cancellationToken); return 0; });
 
     private async Task<T> TimeAsync<T>(Func<Task<T>> call)
     {

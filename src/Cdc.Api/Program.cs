@@ -1,6 +1,7 @@
 using Cdc.Api.Composition;
 using Cdc.Api.Http;
 using Cdc.Infrastructure.Configuration;
+using Wolverine;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -28,6 +29,7 @@ builder.WebHost.ConfigureKestrel(k =>
 });
 builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
 builder.Services.AddCdcInfrastructure(config).AddCdcApplication().AddCdcMetrics();
+builder.Host.UseWolverine(ReplicationHosting.Configure);
 
 var app = builder.Build();
 CdcEndpoint.Map(app);

@@ -56,7 +56,7 @@ public sealed class SecretTests
         Assert.DoesNotContain(Token, stored);
         Assert.DoesNotContain(Password, stored);
         Assert.Contains("\"token\": \"v1:", stored);
-        await using var views = new NpgsqlCommand("select string_agg(view::text, ' ') from cdc.task_views", conn);
+        await using var views = new NpgsqlCommand("select string_agg(data::text, ' ') from cdc.mt_doc_taskview", conn);
         var viewText = (string)(await views.ExecuteScalarAsync())!;
         Assert.DoesNotContain("v1:", viewText); // the read model holds no credentials at all, not even encrypted
     }

@@ -1,47 +1,60 @@
+using Cdc.Infrastructure.Coordination;
 using Cdc.Infrastructure.EventStore;
-using Cdc.Infrastructure.EventStore.Projections;
+using Marten;
+using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 
 namespace Cdc.Testing;
 
-/// <summary>The event store's parts on a fresh database, wired as the server wires them.</summary>
+/// <summary>The event store's parts (Marten) on a fresh database, wired as the server wires them.</summary>
 public sealed class EventStoreHarness : IAsyncDisposable
 {
-    private EventStoreHarness(PostgresDatabase database, NpgsqlDataSource dataSource, EventStoreOptions options)
+    private EventStoreHarness(PostgresDatabase database, NpgsqlDataSource dataSource, DocumentStore documents, EventStoreOptions options)
     {
         Database = database;
         DataSource = dataSource;
+        Documents = documents;
         Options = options;
-        Projections = new ProjectionRunner([new TaskViewProjection(options), new ChannelPositionProjection(options)], options);
-        Store = new PostgresEventStore(dataSource, options, Types, Projections, TimeProvider.System);
-        Feed = new PostgresEventFeed(dataSource, options, Types);
-        Views = new PostgresTaskViews(dataSource, options);
-        Rebuilder = new ProjectionRebuilder(dataSource, options, Types, Projections);
-        Checkpoints = new PostgresSubscriptionCheckpoints(dataSource, options, TimeProvider.System);
+        Store = new MartenEventStore(documents, options);
+        Feed = new MartenEventFeed(documents, options, TimeProvider.System);
+        Views = new MartenTaskViews(documents, options);
+        Leases = new PostgresTaskLeases(dataSource, options);
+        Reports = new MartenTaskRuntimeReports(documents, options);
     }
 
     public PostgresDatabase Database { get; }
     public NpgsqlDataSource DataSource { get; }
+    public DocumentStore Documents { get; }
     public EventStoreOptions Options { get; }
-    public EventTypes Types { get; } = new();
-    public ProjectionRunner Projections { get; }
-    public PostgresEventStore Store { get; }
-    public PostgresEventFeed Feed { get; }
-    public PostgresTaskViews Views { get; }
-    public ProjectionRebuilder Rebuilder { get; }
-    public PostgresSubscriptionCheckpoints Checkpoints { get; }
+    public MartenEventStore Store { get; }
+    public MartenEventFeed Feed { get; }
+    public MartenTaskViews Views { get; }
+    public PostgresTaskLeases Leases { get; }
+    public MartenTaskRuntimeReports Reports { get; }
 
-    public static async Task<EventStoreHarness> StartAsync(string tenant = "cdc")
+    /// <summary>A fresh database with the event store readied as the server readies it at start.</summary>
+    public static async Task<EventStoreHarness> StartAsync(string tenant = "cdc", PostgresDatabase? database = null)
     {
-        var database = await PostgresDatabase.CreateAsync();
-        var dataSource = database.CreateDataSource();
+        database ??= await PostgresDatabase.CreateAsync();
         var options = new EventStoreOptions("cdc", tenant);
-        await EventStoreSchema.EnsureAsync(dataSource, options, CancellationToken.None);
-        return new EventStoreHarness(database, dataSource, options);
+        var documents = OpenStore(database.ConnectionString, options);
+        await EventStoreStartup.EnsureAsync(documents, database.ConnectionString, options, NullLogger.Instance, CancellationToken.None);
+        return new EventStoreHarness(database, database.CreateDataSource(), documents, options);
     }
+
+    /// <summary>The same database seen by another tenant (another rootPath).</summary>
+    public EventStoreHarness ForTenant(string tenant)
+    {
+        var options = Options with { Tenant = tenant };
+        return new EventStoreHarness(Database.Borrow(), DataSource, OpenStore(Database.ConnectionString, options), options);
+    }
+
+    public static DocumentStore OpenStore(string connectionString, EventStoreOptions options) =>
+        DocumentStore.For(o => MartenStoreSetup.Configure(o, connectionString, options));
 
     public async ValueTask DisposeAsync()
     {
+        Documents.Dispose();
         await DataSource.DisposeAsync();
         await Database.DisposeAsync();
     }

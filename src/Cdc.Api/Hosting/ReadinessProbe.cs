@@ -9,10 +9,10 @@ public sealed record Readiness(IReadOnlyDictionary<string, string> Checks, IRead
 }
 
 /// <summary>
-/// Readiness: the event store answers a query within <see cref="EventStoreTimeout"/>, and the replication worker
-/// runs (or has finished by design because no engine is registered).
+/// Readiness: the event store answers a query within <see cref="EventStoreTimeout"/>, and the replication host has
+/// started (or has nothing to run because no engine is registered).
 /// </summary>
-public sealed class ReadinessProbe(IEventFeed feed, ReplicationWorker worker, TimeProvider clock)
+public sealed class ReadinessProbe(IEventFeed feed, ReplicationHost worker, TimeProvider clock)
 {
     public const string EventStore = "event_store";
     public const string Worker = "replication_worker";
@@ -42,7 +42,7 @@ public sealed class ReadinessProbe(IEventFeed feed, ReplicationWorker worker, Ti
         }
 
         var state = worker.State;
-        checks[Worker] = state.ToString();
+        checks[Worker] = worker.StartError is { } error ? $"{state}: {error}" : state.ToString();
         if (state is not (ReplicationWorkerState.Running or ReplicationWorkerState.NotConfigured)) notReady.Add(Worker);
         return new Readiness(checks, notReady);
     }

@@ -1,20 +1,17 @@
 namespace Cdc.Api.Hosting;
 
-/// <summary>Where the hosted <see cref="ReplicationWorker"/> is, for readiness.</summary>
+/// <summary>Where this server's replication hosting is, for readiness.</summary>
 public enum ReplicationWorkerState
 {
-    /// <summary>Not yet started, or starting its supervisor.</summary>
+    /// <summary>Starting: the start-up step (disable_auto_start tasks) has not run yet.</summary>
     Starting,
 
-    /// <summary>The supervisor started and the worker follows the task events.</summary>
+    /// <summary>Tasks assigned to this server run here.</summary>
     Running,
 
-    /// <summary>Finished by design: no replication engine is registered in this build.</summary>
+    /// <summary>No replication engine is registered in this build: tasks are recorded, not replicated.</summary>
     NotConfigured,
 
-    /// <summary>The worker ended with an error.</summary>
-    Faulted,
-
-    /// <summary>The worker ended because the host is stopping.</summary>
+    /// <summary>The host is stopping.</summary>
     Stopped,
 }

@@ -151,7 +151,6 @@ public static class CdcEndpoint
         InvalidRequest e => (400, e.Message),
         TaskRuleViolation e => (400, e.Message),
         ConcurrencyConflict e => (409, $"{e.StreamId}: the task was changed by a concurrent request; read it again and retry"),
-        StreamArchived e => (400, $"not found the task, task_id: {e.StreamId}"),
         TaskLimitReached e => (500, e.Message),
         _ => null,
     };

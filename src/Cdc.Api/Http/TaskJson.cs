@@ -2,7 +2,8 @@ using System.Text.Json.Nodes;
 using Cdc.Application.Auditing;
 using Cdc.Application.Tasks;
 using Cdc.Domain.Tasks;
-using Cdc.Infrastructure.EventStore;
+using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace Cdc.Api.Http;
 
@@ -62,7 +63,7 @@ public static class TaskJson
         ["version"] = e.Version,
         ["type"] = e.Type,
         ["timestamp"] = e.Timestamp,
-        ["data"] = System.Text.Json.JsonSerializer.SerializeToNode(e.Data, e.Data.GetType(), EventTypes.SerializerOptions),
+        ["data"] = System.Text.Json.JsonSerializer.SerializeToNode(e.Data, e.Data.GetType(), AuditSerializer),
     };
 
     private static JsonObject Target(MilvusTarget m)
@@ -92,6 +93,34 @@ public static class TaskJson
             if (i.UseStartPosition) o["use_start_position"] = true;
             return (JsonNode)o;
         }).ToArray());
+
+    /// <summary>
+    /// How audit output renders event data: the API's own format (snake_case keys, enums by name, nulls left out), not
+    /// the storage format of the event store, and a secret only ever as the mask.
+    /// </summary>
+    private static readonly JsonSerializerOptions AuditSerializer = CreateAuditSerializer();
+
+    private static JsonSerializerOptions CreateAuditSerializer()
+    {
+        var options = new JsonSerializerOptions(JsonSerializerDefaults.Web)
+        {
+            PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+            DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+            Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        };
+        options.Converters.Add(new JsonStringEnumConverter());
+        options.Converters.Add(new MaskedSecretConverter());
+        return options;
+    }
+
+    private sealed class MaskedSecretConverter : JsonConverter<ProtectedSecret>
+    {
+        public override ProtectedSecret Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+            throw new NotSupportedException("audit output is written, never read");
+
+        public override void Write(Utf8JsonWriter writer, ProtectedSecret value, JsonSerializerOptions options) =>
+            writer.WriteStringValue(ProtectedSecret.Mask);
+    }
 
     private static JsonObject Compact(JsonObject o)
     {

@@ -11,7 +11,7 @@ public sealed record RecordedEvent(
     DateTimeOffset Timestamp);
 
 /// <summary>A stream as read: its current version (0 when it does not exist) and its events in order.</summary>
-public sealed record EventStream(string StreamId, long Version, bool IsArchived, IReadOnlyList<RecordedEvent> Events)
+public sealed record EventStream(string StreamId, long Version, IReadOnlyList<RecordedEvent> Events)
 {
     public bool Exists => Version > 0;
 }
@@ -22,12 +22,9 @@ public sealed record EventStream(string StreamId, long Version, bool IsArchived,
 /// </summary>
 public sealed record StreamAppend(string StreamId, string StreamType, long ExpectedVersion, IReadOnlyList<object> Events)
 {
-    /// <summary>Marks the stream archived in the same transaction (its events stay readable for audit).</summary>
-    public bool ArchiveStream { get; init; }
-
     /// <summary>
-    /// When set, the append of a new stream is refused once this many live (not archived) streams of the same
-    /// type exist in the tenant; checked inside the append's transaction, so concurrent appends cannot overshoot.
+    /// When set, the start of a new task stream is refused once this many live (not deleted) tasks exist in the
+    /// tenant; checked inside the append's transaction, so concurrent creates cannot overshoot.
     /// </summary>
     public int? LiveStreamLimit { get; init; }
 }
@@ -49,21 +46,19 @@ public interface IEventStore
     /// <summary>Appends and returns the stream's new version.</summary>
     /// <exception cref="ConcurrencyConflict">the stream is not at the expected version.</exception>
     /// <exception cref="LiveStreamLimitReached">the live stream limit was reached.</exception>
-    /// <exception cref="StreamArchived">the stream is archived and takes no more events.</exception>
     Task<long> AppendAsync(StreamAppend append, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Deletes all but the newest <paramref name="keepLast"/> events of a stream (for streams whose history has no
-    /// lasting value, such as checkpoints); the stream's version, and so optimistic concurrency, are unaffected.
-    /// Returns the number of events removed.
+    /// Folds all but the newest <paramref name="keepLast"/> events of a checkpoint stream into one snapshot event
+    /// (checkpoints have no lasting history); the stream's version, and so optimistic concurrency, are unaffected.
     /// </summary>
-    Task<int> TrimStreamAsync(string streamId, int keepLast, CancellationToken cancellationToken);
+    Task TrimStreamAsync(string streamId, int keepLast, CancellationToken cancellationToken);
 }
 
 /// <summary>
-/// The global, ordered feed of a tenant's events for subscribers. It never hands out an event while an event with
-/// a lower sequence number can still appear (the high-water mark), so a subscriber that resumes after its last
-/// sequence never skips one.
+/// The global, ordered feed of a tenant's events for audit queries. It hands out no event while an event with a lower
+/// sequence number may still appear (the high-water mark), so a reader that continues after the last sequence it got
+/// does not skip one.
 /// </summary>
 public interface IEventFeed
 {
@@ -72,16 +67,6 @@ public interface IEventFeed
 
     /// <summary>The highest sequence below which every event is final (committed, or never to appear).</summary>
     Task<long> HighWaterMarkAsync(CancellationToken cancellationToken);
-
-    /// <summary>Returns when events past <paramref name="afterSequence"/> may exist, or after the timeout.</summary>
-    Task WaitForEventsAsync(long afterSequence, TimeSpan timeout, CancellationToken cancellationToken);
-}
-
-/// <summary>Where a named subscriber keeps the last sequence it has fully handled.</summary>
-public interface ISubscriptionCheckpoints
-{
-    Task<long> LoadAsync(string subscription, CancellationToken cancellationToken);
-    Task SaveAsync(string subscription, long sequence, CancellationToken cancellationToken);
 }
 
 public sealed class ConcurrencyConflict(string streamId, long expected, long actual)
@@ -95,9 +80,4 @@ public sealed class ConcurrencyConflict(string streamId, long expected, long act
 public sealed class LiveStreamLimitReached(int limit) : Exception($"{limit} live streams exist already")
 {
     public int Limit { get; } = limit;
-}
-
-public sealed class StreamArchived(string streamId) : Exception($"the stream {streamId} is archived")
-{
-    public string StreamId { get; } = streamId;
 }

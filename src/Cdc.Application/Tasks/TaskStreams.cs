@@ -22,6 +22,6 @@ public sealed class TaskStreams(IEventStore store)
 
     public Task<long> AppendAsync(CdcTask task, ITaskEvent decided, CancellationToken cancellationToken) =>
         store.AppendAsync(
-            new StreamAppend(task.Id, StreamTypes.Task, task.Version, [decided]) { ArchiveStream = decided is TaskDeleted },
+            new StreamAppend(task.Id, StreamTypes.Task, task.Version, [decided]),
             cancellationToken);
 }

@@ -1,20 +1,22 @@
 namespace Cdc.Infrastructure.EventStore;
 
 /// <summary>
-/// Where the event store lives: a PostgreSQL schema, and the tenant (the config's <c>metaStoreConfig.rootPath</c>)
-/// that keeps several CDC servers sharing one database apart.
+/// Where the event store lives: a PostgreSQL schema (Marten's tables and documents), and the tenant (the config's
+/// <c>metaStoreConfig.rootPath</c>), Marten's conjoined tenant id, that keeps several CDC servers sharing one database
+/// apart.
 /// </summary>
 public sealed record EventStoreOptions(string Schema, string Tenant)
 {
-    /// <summary>The NOTIFY channel that wakes subscribers after a commit.</summary>
-    public string NotifyChannel => $"{Schema}_events";
-
     /// <summary>
-    /// The key of the transaction-level advisory lock every append takes. Appends are serialised by it, so sequence
-    /// numbers become visible in order: a sequence number below a visible one is final (committed or rolled back).
+    /// The schema of Wolverine's node and message tables for this tenant: the servers of one tenant form one Wolverine
+    /// cluster (they share out its tasks), and servers of another tenant never join it.
     /// </summary>
-    public long AppendLockKey => StableHash($"cdc-append:{Schema}");
+    public string WolverineSchema => $"{Schema}_wolverine_{IdentifierPart(Tenant)}";
 
+    /// <summary>The key of the transaction-level advisory lock a task create takes, so the task limit holds exactly.</summary>
+    public long CreateLockKey => StableHash($"cdc-create:{Schema}:{Tenant}");
+
+    /// <summary>The key of the session-level advisory lock under which the store's tables are created or migrated.</summary>
     public long SchemaLockKey => StableHash($"cdc-schema:{Schema}");
 
     private static long StableHash(string text)
@@ -23,5 +25,14 @@ public sealed record EventStoreOptions(string Schema, string Tenant)
         var hash = 14695981039346656037UL;
         foreach (var b in System.Text.Encoding.UTF8.GetBytes(text)) hash = (hash ^ b) * 1099511628211UL;
         return unchecked((long)hash);
+    }
+
+    /// <summary>A tenant name as part of an SQL identifier: lowercase letters, digits and '_', with a hash when changed.</summary>
+    private static string IdentifierPart(string text)
+    {
+        var cleaned = new string(text.ToLowerInvariant().Select(c => char.IsAsciiLetterOrDigit(c) ? c : '_').ToArray());
+        if (cleaned == text && cleaned.Length <= 24) return cleaned;
+        var hash = (ulong)StableHash(text) % 1_000_000_007UL;
+        return $"{cleaned[..Math.Min(cleaned.Length, 16)]}_{hash}";
     }
 }

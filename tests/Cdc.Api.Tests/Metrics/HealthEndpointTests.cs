@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json.Nodes;
 using Cdc.Application.EventStore;
 using Cdc.Application.Replication.Ports;
+using Cdc.Application.Tasks;
 using Cdc.Testing;
 using Cdc.Testing.Metrics;
 using Microsoft.Extensions.DependencyInjection;
@@ -72,16 +73,16 @@ public sealed class HealthEndpointTests
     }
 
     [Fact]
-    public async Task A_faulted_replication_worker_is_not_ready()
+    public async Task A_replication_host_that_cannot_start_yet_is_not_ready_and_says_why_until_it_can()
     {
+        var views = new GatedTaskViews();
         await using var app = await CdcApp.StartAsync(services: s =>
         {
             s.AddSingleton<ITaskReplication>(new RecordingReplication());
-            s.AddSingleton<IEventFeed>(new FailingOnceEventFeed());
-            s.Configure<HostOptions>(o => o.BackgroundServiceExceptionBehavior = BackgroundServiceExceptionBehavior.Ignore);
+            s.AddSingleton<ITaskViews>(sp => views.Over(ActivatorUtilities.CreateInstance<Cdc.Infrastructure.EventStore.MartenTaskViews>(sp)));
         });
         (HttpStatusCode Status, JsonObject Body) last = default;
-        for (var i = 0; i < 100 && last.Body?["checks"]?["replication_worker"]?.GetValue<string>() != "Faulted"; i++)
+        for (var i = 0; i < 100 && last.Body?["checks"]?["replication_worker"]?.GetValue<string>().Contains("the task views are not readable yet") != true; i++)
         {
             if (i > 0) await Task.Delay(50);
             last = await ReadyzAsync(app);
@@ -89,7 +90,10 @@ public sealed class HealthEndpointTests
         Assert.Equal(HttpStatusCode.ServiceUnavailable, last.Status);
         Assert.Equal(["replication_worker"], last.Body!["not_ready"]!.AsArray().Select(n => n!.GetValue<string>()));
         Assert.Equal("ok", last.Body["checks"]!["event_store"]!.GetValue<string>());
-        Assert.Equal("Faulted", last.Body["checks"]!["replication_worker"]!.GetValue<string>());
+        Assert.Equal("Starting: the task views are not readable yet", last.Body["checks"]!["replication_worker"]!.GetValue<string>());
+
+        views.Open();
+        await EventuallyReadyAsync(app);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using Cdc.Application.EventStore;
+using Cdc.Application.Tasks;
 
 namespace Cdc.Api.Tests.Metrics;
 
@@ -17,23 +18,23 @@ internal sealed class SilentEventFeed : IEventFeed
         return 0;
     }
 
-    public Task WaitForEventsAsync(long afterSequence, TimeSpan timeout, CancellationToken cancellationToken) =>
-        Task.Delay(Timeout.Infinite, cancellationToken);
 }
 
-/// <summary>A feed whose first high-water mark query fails and later ones answer 0.</summary>
-internal sealed class FailingOnceEventFeed : IEventFeed
+/// <summary>Task views whose list fails until <see cref="Open"/> is called; then the real views answer.</summary>
+internal sealed class GatedTaskViews
 {
-    private int _calls;
+    private volatile bool _open;
 
-    public Task<IReadOnlyList<RecordedEvent>> ReadAsync(long afterSequence, int maxCount, CancellationToken cancellationToken) =>
-        Task.FromResult<IReadOnlyList<RecordedEvent>>([]);
+    public void Open() => _open = true;
 
-    public Task<long> HighWaterMarkAsync(CancellationToken cancellationToken) =>
-        Interlocked.Increment(ref _calls) == 1
-            ? Task.FromException<long>(new InvalidOperationException("the feed broke"))
-            : Task.FromResult(0L);
+    public ITaskViews Over(ITaskViews inner) => new Views(this, inner);
 
-    public Task WaitForEventsAsync(long afterSequence, TimeSpan timeout, CancellationToken cancellationToken) =>
-        Task.Delay(timeout, cancellationToken);
+    private sealed class Views(GatedTaskViews gate, ITaskViews inner) : ITaskViews
+    {
+        public Task<TaskView?> GetAsync(string taskId, CancellationToken cancellationToken) => inner.GetAsync(taskId, cancellationToken);
+
+        public Task<IReadOnlyList<TaskView>> ListAsync(CancellationToken cancellationToken) => gate._open
+            ? inner.ListAsync(cancellationToken)
+            : Task.FromException<IReadOnlyList<TaskView>>(new InvalidOperationException("the task views are not readable yet"));
+    }
 }

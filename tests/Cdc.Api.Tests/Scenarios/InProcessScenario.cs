@@ -66,5 +66,5 @@ public abstract class InProcessScenario : IAsyncLifetime
     /// stops when the worker reconciles, a moment later; scenarios wait for that before they write.
     /// </summary>
     protected bool Replicates(string taskId) =>
-        App.Services.GetRequiredService<ReplicationWorker>().Supervisor?.RunningTasks.Contains(taskId) ?? false;
+        App.Services.GetRequiredService<ReplicationHost>().RunningTasks.Contains(taskId);
 }

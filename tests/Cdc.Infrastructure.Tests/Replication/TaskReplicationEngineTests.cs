@@ -580,7 +580,7 @@ public sealed class TaskReplicationEngineTests : IAsyncLifetime
                 Checkpoints = new CheckpointOptions(checkpointInterval ?? TimeSpan.FromMilliseconds(200)),
                 OperationWait = new TargetOperationApplier.WaitOptions(20, TimeSpan.FromMilliseconds(100)),
             },
-            _metrics, new PostgresTaskRuntimeReports(_store.DataSource, _store.Options), new MsgPositionCodec());
+            _metrics, _store.Reports, new MsgPositionCodec());
         var definition = new TaskDefinition(
             new MilvusTarget(_server.Uri.ToString(), 5),
             selection ?? new CollectionSelection([new CollectionInfo("books")], null),

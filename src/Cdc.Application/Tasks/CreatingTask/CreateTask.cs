@@ -154,8 +154,8 @@ public sealed class CreateTaskHandler(IEventStore store, ISecretProtector secret
         var streams = new TaskStreams(store);
         if (request.TaskId is { } chosen)
         {
-            var existing = await store.FetchStreamAsync(chosen, cancellationToken);
-            if (existing.IsArchived)
+            var existing = await streams.LoadAsync(chosen, cancellationToken);
+            if (existing.IsDeleted)
                 throw new InvalidRequest("task_id", $"the task id {chosen} belonged to a task that was deleted; choose another id");
             if (existing.Exists) return chosen; // idempotent create, as the reference does
         }

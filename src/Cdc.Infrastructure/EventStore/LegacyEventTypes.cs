@@ -7,16 +7,16 @@ using Cdc.Domain.Tasks;
 namespace Cdc.Infrastructure.EventStore;
 
 /// <summary>
-/// The stable names and versions under which events are stored, and the upcasters that bring an old stored
-/// version up to the current record before it is deserialized.
+/// How the previous version of this server (its own event store, before Marten) stored events: names, versions, JSON
+/// options and the upcasters of old versions. Only <see cref="LegacyEventStoreMigration"/> reads with it.
 /// </summary>
-public sealed class EventTypes
+public sealed class LegacyEventTypes
 {
     private readonly Dictionary<Type, (string Alias, int Version)> _byType = new();
     private readonly Dictionary<string, Type> _byAlias = new();
     private readonly Dictionary<(string Alias, int FromVersion), Func<JsonObject, JsonObject>> _upcasters = new();
 
-    public EventTypes()
+    public LegacyEventTypes()
     {
         Register<TaskCreated>("task_created", 1);
         // v1 of task_paused carried no reason: every pause then came from the HTTP interface.

@@ -1,12 +1,26 @@
 using Cdc.Application.Replication.Ports;
+using Cdc.Infrastructure.EventStore;
 using Npgsql;
 
-namespace Cdc.Infrastructure.EventStore;
+namespace Cdc.Infrastructure.Coordination;
 
-/// <summary>Task leases in PostgreSQL, judged by the database's clock (<c>now()</c>).</summary>
+/// <summary>
+/// Task leases in PostgreSQL (table <c>task_leases</c>), judged by the database's clock (<c>now()</c>): the fence that
+/// keeps two servers from running one task at once, whatever the placement of the tasks says.
+/// </summary>
 public sealed class PostgresTaskLeases(NpgsqlDataSource dataSource, EventStoreOptions options) : ITaskLeases
 {
-    private readonly string _s = EventStoreSchema.Quote(options.Schema);
+    private readonly string _s = EventStoreStartup.Quote(options.Schema);
+
+    /// <summary>Creates the lease table (idempotent).</summary>
+    public static string CreateTableSql(string schema) => $"""
+        create table if not exists {EventStoreStartup.Quote(schema)}.task_leases (
+            tenant_id  text        not null,
+            task_id    text        not null,
+            owner      text        not null,
+            expires_at timestamptz not null,
+            primary key (tenant_id, task_id));
+        """;
 
     public async Task<bool> TryAcquireAsync(string taskId, string owner, TimeSpan ttl, CancellationToken cancellationToken) =>
         await ExecuteAsync($"""

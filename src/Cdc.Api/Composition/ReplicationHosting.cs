@@ -1,0 +1,26 @@
+using Cdc.Api.Hosting;
+using Wolverine;
+
+namespace Cdc.Api.Composition;
+
+/// <summary>
+/// Wolverine, as this server uses it: it hosts the task agents (<see cref="TaskAgentFamily"/>: its leader assigns the
+/// tasks of the tenant to the live servers) and receives the task events of Marten's subscription
+/// (<see cref="TaskEventsHandler"/>). Commands of the /cdc API go through MediatR, not Wolverine.
+/// </summary>
+public static class ReplicationHosting
+{
+    public static void Configure(WolverineOptions opts)
+    {
+        // Wolverine 6 builds its handler code at run time (or needs pre-generated code).
+        opts.UseRuntimeCompilation();
+        opts.Discovery.DisableConventionalDiscovery().IncludeType(typeof(TaskEventsHandler));
+        opts.Durability.Mode = DurabilityMode.Balanced;
+        // Node heartbeats and assignment checks every second; a server whose heartbeat is 10 s old is dead and its
+        // tasks move (each then starts once its old lease, 15 s, has expired: within 30 s of the crash).
+        opts.Durability.HealthCheckPollingTime = TimeSpan.FromSeconds(1);
+        opts.Durability.FirstHealthCheckExecution = TimeSpan.FromMilliseconds(200);
+        opts.Durability.CheckAssignmentPeriod = TimeSpan.FromSeconds(1);
+        opts.Durability.StaleNodeTimeout = TimeSpan.FromSeconds(10);
+    }
+}

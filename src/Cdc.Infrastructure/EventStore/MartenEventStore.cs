@@ -1,0 +1,103 @@
+using Cdc.Application.EventStore;
+using Cdc.Application.Tasks;
+using JasperFx.Events;
+using Marten;
+using Marten.Exceptions;
+using Npgsql;
+
+namespace Cdc.Infrastructure.EventStore;
+
+/// <summary>
+/// The application's event store port on Marten. An append is one Marten session (one transaction) with the events
+/// and the inline projections; the expected version is checked by Marten (a lost race is a
+/// <see cref="ConcurrencyConflict"/>, never a duplicate). Appends to different streams do not wait for each other;
+/// only task creates of one tenant take a transaction-level advisory lock, so the task limit holds exactly.
+/// </summary>
+public sealed class MartenEventStore(IDocumentStore store, EventStoreOptions options) : Application.EventStore.IEventStore
+{
+    /// <summary>Test seam: runs inside the append's transaction after its statements and before it commits.</summary>
+    internal Func<CancellationToken, Task>? BeforeCommit { get; set; }
+
+    public async Task<EventStream> FetchStreamAsync(string streamId, CancellationToken cancellationToken)
+    {
+        await using var session = store.QuerySession(options.Tenant);
+        var events = await session.Events.FetchStreamAsync(streamId, token: cancellationToken);
+        return new EventStream(streamId, events.Count == 0 ? 0 : events[^1].Version, events.Select(ToRecorded).ToList());
+    }
+
+    public async Task<long> AppendAsync(StreamAppend append, CancellationToken cancellationToken)
+    {
+        if (append.Events.Count == 0) throw new ArgumentException("nothing to append", nameof(append));
+        await using var session = store.LightweightSession(options.Tenant);
+        if (BeforeCommit is { } hook) ((ITransactionParticipantRegistrar)session).AddTransactionParticipant(new BeforeCommitHook(hook));
+        var events = append.Events.ToArray();
+        var newVersion = append.ExpectedVersion + events.Length;
+        try
+        {
+            if (append.ExpectedVersion == 0)
+            {
+                if (append.LiveStreamLimit is { } limit)
+                {
+                    await session.BeginTransactionAsync(cancellationToken);
+                    if (await LiveTasksAsync(session, cancellationToken) >= limit) throw new LiveStreamLimitReached(limit);
+                }
+
+                session.Events.StartStream(append.StreamId, events);
+            }
+            else
+            {
+                session.Events.Append(append.StreamId, newVersion, events);
+            }
+
+            await session.SaveChangesAsync(cancellationToken);
+        }
+        catch (Exception ex) when (ex is Marten.Exceptions.ExistingStreamIdCollisionException or JasperFx.Events.ExistingStreamIdCollisionException or JasperFx.ConcurrencyException
+                                   || ex is MartenCommandException { InnerException: PostgresException { SqlState: PostgresErrorCodes.UniqueViolation } })
+        {
+            throw new ConcurrencyConflict(append.StreamId, append.ExpectedVersion, await VersionAsync(append.StreamId));
+        }
+
+        return newVersion;
+    }
+
+    public async Task TrimStreamAsync(string streamId, int keepLast, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(keepLast);
+        var version = await VersionAsync(streamId);
+        if (version <= keepLast + 1) return;
+        await using var session = store.LightweightSession(options.Tenant);
+        await session.Events.CompactStreamAsync<ChannelPositionDocument>(streamId, request =>
+        {
+            request.Version = version - keepLast;
+            request.CancellationToken = cancellationToken;
+        });
+        await session.SaveChangesAsync(cancellationToken);
+    }
+
+    /// <summary>The tasks of the tenant that exist (not deleted), read inside the create's transaction under its lock.</summary>
+    private async Task<int> LiveTasksAsync(IDocumentSession session, CancellationToken cancellationToken)
+    {
+        await using (var cmd = new NpgsqlCommand("select pg_advisory_xact_lock($1)", (NpgsqlConnection)session.Connection!))
+        {
+            cmd.Parameters.AddWithValue(options.CreateLockKey);
+            await cmd.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        return await session.Query<TaskView>().CountAsync(cancellationToken);
+    }
+
+    private async Task<long> VersionAsync(string streamId)
+    {
+        await using var session = store.QuerySession(options.Tenant);
+        return (await session.Events.FetchStreamStateAsync(streamId))?.Version ?? 0;
+    }
+
+    /// <summary>Runs the test seam after the append's statements, inside its transaction.</summary>
+    private sealed class BeforeCommitHook(Func<CancellationToken, Task> hook) : ITransactionParticipant
+    {
+        public Task BeforeCommitAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken token) => hook(token);
+    }
+
+    internal static RecordedEvent ToRecorded(IEvent e) =>
+        new(e.Sequence, e.Id, e.StreamKey ?? e.StreamId.ToString(), e.Version, e.EventTypeName, e.Data, e.Timestamp);
+}
