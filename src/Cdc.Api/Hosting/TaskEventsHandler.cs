@@ -32,9 +32,9 @@ public static class TaskEventsHandler
         await context.InvokeOnAgentOrForwardAsync(uri, (runtime, _) => runtime.Agents.StopLocallyAsync(uri), cancellationToken);
     }
 
-    private static StopTaskAgent? Stop<T>(IEvent<T> e, EventStoreOptions options) where T : ITaskEvent =>
+    private static StopTaskAgent? Stop<T>(IEvent<T> e, EventStoreOptions options) where T : notnull, ITaskEvent =>
         e.TenantId == options.Tenant ? new StopTaskAgent(e.Data.TaskId) : null;
 
-    private static Task EvaluateAsync<T>(IEvent<T> e, IWolverineRuntime runtime, EventStoreOptions options) =>
+    private static Task EvaluateAsync<T>(IEvent<T> e, IWolverineRuntime runtime, EventStoreOptions options) where T : notnull =>
         e.TenantId == options.Tenant ? runtime.Agents.KickstartHealthDetectionAsync() : Task.CompletedTask;
 }

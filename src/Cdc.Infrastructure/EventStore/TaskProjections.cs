@@ -45,7 +45,7 @@ public sealed class ChannelPositionProjection : SingleStreamProjection<ChannelPo
 }
 
 /// <summary>When a task is deleted, its checkpoint positions and runtime report go with it (inline).</summary>
-public sealed class TaskDeletionProjection : EventProjection
+public sealed partial class TaskDeletionProjection : EventProjection
 {
     public TaskDeletionProjection() => IncludeType<TaskDeleted>();
 
