@@ -14,6 +14,9 @@ public static class ReplicationHosting
     {
         // Wolverine 6 builds its handler code at run time (or needs pre-generated code).
         opts.UseRuntimeCompilation();
+        // The handlers are named, not discovered (several servers in one test process share Wolverine's idea of the
+        // application assembly, which is the first host's).
+        opts.ApplicationAssembly = typeof(TaskEventsHandler).Assembly;
         opts.Discovery.DisableConventionalDiscovery().IncludeType(typeof(TaskEventsHandler));
         opts.Durability.Mode = DurabilityMode.Balanced;
         // Node heartbeats and assignment checks every second; a server whose heartbeat is 10 s old is dead and its

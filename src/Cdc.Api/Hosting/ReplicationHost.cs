@@ -13,7 +13,7 @@ namespace Cdc.Api.Hosting;
 /// runs is decided by Wolverine's agent assignment (<see cref="TaskAgentFamily"/>); each runs as a
 /// <see cref="SupervisedTaskRun"/>.
 /// </summary>
-public sealed class ReplicationHost(IServiceProvider services, TimeProvider clock, ILogger<ReplicationHost> logger) : IHostedService, IAsyncDisposable
+public sealed class ReplicationHost(IServiceProvider services, TimeProvider clock, ILogger<ReplicationHost> logger) : IHostedService
 {
     private readonly ConcurrentDictionary<string, SupervisedTaskRun> _runs = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _lifetime = new();
@@ -79,11 +79,5 @@ public sealed class ReplicationHost(IServiceProvider services, TimeProvider cloc
         await _lifetime.CancelAsync();
         await _starting;
         if (_state == ReplicationWorkerState.Running) _state = ReplicationWorkerState.Stopped;
-    }
-
-    public ValueTask DisposeAsync()
-    {
-        _lifetime.Dispose();
-        return ValueTask.CompletedTask;
     }
 }
