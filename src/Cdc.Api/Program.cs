@@ -28,6 +28,8 @@ builder.WebHost.ConfigureKestrel(k =>
     k.Listen(host is "0.0.0.0" or "" ? System.Net.IPAddress.Any : System.Net.IPAddress.TryParse(host, out var ip) ? ip : System.Net.IPAddress.Loopback, port);
 });
 builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+// Marten's per-statement and Wolverine's per-message lines are debug noise for an operator.
+builder.Logging.AddFilter("Marten", LogLevel.Warning).AddFilter("Wolverine", LogLevel.Warning).AddFilter("JasperFx", LogLevel.Warning);
 builder.Services.AddCdcInfrastructure(config).AddCdcApplication().AddCdcMetrics();
 builder.Host.UseWolverine(ReplicationHosting.Configure);
 
