@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Alba;
 using Cdc.Testing;
 
 namespace Cdc.Api.Tests;
@@ -58,15 +59,14 @@ public sealed class CreateErrorTests(SharedApp shared) : IClassFixture<SharedApp
         var app = shared.App;
         var before = await HighWaterMarkAsync(app);
 
-        var (status, body) = await app.PostRawAsync($$"""{"request_type":"create","request_data":{{requestData}}}""");
+        await app.Host.Scenario(s =>
+        {
+            s.PostCdc($$"""{"request_type":"create","request_data":{{requestData}}}""");
+            s.ShouldBeRefused(400, $"{field}: ", problem);
+            s.MessageShouldStartWith("fail to handle the create request, error: ");
+            s.JsonPath("$.data").ShouldNotExist();
+        });
 
-        Assert.Equal(400, status);
-        Assert.Equal(400, body["code"]!.GetValue<int>());
-        var message = body["message"]!.GetValue<string>();
-        Assert.StartsWith("fail to handle the create request, error: ", message);
-        Assert.Contains($"{field}: ", message);
-        Assert.Contains(problem, message);
-        Assert.Null(body["data"]);
         Assert.Equal(before, await HighWaterMarkAsync(app));
     }
 
@@ -74,15 +74,18 @@ public sealed class CreateErrorTests(SharedApp shared) : IClassFixture<SharedApp
     public async Task A_collection_name_longer_than_maxNameLength_is_refused()
     {
         await using var app = await CdcApp.StartAsync(new Dictionary<string, string> { ["maxNameLength"] = "3" });
-        var (status, body) = await app.PostAsync("create", JsonNode.Parse(Json(T, "'db_collections':{'long':[{'name':'*'}]}")));
-        Assert.Equal(400, status);
-        Assert.Contains("db_collections: the db name length exceeds 3 characters, long", body["message"]!.GetValue<string>());
+        await app.Host.Scenario(s =>
+        {
+            s.PostEnvelope("create", JsonNode.Parse(Json(T, "'db_collections':{'long':[{'name':'*'}]}")));
+            s.StatusCodeShouldBe(400);
+            s.MessageShouldContain("db_collections: the db name length exceeds 3 characters, long");
+        });
     }
 
+    /// <summary>The event feed's high-water mark: the number of events stored so far.</summary>
     internal static async Task<long> HighWaterMarkAsync(CdcApp app)
     {
-        var response = await app.Client.GetAsync("/cdc/events?after=0&limit=1");
-        var body = await CdcApp.ReadAsync(response);
-        return body["data"]!["high_water_mark"]!.GetValue<long>();
+        var result = await app.Host.Scenario(s => s.Get.Url("/cdc/events?after=0&limit=1"));
+        return (await result.ReadAsJsonAsync<JsonObject>())["data"]!["high_water_mark"]!.GetValue<long>();
     }
 }
