@@ -50,33 +50,30 @@ public static class ApiBenchmark
         }
 
         // Warm-up: JIT on both sides, connection pools, PostgreSQL plans.
-        await RunConcurrentlyAsync(Enumerable.Range(0, 200).Select(_ => (Func<Task>)(() => HealthzAsync(server))).ToList());
-        await RunConcurrentlyAsync(Enumerable.Range(0, 200).Select(i => (Func<Task>)(() => CallAsync(server, "get", Id(tasks[i % StoredTasks])))).ToList());
-        await RunConcurrentlyAsync(Enumerable.Range(0, 20).Select(_ => (Func<Task>)(() => CallAsync(server, "list", null))).ToList());
+        using var serverProcess = Process.GetProcessById(server.ProcessId);
+        await TimeAllAsync(serverProcess, Enumerable.Range(0, 200).Select(_ => (Func<Task>)(() => HealthzAsync(server))).ToList());
+        await TimeAllAsync(serverProcess, Enumerable.Range(0, 200).Select(i => (Func<Task>)(() => CallAsync(server, "get", Id(tasks[i % StoredTasks])))).ToList());
+        await TimeAllAsync(serverProcess, Enumerable.Range(0, 20).Select(_ => (Func<Task>)(() => CallAsync(server, "list", null))).ToList());
 
-        var results = new List<(string Operation, int Samples, LagBenchmark.Summary Latency, double PerSecond)>
+        var results = new List<OperationResult>
         {
-            await MeasureAsync("GET /healthz", Enumerable.Range(0, Healthz).Select(_ => (Func<Task>)(() => HealthzAsync(server))).ToList()),
-            await MeasureAsync("get", Enumerable.Range(0, Gets).Select(i => (Func<Task>)(() => CallAsync(server, "get", Id(tasks[i % StoredTasks])))).ToList()),
-            await MeasureAsync("list", Enumerable.Range(0, Lists).Select(_ => (Func<Task>)(() => CallAsync(server, "list", null))).ToList()),
+            await MeasureAsync(serverProcess, "GET /healthz", Enumerable.Range(0, Healthz).Select(_ => (Func<Task>)(() => HealthzAsync(server))).ToList()),
+            await MeasureAsync(serverProcess, "get", Enumerable.Range(0, Gets).Select(i => (Func<Task>)(() => CallAsync(server, "get", Id(tasks[i % StoredTasks])))).ToList()),
+            await MeasureAsync(serverProcess, "list", Enumerable.Range(0, Lists).Select(_ => (Func<Task>)(() => CallAsync(server, "list", null))).ToList()),
         };
-        var pauses = new List<double>();
-        var resumes = new List<double>();
-        var pauseTime = TimeSpan.Zero;
-        var resumeTime = TimeSpan.Zero;
+        Batch? pauses = null;
+        Batch? resumes = null;
         for (var round = 0; round < PauseResumeRounds; round++)
         {
-            var (p, pt) = await TimeAllAsync(tasks.Select(t => (Func<Task>)(() => CallAsync(server, "pause", Id(t)))).ToList());
-            var (r, rt) = await TimeAllAsync(tasks.Select(t => (Func<Task>)(() => CallAsync(server, "resume", Id(t)))).ToList());
-            pauses.AddRange(p);
-            resumes.AddRange(r);
-            pauseTime += pt;
-            resumeTime += rt;
+            var p = await TimeAllAsync(serverProcess, tasks.Select(t => (Func<Task>)(() => CallAsync(server, "pause", Id(t)))).ToList());
+            var r = await TimeAllAsync(serverProcess, tasks.Select(t => (Func<Task>)(() => CallAsync(server, "resume", Id(t)))).ToList());
+            pauses = pauses is null ? p : pauses + p;
+            resumes = resumes is null ? r : resumes + r;
         }
 
-        results.Add(("pause", pauses.Count, LagBenchmark.Summary.Of(pauses), pauses.Count / pauseTime.TotalSeconds));
-        results.Add(("resume", resumes.Count, LagBenchmark.Summary.Of(resumes), resumes.Count / resumeTime.TotalSeconds));
-        results.Add(await MeasureAsync("create", Enumerable.Range(StoredTasks, Creates).Select(i => (Func<Task>)(() => CreateAsync(server, i))).ToList()));
+        results.Add(OperationResult.Of("pause", pauses!));
+        results.Add(OperationResult.Of("resume", resumes!));
+        results.Add(await MeasureAsync(serverProcess, "create", Enumerable.Range(StoredTasks, Creates).Select(i => (Func<Task>)(() => CreateAsync(server, i))).ToList()));
 
         var baseline = results[0].Latency.P99;
         var now = context.TimeProvider.GetUtcNow();
@@ -88,8 +85,8 @@ public static class ApiBenchmark
             .AppendLine("(fsync off, as in the tests). No replication engine: tasks are stored and change state but never reach a source or target.")
             .AppendLine("Each operation measured on its own after a warm-up; GET /healthz first, as the baseline of the targets.")
             .AppendLine()
-            .AppendLine("| date (UTC) | machine cores | operation | requests | p50 ms | p99 ms | max ms | requests/s | p99 / p99 of /healthz | target |")
-            .AppendLine("|---|---|---|---|---|---|---|---|---|---|");
+            .AppendLine("| date (UTC) | machine cores | operation | requests | p50 ms | p99 ms | max ms | requests/s | server CPU ms/request | client CPU ms/request | p99 / p99 of /healthz | target |")
+            .AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (var r in results)
         {
             var ratio = r.Latency.P99 / baseline;
@@ -97,7 +94,7 @@ public static class ApiBenchmark
                 ? $"at most {most:F0}x: {(ratio <= most ? "**met**" : "**not met**")}"
                 : "baseline";
             table.AppendLine(CultureInfo.InvariantCulture,
-                $"| {now:yyyy-MM-dd HH:mm} | {Environment.ProcessorCount} | {r.Operation} | {r.Samples} | {r.Latency.P50:F1} | {r.Latency.P99:F1} | {r.Latency.Max:F1} | {r.PerSecond:F0} | {ratio:F1}x | {target} |");
+                $"| {now:yyyy-MM-dd HH:mm} | {Environment.ProcessorCount} | {r.Operation} | {r.Samples} | {r.Latency.P50:F1} | {r.Latency.P99:F1} | {r.Latency.Max:F1} | {r.PerSecond:F0} | {r.ServerCpuMs:F2} | {r.ClientCpuMs:F2} | {ratio:F1}x | {target} |");
         }
 
         table
@@ -106,6 +103,8 @@ public static class ApiBenchmark
             .AppendLine(CultureInfo.InvariantCulture, $"pause/resume: each of the {StoredTasks} tasks paused, then resumed, {PauseResumeRounds} rounds; create: {Creates} new tasks (each its own target uri) on top of the {StoredTasks}.")
             .AppendLine("Latency: request sent to response body read, by the client; server and clients are separate processes on the same 2 cores, so the")
             .AppendLine("figures include the clients' share of the CPU and the scheduling between the two processes, as much for /healthz as for the others.")
+            .AppendLine("CPU per request: the CPU time the server process (PostgreSQL's not included) and the benchmark's process (the clients) used while the")
+            .AppendLine("operation ran, divided by its requests.")
             .AppendLine("Targets: p99 of get and list at most 3x the p99 of /healthz; create, pause and resume at most 10x.");
         table.AppendLine().AppendLine(BenchmarkContext.MachineNote(loadBefore));
         var text = table.ToString();
@@ -144,18 +143,23 @@ public static class ApiBenchmark
         }
     }
 
-    private static async Task<(string, int, LagBenchmark.Summary, double)> MeasureAsync(string operation, IReadOnlyList<Func<Task>> calls)
+    private static async Task<OperationResult> MeasureAsync(Process serverProcess, string operation, IReadOnlyList<Func<Task>> calls)
     {
-        var (latencies, elapsed) = await TimeAllAsync(calls);
-        Console.WriteLine($"{operation}: {latencies.Count} in {elapsed.TotalSeconds:F2} s");
-        return (operation, latencies.Count, LagBenchmark.Summary.Of(latencies), latencies.Count / elapsed.TotalSeconds);
+        var batch = await TimeAllAsync(serverProcess, calls);
+        Console.WriteLine($"{operation}: {batch.Latencies.Count} in {batch.Elapsed.TotalSeconds:F2} s");
+        return OperationResult.Of(operation, batch);
     }
 
-    /// <summary>Runs the calls on <see cref="Clients"/> concurrent workers; returns each call's latency (ms) and the wall time.</summary>
-    private static async Task<(List<double> Latencies, TimeSpan Elapsed)> TimeAllAsync(IReadOnlyList<Func<Task>> calls)
+    /// <summary>
+    /// Runs the calls on <see cref="Clients"/> concurrent workers; returns each call's latency (ms), the wall time and
+    /// the CPU time the server process and this process used meanwhile.
+    /// </summary>
+    private static async Task<Batch> TimeAllAsync(Process serverProcess, IReadOnlyList<Func<Task>> calls)
     {
         var latencies = new double[calls.Count];
         var next = -1;
+        var serverCpu = ServerCpu(serverProcess);
+        var clientCpu = Environment.CpuUsage.TotalTime;
         var watch = Stopwatch.StartNew();
         await Task.WhenAll(Enumerable.Range(0, Clients).Select(_ => Task.Run(async () =>
         {
@@ -167,8 +171,32 @@ public static class ApiBenchmark
                 latencies[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
             }
         })));
-        return ([.. latencies], watch.Elapsed);
+        var elapsed = watch.Elapsed;
+        return new Batch([.. latencies], elapsed, ServerCpu(serverProcess) - serverCpu, Environment.CpuUsage.TotalTime - clientCpu);
     }
 
-    private static Task RunConcurrentlyAsync(IReadOnlyList<Func<Task>> calls) => TimeAllAsync(calls);
+    private static TimeSpan ServerCpu(Process serverProcess)
+    {
+        serverProcess.Refresh();
+        return serverProcess.TotalProcessorTime;
+    }
+
+    /// <summary>A measured batch of calls: each one's latency (ms), the wall time, the CPU time of the server and of the clients.</summary>
+    private sealed record Batch(List<double> Latencies, TimeSpan Elapsed, TimeSpan ServerCpu, TimeSpan ClientCpu)
+    {
+        public static Batch operator +(Batch a, Batch b) =>
+            new([.. a.Latencies, .. b.Latencies], a.Elapsed + b.Elapsed, a.ServerCpu + b.ServerCpu, a.ClientCpu + b.ClientCpu);
+    }
+
+    /// <summary>One row of the results: an operation's latency, rate and CPU time per request.</summary>
+    private sealed record OperationResult(string Operation, int Samples, LagBenchmark.Summary Latency, double PerSecond, double ServerCpuMs, double ClientCpuMs)
+    {
+        public static OperationResult Of(string operation, Batch batch) => new(
+            operation,
+            batch.Latencies.Count,
+            LagBenchmark.Summary.Of(batch.Latencies),
+            batch.Latencies.Count / batch.Elapsed.TotalSeconds,
+            batch.ServerCpu.TotalMilliseconds / batch.Latencies.Count,
+            batch.ClientCpu.TotalMilliseconds / batch.Latencies.Count);
+    }
 }
