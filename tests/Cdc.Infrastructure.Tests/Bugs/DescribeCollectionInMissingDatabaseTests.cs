@@ -1,5 +1,5 @@
-using Cdc.Application.Replication.Ports;
-using Cdc.Infrastructure.Milvus;
+using Cdc.Application.Replication.Target;
+using Cdc.Infrastructure.Target;
 using Cdc.Testing.FakeMilvus;
 
 namespace Cdc.Infrastructure.Tests.Bugs;

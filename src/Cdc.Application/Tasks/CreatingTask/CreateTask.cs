@@ -1,5 +1,5 @@
-using Cdc.Application.Replication.Ports;
 using Cdc.Application.EventStore;
+using Cdc.Application.Replication.Source;
 using Cdc.Application.Secrets;
 using Cdc.Application.Validation;
 using Cdc.Domain.Tasks;
