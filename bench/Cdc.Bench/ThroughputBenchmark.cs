@@ -158,7 +158,7 @@ public static class ThroughputBenchmark
         try
         {
             var address = await child.StandardOutput.ReadLineAsync(ct) ?? throw new InvalidOperationException("the fake target process printed no address");
-            await using var client = new Cdc.Infrastructure.Target.MilvusTargetFactory(new Cdc.Infrastructure.Target.MilvusClientOptions(), TimeProvider.System)
+            await using var client = new Cdc.Infrastructure.Target.MilvusTargetFactory()
                 .Create(new Cdc.Application.Replication.Target.MilvusConnection(address, "", TimeSpan.FromSeconds(5), new Cdc.Application.Replication.Target.MilvusDialConfig()));
             var ts = insert.Base.Timestamp;
             var payload = new System.Buffers.ReadOnlySequence<byte>(Google.Protobuf.MessageExtensions.ToByteArray(insert));

@@ -1,3 +1,5 @@
+using Cdc.Testing;
+using Cdc.Application.Replication.Routing;
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Text;
@@ -47,6 +49,12 @@ internal static class TestChanges
     public static long Offset(SourcePosition position) => BinaryPrimitives.ReadInt64LittleEndian(position.MessageId.Span);
 
     public static DmlRewrite TargetIds(SourceChange change) => new(900, "target-dml_0_900v0", 910);
+
+    /// <summary>The routes <see cref="TargetIds"/> stands for: collection <see cref="Collection"/> to target collection 900.</summary>
+    public static RouteTable Routes() => TestRoutes.Table(TestRoutes.Route(
+        TestRoutes.Source(Collection, "c", [$"{Channel}_{Collection}v0"]),
+        new TargetCollection(900, "c", "default", 1, ["target-dml_0_900v0"], ["target-dml_0"], HybridTimestamp.Zero, ReadOnlyMemory<byte>.Empty),
+        new TargetPartition("_default", 910)));
 
     /// <summary>Kafka offsets as 8 little-endian bytes, as Milvus stores them.</summary>
     public sealed class OffsetEncoder : ISourceMessageIdEncoder

@@ -7,6 +7,7 @@ using Cdc.Infrastructure.Configuration;
 using Cdc.Infrastructure.Decoding;
 using Cdc.Infrastructure.Source.Etcd;
 using Cdc.Infrastructure.Source.Kafka;
+using Cdc.Infrastructure.Source.Pulsar;
 using Cdc.Infrastructure.Source.Metadata;
 using Cdc.Infrastructure.Target;
 using Microsoft.Extensions.DependencyInjection;
@@ -16,8 +17,8 @@ using Microsoft.Extensions.Logging;
 namespace Cdc.Infrastructure.Composition;
 
 /// <summary>
-/// Wires <see cref="TaskReplicationEngine"/> as the server's <see cref="ITaskReplication"/> with the adapters of the
-/// configured source (etcd metadata, Kafka channels) and target (Milvus gRPC). Expects TimeProvider, logging,
+/// Wires <see cref="TaskReplication"/> as the server's <see cref="ITaskReplication"/> with the adapters of the
+/// configured source (etcd metadata, Pulsar or Kafka channels) and target (Milvus gRPC). Expects TimeProvider, logging,
 /// <c>IEventStore</c> and <c>ISecretProtector</c> to be registered already (the server's infrastructure does).
 /// </summary>
 public static class TaskReplicationRegistration
@@ -25,8 +26,8 @@ public static class TaskReplicationRegistration
     public static IServiceCollection AddTaskReplication(this IServiceCollection services, SourceConfig source)
     {
         ArgumentNullException.ThrowIfNull(source);
-        if (string.IsNullOrEmpty(source.Kafka.Address))
-            throw new NotSupportedException("only a Kafka source is supported by the replication (sourceConfig.kafka.address is empty)");
+        if (source.Pulsar.Address is null && string.IsNullOrEmpty(source.Kafka.Address))
+            throw new NotSupportedException("the replication needs the source's message queue: sourceConfig.pulsar.address or sourceConfig.kafka.address");
 
         services.AddSingleton(sp => new EtcdClient(new EtcdOptions
         {
@@ -46,25 +47,30 @@ public static class TaskReplicationRegistration
             sp.GetRequiredService<EtcdClient>(),
             new SourceMetaLayout(source.Etcd.RootPath, source.Etcd.MetaSubPath),
             sp.GetService<ILogger<EtcdSourceMetadata>>()));
-        services.AddSingleton<ISourceChannels>(sp => new KafkaSourceChannels(new KafkaSourceOptions
-        {
-            Address = source.Kafka.Address,
-            SaslUsername = source.Kafka.SaslUsername,
-            SaslPassword = source.Kafka.SaslPassword,
-            SaslMechanisms = source.Kafka.SaslMechanisms,
-            SecurityProtocol = source.Kafka.SecurityProtocol,
-            Consumer = source.Kafka.Consumer,
-            ReadAhead = Math.Max(1, source.ReadChanLen),
-            ReadBufferBytes = source.ReadBufferBytes,
-        }, sp.GetService<ILogger<KafkaSourceChannels>>()));
+        // The source's message queue: Pulsar when its address is set (it wins when both are), else Kafka.
+        if (source.Pulsar.Address is not null)
+            services.AddSingleton<ISourceChannels>(sp => new PulsarSourceChannels(PulsarSourceOptions.FromConfig(source),
+                sp.GetRequiredService<TimeProvider>(), sp.GetService<ILogger<PulsarSourceChannels>>()));
+        else
+            services.AddSingleton<ISourceChannels>(sp => new KafkaSourceChannels(new KafkaSourceOptions
+            {
+                Address = source.Kafka.Address!,
+                SaslUsername = source.Kafka.SaslUsername,
+                SaslPassword = source.Kafka.SaslPassword,
+                SaslMechanisms = source.Kafka.SaslMechanisms,
+                SecurityProtocol = source.Kafka.SecurityProtocol,
+                Consumer = source.Kafka.Consumer,
+                ReadAhead = Math.Max(1, source.ReadChanLen),
+                ReadBufferBytes = source.ReadBufferBytes,
+            }, sp.GetService<ILogger<KafkaSourceChannels>>()));
         services.AddSingleton<IChangeDecoder, MsgStreamDecoder>();
         services.AddSingleton<ISourceMessageIdEncoder, SourceMessageIdEncoder>();
-        services.AddSingleton<IMilvusTargetFactory>(sp => new MilvusTargetFactory(new MilvusClientOptions(), sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<IMilvusTargetFactory, MilvusTargetFactory>();
         services.AddSingleton<IDmlMessageRewriter, DmlMessageRewriter>();
         services.AddSingleton<IControlMessageFactory, ControlMessageFactory>();
         services.AddSingleton(TaskReplicationOptions.For(source.ReplicateChan));
         services.TryAddSingleton<ISourcePositionCodec, MsgPositionCodec>();
-        services.AddSingleton<ITaskReplication, TaskReplicationEngine>();
+        services.AddSingleton<ITaskReplication, TaskReplication>();
         return services;
     }
 }

@@ -1,5 +1,4 @@
 using System.Text;
-using Cdc.Application.Replication.Running;
 using Cdc.Application.Replication.Target;
 using Cdc.Domain.Changes;
 using Cdc.Infrastructure.Milvus.Protos.Common;
@@ -8,8 +7,6 @@ using Cdc.Infrastructure.MilvusWire;
 using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
-using Polly;
-using Polly.Retry;
 using Rpc = Cdc.Infrastructure.Milvus.Protos.Rpc;
 using Status = Cdc.Infrastructure.Milvus.Protos.Common.Status;
 
@@ -18,8 +15,9 @@ namespace Cdc.Infrastructure.Target;
 /// <summary>
 /// The target Milvus over its MilvusService gRPC API (Grpc.Net.Client, one channel per target). DDL and op requests
 /// leave db_name empty, pass the database as "dbname" metadata and mark themselves as replicated (base.replicateInfo)
-/// with the source timestamp, as the reference CDC does. "authorization" is base64(token). Every attempt has the
-/// connect timeout as its deadline; retryable failures are retried with backoff.
+/// with the source timestamp, as the reference CDC does. "authorization" is base64(token). Every call has the connect
+/// timeout as its deadline and is made once: a failure is a <see cref="MilvusTargetException"/> that says whether it is
+/// retryable, and the task's run retries it (one retry policy, which also shows the failure at once).
 /// </summary>
 public sealed class MilvusTargetClient : IMilvusTarget
 {
@@ -27,17 +25,15 @@ public sealed class MilvusTargetClient : IMilvusTarget
     private readonly Rpc.MilvusService.MilvusServiceClient _client;
     private readonly CallInvoker _invoker;
     private readonly TimeSpan _deadline;
-    private readonly ResiliencePipeline _retry;
     private readonly string? _authorization;
 
-    public MilvusTargetClient(MilvusConnection connection, MilvusClientOptions options, TimeProvider timeProvider)
+    public MilvusTargetClient(MilvusConnection connection)
     {
         _channel = MilvusGrpcChannel.Create(connection);
         _invoker = _channel.CreateCallInvoker();
         _client = new Rpc.MilvusService.MilvusServiceClient(_invoker);
         _deadline = connection.EffectiveTimeout;
         _authorization = connection.Token.Length > 0 ? Convert.ToBase64String(Encoding.UTF8.GetBytes(connection.Token)) : null;
-        _retry = BuildRetry(options, timeProvider);
     }
 
     public async Task<string> ReplicateMessageAsync(TargetReplicatePack pack, CancellationToken cancellationToken)
@@ -236,8 +232,8 @@ public sealed class MilvusTargetClient : IMilvusTarget
         InvokeAsync(operation, options => call(request, options), database, statusOf, cancellationToken);
 
     /// <summary>
-    /// One call, retried as <see cref="MilvusErrorMapping"/> says: a gRPC failure or a Milvus error status becomes a
-    /// <see cref="MilvusTargetException"/>; the caller's cancellation stays an <see cref="OperationCanceledException"/>.
+    /// One call: a gRPC failure or a Milvus error status becomes a <see cref="MilvusTargetException"/>, retryable as
+    /// <see cref="MilvusErrorMapping"/> says; the caller's cancellation stays an <see cref="OperationCanceledException"/>.
     /// </summary>
     private async Task<TResponse> InvokeAsync<TResponse>(
         string operation,
@@ -246,30 +242,26 @@ public sealed class MilvusTargetClient : IMilvusTarget
         Func<TResponse, Status?> statusOf,
         CancellationToken cancellationToken)
     {
-        var headers = Metadata(database);
-        return await _retry.ExecuteAsync(async token =>
+        // Grpc.Net.Client measures a deadline against the system clock (its own, not replaceable), so the deadline is
+        // taken from that clock. One attempt: the task's run retries what is retryable, and shows each failure.
+        var options = new CallOptions(Metadata(database), TimeProvider.System.GetUtcNow().UtcDateTime + _deadline, cancellationToken);
+        TResponse response;
+        try
         {
-            // Grpc.Net.Client measures a deadline against the system clock (its own, not replaceable), so the deadline
-            // is taken from that clock, whatever TimeProvider times the retries.
-            var options = new CallOptions(headers, TimeProvider.System.GetUtcNow().UtcDateTime + _deadline, token);
-            TResponse response;
-            try
-            {
-                using var pending = call(options);
-                response = await pending.ResponseAsync;
-            }
-            catch (RpcException ex) when (ex.StatusCode == StatusCode.Cancelled && token.IsCancellationRequested)
-            {
-                throw new OperationCanceledException($"Milvus {operation} was cancelled", ex, token);
-            }
-            catch (RpcException ex)
-            {
-                throw MilvusErrorMapping.FromGrpc(operation, ex);
-            }
+            using var pending = call(options);
+            response = await pending.ResponseAsync;
+        }
+        catch (RpcException ex) when (ex.StatusCode == StatusCode.Cancelled && cancellationToken.IsCancellationRequested)
+        {
+            throw new OperationCanceledException($"Milvus {operation} was cancelled", ex, cancellationToken);
+        }
+        catch (RpcException ex)
+        {
+            throw MilvusErrorMapping.FromGrpc(operation, ex);
+        }
 
-            MilvusErrorMapping.ThrowIfFailed(operation, statusOf(response));
-            return response;
-        }, cancellationToken);
+        MilvusErrorMapping.ThrowIfFailed(operation, statusOf(response));
+        return response;
     }
 
     private Metadata Metadata(string? database)
@@ -298,23 +290,4 @@ public sealed class MilvusTargetClient : IMilvusTarget
         MsgGroup = position.MsgGroup,
         Timestamp = position.Timestamp.Value,
     };
-
-    private static ResiliencePipeline BuildRetry(MilvusClientOptions options, TimeProvider timeProvider)
-    {
-        var builder = new ResiliencePipelineBuilder { TimeProvider = timeProvider };
-        if (options.MaxRetryAttempts > 0)
-        {
-            builder.AddRetry(new RetryStrategyOptions
-            {
-                ShouldHandle = new PredicateBuilder().Handle<MilvusTargetException>(ex => ex.IsRetryable),
-                MaxRetryAttempts = options.MaxRetryAttempts,
-                Delay = options.RetryBaseDelay,
-                MaxDelay = options.RetryMaxDelay,
-                BackoffType = DelayBackoffType.Exponential,
-                UseJitter = true,
-            });
-        }
-
-        return builder.Build();
-    }
 }

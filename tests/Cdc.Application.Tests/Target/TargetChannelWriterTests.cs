@@ -13,20 +13,17 @@ public sealed class TargetChannelWriterTests
     private readonly TimeTickPacker _packer = new(Channel, _ => true, new OffsetEncoder());
 
     private TargetChannelWriter NewWriter() =>
-        new(_target, new TargetTimestampRewriter("target-dml_0", new TextRewriter(), new TextControlMessages(), _time), TargetIds);
+        new(_target, new TargetTimestampRewriter("target-dml_0", new TextRewriter(), new TextControlMessages(), _time), Routes());
 
     [Fact]
-    public async Task Packs_are_sent_and_their_tick_becomes_the_checkpoint()
+    public async Task Packs_are_sent_with_target_ids_and_a_closing_tick()
     {
         using var writer = NewWriter();
         _packer.Add(Insert(1, Ts(1)));
         var pack = _packer.Add(Tick(2, Ts(2)))!;
 
-        var result = await writer.WriteAsync(pack, CancellationToken.None);
+        Assert.True(await writer.WriteAsync(pack, CancellationToken.None));
 
-        Assert.True(result.Sent);
-        Assert.Equal("pos-1", result.TargetPosition);
-        Assert.Equal(2, Offset(result.Checkpoint));
         var sent = Assert.Single(_target.Packs);
         Assert.Equal("target-dml_0", sent.ChannelName);
         Assert.Equal(3, sent.Messages.Count);
@@ -34,16 +31,12 @@ public sealed class TargetChannelWriterTests
     }
 
     [Fact]
-    public async Task A_throttled_tick_is_not_sent_but_its_checkpoint_is_returned()
+    public async Task A_tick_inside_the_interval_is_not_sent()
     {
         using var writer = NewWriter();
         await writer.WriteAsync(_packer.Add(Tick(1, Ts(1)))!, CancellationToken.None);
 
-        var result = await writer.WriteAsync(_packer.Add(Tick(2, Ts(2)))!, CancellationToken.None);
-
-        Assert.False(result.Sent);
-        Assert.Null(result.TargetPosition);
-        Assert.Equal(2, Offset(result.Checkpoint));
+        Assert.False(await writer.WriteAsync(_packer.Add(Tick(2, Ts(2)))!, CancellationToken.None));
         Assert.Single(_target.Packs);
     }
 
@@ -58,8 +51,7 @@ public sealed class TargetChannelWriterTests
         await Assert.ThrowsAsync<MilvusTargetException>(() => writer.WriteAsync(pack, CancellationToken.None));
         Assert.Equal(HybridTimestamp.Zero, writer.MaxSent);
 
-        var result = await writer.WriteAsync(pack, CancellationToken.None);
-        Assert.True(result.Sent);
+        Assert.True(await writer.WriteAsync(pack, CancellationToken.None));
         var sent = Assert.Single(_target.Packs);
         Assert.Equal($"tick:{Ts(1).Value}", Text(sent.Messages[0]));
     }

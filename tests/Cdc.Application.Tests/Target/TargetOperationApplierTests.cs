@@ -22,7 +22,7 @@ public sealed class TargetOperationApplierTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _server = await FakeMilvusServer.StartAsync();
-        _target = new MilvusTargetFactory(new MilvusClientOptions(), TimeProvider.System).Create(new MilvusConnection(_server.Uri.ToString()));
+        _target = new MilvusTargetFactory().Create(new MilvusConnection(_server.Uri.ToString()));
         await _target.CreateCollectionAsync("default", new TargetCollectionDefinition("books", Schema("books").ToByteArray(), 2,
             TargetConsistencyLevel.Bounded, new Dictionary<string, string>()), Ts, default);
     }

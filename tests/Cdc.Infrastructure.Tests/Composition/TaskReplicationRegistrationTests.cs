@@ -25,7 +25,7 @@ public sealed class TaskReplicationRegistrationTests
             .AddTaskReplication(config.Source);
         await using var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true });
 
-        Assert.IsType<TaskReplicationEngine>(provider.GetRequiredService<ITaskReplication>());
+        Assert.IsType<TaskReplication>(provider.GetRequiredService<ITaskReplication>());
         Assert.Equal(config.Source.ReplicateChan, provider.GetRequiredService<TaskReplicationOptions>().ReplicateChannel);
     }
 }

@@ -34,7 +34,7 @@ public sealed class DmlReplicationPathTests
     {
         var ct = KafkaTestBroker.Deadline(90);
         await using var server = await FakeMilvusServer.StartAsync(cancellationToken: ct);
-        await using var target = new MilvusTargetFactory(new MilvusClientOptions(), TimeProvider.System)
+        await using var target = new MilvusTargetFactory()
             .Create(new MilvusConnection(server.Uri.ToString(), string.Empty, TimeSpan.FromSeconds(5), MilvusDialConfig.None));
         var created = HybridTimestamp.FromTime(DateTimeOffset.UtcNow);
         await target.CreateCollectionAsync("default", new TargetCollectionDefinition(
@@ -48,23 +48,16 @@ public sealed class DmlReplicationPathTests
         string[] sourceVChannels = [$"{sourcePChannels[0]}_{SourceCollection}v0", $"{sourcePChannels[1]}_{SourceCollection}v1"];
         var otherVChannel = $"{sourcePChannels[0]}_{OtherCollection}v0";
 
-        // Shards pair by sorted name (milvus-wire.md §5.4); a source pchannel feeds the target pchannel of its shard.
-        var targetVChannels = collection.VirtualChannels.Order(StringComparer.Ordinal).ToArray();
-        var shardMap = sourceVChannels.Order(StringComparer.Ordinal).Zip(targetVChannels).ToDictionary(p => p.First, p => p.Second);
-        var channelMap = shardMap.ToDictionary(
-            p => SourceStreamSimulator.PhysicalChannelOf(p.Key), p => SourceStreamSimulator.PhysicalChannelOf(p.Value));
+        // Shards pair by sorted name (as zilliztech/milvus-cdc core/reader/replicate_channel_manager.go pairs them); a
+        // source pchannel feeds the target pchannel of its shard.
+        var routes = TestRoutes.Table(TestRoutes.Route(TestRoutes.Source(SourceCollection, "books", sourceVChannels), collection,
+            [.. await target.ShowPartitionsAsync("default", "books", ct)]));
+        var channelMap = sourcePChannels.ToDictionary(p => p, p => routes.TargetPhysicalChannelsOf(p).Single());
         Assert.Equal(2, channelMap.Values.Distinct().Count());
-
-        DmlRewrite TargetIds(SourceChange change) => change switch
-        {
-            InsertChange i => new DmlRewrite(collection.CollectionId, shardMap[i.ShardName], defaultPartition),
-            DeleteChange d => new DmlRewrite(collection.CollectionId, shardMap[d.ShardName], defaultPartition),
-            _ => throw new InvalidOperationException($"no target ids for {change.Kind}"),
-        };
 
         var time = new ManualTimeProvider(DateTimeOffset.UtcNow);
         var writers = channelMap.Values.ToDictionary(
-            c => c, c => new TargetChannelWriter(target, new TargetTimestampRewriter(c, new DmlMessageRewriter(), new ControlMessageFactory(), time), TargetIds));
+            c => c, c => new TargetChannelWriter(target, new TargetTimestampRewriter(c, new DmlMessageRewriter(), new ControlMessageFactory(), time), routes));
         var readers = new List<ISourceChannelReader>();
         foreach (var pchannel in sourcePChannels)
         {
@@ -115,11 +108,11 @@ public sealed class DmlReplicationPathTests
             var results = await Task.WhenAll(readers.Select(reader =>
                 Replicate(reader, packer(reader.Channel), writers[channelMap[reader.Channel]], last[reader.Channel], ct)));
 
-            // Checkpoints: every pack's tick, ending at the last tick of each source channel.
+            // Every pack's tick closes it, the last one at the last tick of each source channel; the tick-only pack is not sent.
             foreach (var (reader, written) in readers.Zip(results))
             {
                 Assert.Equal(5, written.Count);
-                Assert.Equal(SourceMessageIdCodec.KafkaBytes(last[reader.Channel]), written[^1].Checkpoint.MessageId.ToArray());
+                Assert.Equal(SourceMessageIdCodec.KafkaBytes(last[reader.Channel]), written[^1].End.MessageId.ToArray());
                 Assert.Equal([true, true, true, false, true], written.Select(w => w.Sent));
             }
 
@@ -169,7 +162,7 @@ public sealed class DmlReplicationPathTests
     {
         var ct = KafkaTestBroker.Deadline(90);
         await using var server = await FakeMilvusServer.StartAsync(new FakeMilvusOptions { DmlChannelNum = 1 }, ct);
-        await using var target = new MilvusTargetFactory(new MilvusClientOptions(), TimeProvider.System)
+        await using var target = new MilvusTargetFactory()
             .Create(new MilvusConnection(server.Uri.ToString(), string.Empty, TimeSpan.FromSeconds(5), MilvusDialConfig.None));
         var created = HybridTimestamp.FromTime(DateTimeOffset.UtcNow);
         var targets = new Dictionary<long, TargetCollection>();
@@ -182,24 +175,14 @@ public sealed class DmlReplicationPathTests
 
         var targetChannel = targets[445].PhysicalChannels.Single();
         Assert.Equal(targetChannel, targets[446].PhysicalChannels.Single());
-        var partitions = new Dictionary<long, long>();
-        foreach (var (sourceId, collection) in targets)
-        {
-            partitions[sourceId] = (await target.ShowPartitionsAsync("default", collection.Name, ct)).Single().PartitionId;
-        }
-
-        DmlRewrite TargetIds(SourceChange change) => change switch
-        {
-            InsertChange i => new DmlRewrite(targets[i.CollectionId].CollectionId, targets[i.CollectionId].VirtualChannels[0], partitions[i.CollectionId]),
-            DeleteChange d => new DmlRewrite(targets[d.CollectionId].CollectionId, targets[d.CollectionId].VirtualChannels[0], partitions[d.CollectionId]),
-            _ => throw new InvalidOperationException($"no target ids for {change.Kind}"),
-        };
-
         var prefix = KafkaTestBroker.UniqueTopic("shared-target");
         string[] vchannels = [$"{prefix}-rootcoord-dml_0_445v0", $"{prefix}-rootcoord-dml_1_446v0"];
+        var routes = TestRoutes.Table(
+            TestRoutes.Route(TestRoutes.Source(445, "a", [vchannels[0]]), targets[445], [.. await target.ShowPartitionsAsync("default", "a", ct)]),
+            TestRoutes.Route(TestRoutes.Source(446, "b", [vchannels[1]]), targets[446], [.. await target.ShowPartitionsAsync("default", "b", ct)]));
         var time = new ManualTimeProvider(DateTimeOffset.UtcNow);
         using var writer = new TargetChannelWriter(
-            target, new TargetTimestampRewriter(targetChannel, new DmlMessageRewriter(), new ControlMessageFactory(), time), TargetIds);
+            target, new TargetTimestampRewriter(targetChannel, new DmlMessageRewriter(), new ControlMessageFactory(), time), routes);
         var readers = new List<ISourceChannelReader>();
         foreach (var vchannel in vchannels)
         {
@@ -216,7 +199,7 @@ public sealed class DmlReplicationPathTests
             var last = (await sim.TickAsync(ct)).ToDictionary(m => m.Channel, m => m.Offset);
 
             // Channel 0 is replicated first; channel 1's pack then lies below what the target channel has seen.
-            var results = new List<TargetWriteResult>();
+            var results = new List<(bool Sent, SourcePosition End)>();
             foreach (var reader in readers)
             {
                 results.AddRange(await Replicate(reader, new TimeTickPacker(reader.Channel, _ => true, new SourceMessageIdEncoder()), writer, last[reader.Channel], ct));
@@ -255,11 +238,12 @@ public sealed class DmlReplicationPathTests
         return written[0].Timestamp;
     }
 
-    private static async Task<List<TargetWriteResult>> Replicate(
+    /// <summary>Reads a channel up to an offset, writing each pack; what each write did and the pack's closing position.</summary>
+    private static async Task<List<(bool Sent, SourcePosition End)>> Replicate(
         ISourceChannelReader reader, TimeTickPacker packer, TargetChannelWriter writer, long lastOffset, CancellationToken ct)
     {
         var decoder = new MsgStreamDecoder();
-        var results = new List<TargetWriteResult>();
+        var results = new List<(bool Sent, SourcePosition End)>();
         await foreach (var message in reader.ReadAllAsync(ct))
         {
             var decoded = decoder.Decode(message);
@@ -270,7 +254,7 @@ public sealed class DmlReplicationPathTests
             }
             else if (packer.Add(decoded.Change) is { } pack)
             {
-                results.Add(await writer.WriteAsync(pack, ct));
+                results.Add((await writer.WriteAsync(pack, ct), pack.EndPosition));
             }
 
             if (((KafkaOffset)message.Id).Offset >= lastOffset)

@@ -20,7 +20,7 @@ public sealed class MetadataToTargetTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _server = await FakeMilvusServer.StartAsync();
-        _target = new MilvusTargetFactory(new MilvusClientOptions(), TimeProvider.System).Create(new MilvusConnection(_server.Uri.ToString()));
+        _target = new MilvusTargetFactory().Create(new MilvusConnection(_server.Uri.ToString()));
     }
 
     public async Task DisposeAsync()

@@ -189,14 +189,4 @@ public sealed class DmlMessageRewriterTests
         Assert.Equal((900L, "t_v0"), (rewritten.CollectionID, rewritten.ShardName));
         Assert.Throws<NotSupportedException>(() => rewriter.Rewrite(tick, new DmlRewrite(900, "t_v0")));
     }
-
-    [Fact]
-    public void Wire_adapters_resolve_behind_their_ports()
-    {
-        using var provider = new ServiceCollection().AddMilvusWire().BuildServiceProvider();
-
-        Assert.IsType<MsgStreamDecoder>(provider.GetRequiredService<IChangeDecoder>());
-        Assert.IsType<DmlMessageRewriter>(provider.GetRequiredService<IDmlMessageRewriter>());
-        Assert.IsType<MilvusTargetFactory>(provider.GetRequiredService<IMilvusTargetFactory>());
-    }
 }

@@ -12,7 +12,6 @@ namespace Cdc.Infrastructure.Tests.Target;
 
 public sealed class MilvusTargetClientTests : IAsyncLifetime
 {
-    private static readonly MilvusClientOptions FastRetries = new() { MaxRetryAttempts = 3, RetryBaseDelay = TimeSpan.FromMilliseconds(5), RetryMaxDelay = TimeSpan.FromMilliseconds(20) };
     private static readonly HybridTimestamp SourceTs = HybridTimestamp.FromParts(1_723_104_195_025, 3);
 
     private FakeMilvusServer _server = null!;
@@ -30,8 +29,8 @@ public sealed class MilvusTargetClientTests : IAsyncLifetime
         await _server.DisposeAsync();
     }
 
-    private static IMilvusTarget Client(FakeMilvusServer server, string token, MilvusClientOptions? options = null, TimeSpan timeout = default) =>
-        new MilvusTargetFactory(options ?? FastRetries, TimeProvider.System)
+    private static IMilvusTarget Client(FakeMilvusServer server, string token, TimeSpan timeout = default) =>
+        new MilvusTargetFactory()
             .Create(new MilvusConnection(server.Uri.ToString(), token, timeout, MilvusDialConfig.None));
 
     private static TargetCollectionDefinition Books(string name = "books", int shards = 2) =>

@@ -11,7 +11,7 @@ public sealed class MilvusTlsTests : IDisposable
     public void Dispose() => _ca.Dispose();
 
     private static MilvusTargetClient Client(Uri uri, MilvusDialConfig dial) =>
-        new(new MilvusConnection(uri.ToString(), "root:Milvus", TimeSpan.FromSeconds(5), dial), new MilvusClientOptions { MaxRetryAttempts = 0 }, TimeProvider.System);
+        new(new MilvusConnection(uri.ToString(), "root:Milvus", TimeSpan.FromSeconds(5), dial));
 
     [Fact]
     public async Task One_way_tls_trusts_the_given_CA_pem()

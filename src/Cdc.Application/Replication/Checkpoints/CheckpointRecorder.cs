@@ -1,4 +1,7 @@
 using Cdc.Application.EventStore;
+using Cdc.Application.Replication.Source;
+using Cdc.Application.Replication.Supervision;
+using Cdc.Domain.Changes;
 using Cdc.Domain.Events;
 
 namespace Cdc.Application.Replication.Checkpoints;
@@ -12,12 +15,13 @@ public sealed record CheckpointOptions(TimeSpan Interval, int KeepLast = 10, int
 /// <summary>
 /// Records a task's progress per source channel as <see cref="ChannelCheckpointed"/> events, one stream per
 /// (task, channel). The caller reports a position only after the target acknowledged everything up to it (the
-/// write-then-checkpoint invariant); <see cref="AcknowledgeAsync"/> only notes it in memory, so the replication never
-/// waits on the event store, and <see cref="FlushAsync"/> (called once per interval by the run, and when it stops)
-/// writes the newest position of each channel that moved. Old checkpoint events are trimmed so a task that runs for
-/// weeks keeps a bounded history. At-least-once: after a crash, at most one interval of acknowledged data is replayed.
+/// write-then-checkpoint invariant); <see cref="Acknowledge"/> only notes it in memory (and tells the run's monitor,
+/// whose lag follows it), so the replication never waits on the event store, and <see cref="FlushAsync"/> (called once
+/// per interval by the run, and when it stops) writes the newest position of each channel that moved. Old checkpoint
+/// events are trimmed so a task that runs for weeks keeps a bounded history. At-least-once: after a crash, at most one
+/// interval of acknowledged data is replayed.
 /// </summary>
-public sealed class CheckpointRecorder(string taskId, IEventStore store, TimeProvider clock, CheckpointOptions? options = null)
+public sealed class CheckpointRecorder(string taskId, IEventStore store, TimeProvider clock, CheckpointOptions? options = null, TaskRunMonitor? monitor = null)
 {
     private readonly CheckpointOptions _options = options ?? CheckpointOptions.Default;
     private readonly object _lock = new();
@@ -31,11 +35,14 @@ public sealed class CheckpointRecorder(string taskId, IEventStore store, TimePro
     /// <summary>Checkpoint events written by this recorder (for metrics and tests).</summary>
     public long Written { get; private set; }
 
-    /// <summary>Notes an acknowledged position of a channel; the next <see cref="FlushAsync"/> writes it.</summary>
-    public Task AcknowledgeAsync(string channel, string position, ulong timestamp, CancellationToken cancellationToken)
+    /// <summary>
+    /// Notes a position of a channel the target acknowledged everything up to, with the source time it stands for; the
+    /// next <see cref="FlushAsync"/> writes it.
+    /// </summary>
+    public void Acknowledge(SourcePosition position, HybridTimestamp timestamp)
     {
-        lock (_lock) _pending[channel] = (position, timestamp);
-        return Task.CompletedTask;
+        monitor?.Acknowledged(position.Channel, timestamp);
+        lock (_lock) _pending[position.Channel] = (position.ToCheckpoint(), timestamp.Value);
     }
 
     /// <summary>

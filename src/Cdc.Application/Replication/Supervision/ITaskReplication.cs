@@ -27,9 +27,3 @@ public interface ITaskReplication
 {
     Task RunAsync(TaskRunContext context, CancellationToken cancellationToken);
 }
-
-/// <summary>A replication that cannot continue; <see cref="Reason"/> is what get/list show (the reference's texts).</summary>
-public sealed class ReplicationHalted(string reason, Exception? inner = null) : Exception(reason, inner)
-{
-    public string Reason { get; } = reason;
-}

@@ -1,53 +1,39 @@
 using Cdc.Application.Replication.Packing;
+using Cdc.Application.Replication.Routing;
 using Cdc.Domain.Changes;
 
 namespace Cdc.Application.Replication.Target;
 
 /// <summary>
-/// Writes packs to one target pchannel through ReplicateMessage, one call at a time (milvus-wire.md §5.1): ids and
-/// shard names come from <c>targetIds</c>, timestamps from the channel's <see cref="TargetTimestampRewriter"/>.
-/// The timestamp state only advances after the target acknowledged a call, so a failed call can be retried with the
-/// same pack.
+/// Writes packs to one target pchannel through ReplicateMessage, one call at a time (as zilliztech/milvus-cdc's
+/// core/writer/channel_writer.go serializes the calls of a channel): ids and shard names come from the task's
+/// <see cref="RouteTable"/>, timestamps from the channel's <see cref="TargetTimestampRewriter"/>. The timestamp state only
+/// advances after the target acknowledged a call, so a failed call can be retried with the same pack.
 /// </summary>
-public sealed class TargetChannelWriter : IDisposable
+public sealed class TargetChannelWriter(IMilvusTarget target, TargetTimestampRewriter timestamps, RouteTable routes) : IDisposable
 {
-    private readonly IMilvusTarget _target;
-    private readonly TargetTimestampRewriter _timestamps;
-    private readonly Func<SourceChange, DmlRewrite> _targetIds;
     private readonly SemaphoreSlim _gate = new(1, 1);
 
-    /// <param name="target">The target Milvus.</param>
-    /// <param name="timestamps">The timestamp state of the target channel this writer owns.</param>
-    /// <param name="targetIds">The target collection/partition ids, vchannel and names for a change.</param>
-    public TargetChannelWriter(IMilvusTarget target, TargetTimestampRewriter timestamps, Func<SourceChange, DmlRewrite> targetIds)
-    {
-        _target = target ?? throw new ArgumentNullException(nameof(target));
-        _timestamps = timestamps ?? throw new ArgumentNullException(nameof(timestamps));
-        _targetIds = targetIds ?? throw new ArgumentNullException(nameof(targetIds));
-    }
-
-    public string TargetChannel => _timestamps.TargetChannel;
+    public string TargetChannel => timestamps.TargetChannel;
 
     /// <summary>The highest timestamp the target acknowledged on the channel.</summary>
-    public HybridTimestamp MaxSent => _timestamps.MaxSent;
+    public HybridTimestamp MaxSent => timestamps.MaxSent;
 
-    /// <summary>Sends <paramref name="pack"/> (unless it is a time tick that need not go out) and returns the checkpoint.</summary>
-    /// <exception cref="MilvusTargetException">The target refused the pack (after its own retries).</exception>
-    public async Task<TargetWriteResult> WriteAsync(ChangePack pack, CancellationToken cancellationToken)
+    /// <summary>
+    /// Sends <paramref name="pack"/>, unless it is a time tick that need not go out; true when a call was made (the
+    /// pack's end position may be checkpointed either way).
+    /// </summary>
+    /// <exception cref="MilvusTargetException">The target refused the pack.</exception>
+    public async Task<bool> WriteAsync(ChangePack pack, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(pack);
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var prepared = _timestamps.Prepare(pack, _targetIds);
-            if (prepared is null)
-            {
-                return new TargetWriteResult(pack.EndPosition, Sent: false, TargetPosition: null);
-            }
-
-            var position = await _target.ReplicateMessageAsync(prepared.Request, cancellationToken).ConfigureAwait(false);
-            _timestamps.Acknowledge(prepared);
-            return new TargetWriteResult(prepared.Checkpoint, Sent: true, position);
+            if (timestamps.Prepare(pack, routes.RewriteFor) is not { } prepared) return false;
+            await target.ReplicateMessageAsync(prepared.Request, cancellationToken).ConfigureAwait(false);
+            timestamps.Acknowledge(prepared);
+            return true;
         }
         finally
         {
@@ -66,14 +52,10 @@ public sealed class TargetChannelWriter : IDisposable
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            if (!_timestamps.AcceptsAhead(ahead.BeginTs))
-            {
-                return false;
-            }
-
-            var prepared = _timestamps.PrepareAhead(ahead, _targetIds);
-            await _target.ReplicateMessageAsync(prepared.Request, cancellationToken).ConfigureAwait(false);
-            _timestamps.Acknowledge(prepared);
+            if (!timestamps.AcceptsAhead(ahead.BeginTs)) return false;
+            var prepared = timestamps.PrepareAhead(ahead, routes.RewriteFor);
+            await target.ReplicateMessageAsync(prepared.Request, cancellationToken).ConfigureAwait(false);
+            timestamps.Acknowledge(prepared);
             return true;
         }
         finally

@@ -47,9 +47,11 @@ public sealed record KafkaSourceOptions
             AutoOffsetReset = AutoOffsetReset.Earliest,
             AllowAutoCreateTopics = true,
             EnablePartitionEof = false,
-            // librdkafka prefetches up to 64 MiB per partition by default: hold it to the reader's own cap.
+            // librdkafka prefetches up to 64 MiB per partition by default: hold it to the reader's own cap, which bounds
+            // memory. The number of messages it keeps fetching ahead stays at librdkafka's default (100000): tied to
+            // readChanLen (4) it made librdkafka fetch about 8 messages a second while a backlog waited.
             QueuedMaxMessagesKbytes = (int)Math.Clamp(ReadBufferBytes / 1024, 1, 2097151),
-            QueuedMinMessages = Math.Max(1, ReadAhead),
+            QueuedMinMessages = 100_000,
         };
         if (!string.IsNullOrEmpty(SecurityProtocol)) config.Set("security.protocol", SecurityProtocol);
         if (!string.IsNullOrEmpty(SaslMechanisms)) config.Set("sasl.mechanisms", SaslMechanisms);

@@ -180,7 +180,7 @@ internal sealed class PulsarChannelReader : ISourceChannelReader
         }
         catch (Exception e)
         {
-            Fail(new SourceChannelException(Channel, $"cannot read the message at {entry.ToMessageId()}: {e.Message}", e));
+            Fail(new SourceChannelException(Channel, $"cannot read the message at {entry.ToMessageId()}: {e.Message}", e, retryable: false));
             return;
         }
 
@@ -253,7 +253,7 @@ internal sealed class PulsarChannelReader : ISourceChannelReader
             if (Volatile.Read(ref _failed) != 0 || _stop.IsCancellationRequested) return;
             if (IsPermanent(reason))
             {
-                Fail(new SourceChannelException(Channel, $"{reason.Message} (last message read: {ResumeText()})", reason));
+                Fail(new SourceChannelException(Channel, $"{reason.Message} (last message read: {ResumeText()})", reason, retryable: false));
                 return;
             }
 
@@ -290,7 +290,7 @@ internal sealed class PulsarChannelReader : ISourceChannelReader
             }
             catch (Exception e) when (IsPermanent(e))
             {
-                Fail(new SourceChannelException(Channel, $"cannot subscribe again after {ResumeText()}: {e.Message}", e));
+                Fail(new SourceChannelException(Channel, $"cannot subscribe again after {ResumeText()}: {e.Message}", e, retryable: false));
                 return null;
             }
             catch (Exception e)

@@ -29,11 +29,11 @@ namespace Cdc.Infrastructure.Tests.EndToEnd;
 
 /// <summary>
 /// The whole replication of a task: a simulated source (collection metadata in the real etcd, msgstream messages in
-/// the Kafka mock) replicated by <see cref="TaskReplicationEngine"/> into the fake target Milvus, with checkpoints in
+/// the Kafka mock) replicated by <see cref="TaskReplication"/> into the fake target Milvus, with checkpoints in
 /// the real event store, stopped and resumed from those checkpoints.
 /// </summary>
 [Collection(EtcdCollection.Name)]
-public sealed class TaskReplicationEngineTests : IAsyncLifetime
+public sealed class TaskReplicationTests : IAsyncLifetime
 {
     private const string TaskId = "engine-task";
     private static readonly TimeSpan WaitLimit = TimeSpan.FromSeconds(15);
@@ -574,10 +574,10 @@ public sealed class TaskReplicationEngineTests : IAsyncLifetime
     {
         _registry = Prometheus.Metrics.NewCustomRegistry();
         _metrics = new CdcReplicationMetrics(_registry, TimeProvider.System);
-        var engine = new TaskReplicationEngine(
+        var engine = new TaskReplication(
             _metadata, channels ?? KafkaTestBroker.Channels(), new MsgStreamDecoder(), new SourceMessageIdEncoder(),
-            new MilvusTargetFactory(new MilvusClientOptions { MaxRetryAttempts = 1, RetryBaseDelay = TimeSpan.FromMilliseconds(10) }, TimeProvider.System), new DmlMessageRewriter(), new ControlMessageFactory(),
-            new AesGcmSecretProtector(new byte[32]), _store.Store, TimeProvider.System, NullLogger<TaskReplicationEngine>.Instance,
+            new MilvusTargetFactory(), new DmlMessageRewriter(), new ControlMessageFactory(),
+            new AesGcmSecretProtector(new byte[32]), _store.Store, TimeProvider.System, NullLogger<TaskReplication>.Instance,
             new TaskReplicationOptions(ReplicateChannel, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(1), MissingTargetAttempts: 20)
             {
                 Checkpoints = new CheckpointOptions(checkpointInterval ?? TimeSpan.FromMilliseconds(200)),
