@@ -4,7 +4,7 @@ using Cdc.Domain.Changes;
 namespace Cdc.Application.Replication.Packing;
 
 /// <summary>
-/// What one source time tick closes on one pchannel (milvus-wire.md §3.3): the selected changes read since the
+/// What one source time tick closes on one pchannel (as milvus-io/milvus pkg/mq/msgstream/mq_msgstream.go's MqTtMsgStream packs a channel): the selected changes read since the
 /// previous tick, ordered by timestamp with Delete before Insert on equal timestamps, and the positions of the first
 /// and last source message of the pack. <see cref="EndPosition"/> (the tick message) is the checkpoint once the
 /// target acknowledged the pack. A pack without changes still carries the tick. Changes already sent ahead of the

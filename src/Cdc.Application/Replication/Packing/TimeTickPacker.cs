@@ -4,7 +4,7 @@ using Cdc.Domain.Changes;
 namespace Cdc.Application.Replication.Packing;
 
 /// <summary>
-/// The time-tick stream of one source pchannel (milvus-wire.md §3.3): buffers the decoded changes read in order
+/// The time-tick stream of one source pchannel (milvus-io/milvus pkg/mq/msgstream/mq_msgstream.go, MqTtMsgStream): buffers the decoded changes read in order
 /// until a TimeTick arrives, then emits one <see cref="ChangePack"/> for the tick. Only Insert, Delete,
 /// DropCollection, DropPartition and Import are kept, and only when the task's selection accepts them;
 /// CreateCollection, CreatePartition, TimeTick and everything else are dropped (their positions still count for

@@ -3,7 +3,7 @@ using System.Text.RegularExpressions;
 namespace Cdc.Application.Replication.Routing;
 
 /// <summary>
-/// How a source collection's shards map to the target's (milvus-wire.md §5.4): both vchannel lists sorted
+/// How a source collection's shards map to the target's (as zilliztech/milvus-cdc core/reader/replicate_channel_manager.go pairs them): both vchannel lists sorted
 /// lexicographically and paired by index; each pair also fixes the physical channel pair (the text before the last
 /// '_'). The shard counts must be equal.
 /// </summary>

@@ -2,7 +2,7 @@ using Cdc.Domain.Changes;
 
 namespace Cdc.Application.Replication.Target;
 
-/// <summary>Builds the msgstream messages the replicator itself adds to what it forwards (milvus-wire.md §5.1).</summary>
+/// <summary>Builds the msgstream messages the replicator itself adds to what it forwards (as zilliztech/milvus-cdc core/writer/channel_writer.go adds a time tick to each pack).</summary>
 public interface IControlMessageFactory
 {
     /// <summary>

@@ -21,7 +21,7 @@ public enum OperationOutcome
 /// Applies to the target, through its normal RPCs, the operations that arrive on the source's replicate channel
 /// (index, load/release, flush, database) and the creates seen in the source's etcd (collections, partitions). Each
 /// call carries replicateInfo with the source timestamp (done by the target client) and is made idempotent as the
-/// reference does (milvus-wire.md §5.2): CreateCollection is skipped when the target describes the collection,
+/// reference does (zilliztech/milvus-cdc core/writer/channel_writer.go): CreateCollection is skipped when the target describes the collection,
 /// CreatePartition and CreateDatabase when the target lists them, a drop of what is gone counts as done, and an
 /// operation on a collection first waits for the collection to exist on the target.
 /// </summary>

@@ -5,7 +5,7 @@ using Cdc.Domain.Changes;
 namespace Cdc.Application.Replication.Target;
 
 /// <summary>
-/// The timestamp state of one target channel (milvus-wire.md §5.1). Keeps the highest timestamp sent and prepares
+/// The timestamp state of one target channel (as zilliztech/milvus-cdc core/reader/replicate_channel_manager.go resets a pack's timestamps). Keeps the highest timestamp sent and prepares
 /// each pack so timestamps strictly increase on the channel: when a pack's changes are not above that maximum they
 /// are moved to max+1, max+2, ... (changes with equal source timestamps keep equal new timestamps, row timestamps
 /// included; the changes are expected in the packer's order, ascending timestamps). Every pack gets the CDC's own TimeTick at its end timestamp; the first pack on the channel also gets one
