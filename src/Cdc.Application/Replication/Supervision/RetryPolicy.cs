@@ -64,8 +64,10 @@ public sealed class RetryPolicy
             if (context.Properties.GetValue(Failed, false)) _monitor.Succeeded(what);
             return result;
         }
-        catch (Exception ex) when (!ct.IsCancellationRequested && ex is not (ReplicationHalted or OperationCanceledException))
+        catch (Exception ex) when (ex is not (ReplicationHalted or OperationCanceledException))
         {
+            // Stopped while failing: a stop, not a halt.
+            ct.ThrowIfCancellationRequested();
             throw ReplicationHalted.Because($"cannot {what}: {ex.Message}", ex);
         }
         finally
