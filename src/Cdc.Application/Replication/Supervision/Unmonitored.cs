@@ -4,7 +4,7 @@ using Cdc.Application.Tasks;
 namespace Cdc.Application.Replication.Supervision;
 
 /// <summary>Metrics and runtime reports that go nowhere, for an engine hosted without them (tools, some tests).</summary>
-internal static class Unmonitored
+public static class Unmonitored
 {
     public static ICdcMetrics Metrics { get; } = new NoMetrics();
 
