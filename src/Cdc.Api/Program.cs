@@ -39,6 +39,7 @@ AuditEndpoints.Map(app);
 app.MapGet("/healthz", () => Results.Text("ok\n"));
 MetricsEndpoint.Map(app);
 HealthEndpoints.Map(app);
+StatusPage.Map(app); ApiDescription.Map(app);
 try
 {
     await app.RunAsync();

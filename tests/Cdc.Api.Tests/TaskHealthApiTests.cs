@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 using Alba;
-using Cdc.Application.Replication.Ports;
+using Cdc.Application.Replication.Supervision;
 using Cdc.Application.Tasks;
 using Cdc.Testing;
 using Microsoft.Extensions.DependencyInjection;

@@ -105,8 +105,9 @@ public static partial class CdcConfigLoader
             r.Int("sourceConfig:readBufferBytes", 16 << 20, min: 1024));
 
         var maxRequestBytes = r.Int("maxRequestBytes", 1 << 20, min: 1024);
+        var statusPage = new StatusPageConfig(r.Bool("statusPage:actions", false));
         r.ThrowIfAny();
-        return new CdcConfig(address, maxTaskNum, maxNameLength, maxRequestBytes, metaStore, source);
+        return new CdcConfig(address, maxTaskNum, maxNameLength, maxRequestBytes, metaStore, source) { StatusPage = statusPage };
     }
 
     private static Dictionary<string, string?> FlattenYaml(string yaml)

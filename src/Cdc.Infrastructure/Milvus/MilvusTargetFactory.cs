@@ -1,9 +1,0 @@
-using Cdc.Application.Replication.Ports;
-
-namespace Cdc.Infrastructure.Milvus;
-
-/// <summary>Creates <see cref="MilvusTargetClient"/>s; each owns its HTTP/2 connection pool.</summary>
-public sealed class MilvusTargetFactory(MilvusClientOptions options, TimeProvider timeProvider) : IMilvusTargetFactory
-{
-    public IMilvusTarget Create(MilvusConnection connection) => new MilvusTargetClient(connection, options, timeProvider);
-}
