@@ -34,6 +34,7 @@ builder.Services.AddCdcInfrastructure(config).AddCdcApplication().AddCdcMetrics(
 builder.Host.UseWolverine(ReplicationHosting.Configure);
 
 var app = builder.Build();
+ErrorEnvelopes.Use(app);
 CdcEndpoint.Map(app);
 AuditEndpoints.Map(app);
 app.MapGet("/healthz", () => Results.Text("ok\n"));
