@@ -31,7 +31,7 @@ public sealed class CreateOptionsTests(SharedApp shared) : IClassFixture<SharedA
     {
         var (status, created) = await shared.App.PostAsync("create", JsonNode.Parse("""
             {"milvus_connect_param":{"uri":"https://localhost:19530","token":"root:Milvus","connect_timeout":10,
-               "dial_config":{"server_name":"localhost","ca_pem_path":"/c/ca.pem","client_pem_path":"/c/client.pem","client_key_path":"/c/client.key"}},
+               "dial_config":{"server_name":"localhost","ca_pem_path":"c/ca.pem","client_pem_path":"c/client.pem","client_key_path":"c/client.key"}},
              "db_collections":{"*":[{"name":"*"}]},
              "rpc_channel_info":{"name":"by-dev-replicate-msg"},
              "disable_auto_start":true,
@@ -40,7 +40,7 @@ public sealed class CreateOptionsTests(SharedApp shared) : IClassFixture<SharedA
         Assert.Equal(200, status);
         var task = await GetAsync(created["data"]!["task_id"]!.GetValue<string>());
         Assert.True(JsonNode.DeepEquals(JsonNode.Parse("""
-            {"server_name":"localhost","ca_pem_path":"/c/ca.pem","client_pem_path":"/c/client.pem","client_key_path":"/c/client.key"}
+            {"server_name":"localhost","ca_pem_path":"c/ca.pem","client_pem_path":"c/client.pem","client_key_path":"c/client.key"}
             """), task["milvus_connect_param"]!["dial_config"]));
         Assert.True(JsonNode.DeepEquals(JsonNode.Parse("""{"*":[{"name":"*"}]}"""), task["db_collections"]));
         Assert.Null(task["collection_infos"]);

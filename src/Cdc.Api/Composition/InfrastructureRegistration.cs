@@ -53,6 +53,7 @@ public static class InfrastructureRegistration
         services.AddSingleton<ISecretProtector>(_ =>
             new AesGcmSecretProtector(SecretKeySource.Resolve(config.MetaStore.SecretKey, config.MetaStore.SecretKeyFile)));
         services.TryAddSingleton<ISourcePositionCodec, Cdc.Infrastructure.Milvus.MsgPositionCodec>();
+        services.AddSingleton<ICertificateFiles>(new Cdc.Infrastructure.Security.CertificateFolder(config.CertificatesDir));
         // The replication engine reads a Kafka source; with Pulsar (which wins when both are set) there is none yet,
         // and the host says so in the log instead of replicating.
         if (config.Source.Pulsar.Address is null && !string.IsNullOrEmpty(config.Source.Kafka.Address))

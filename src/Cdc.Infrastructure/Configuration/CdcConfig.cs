@@ -17,6 +17,12 @@ public sealed record CdcConfig(
             return (Address[..i], int.Parse(Address[(i + 1)..], System.Globalization.CultureInfo.InvariantCulture));
         }
     }
+
+    /// <summary>
+    /// <c>certificatesDir</c>, as an absolute path: the only folder whose files a task's dial_config may name
+    /// (default <c>certs</c> in the working directory).
+    /// </summary>
+    public string CertificatesDir { get; init; } = Path.GetFullPath("certs");
 }
 
 /// <summary><c>metaStoreConfig</c>: the PostgreSQL event store, its tenant (<c>rootPath</c>) and the secret key.</summary>

@@ -105,8 +105,28 @@ public static partial class CdcConfigLoader
             r.Int("sourceConfig:readBufferBytes", 16 << 20, min: 1024));
 
         var maxRequestBytes = r.Int("maxRequestBytes", 1 << 20, min: 1024);
+        var certificatesDir = CertificatesDir(r);
         r.ThrowIfAny();
-        return new CdcConfig(address, maxTaskNum, maxNameLength, maxRequestBytes, metaStore, source);
+        return new CdcConfig(address, maxTaskNum, maxNameLength, maxRequestBytes, metaStore, source)
+        {
+            CertificatesDir = certificatesDir,
+        };
+    }
+
+    private static string CertificatesDir(Reader r)
+    {
+        var raw = r.String("certificatesDir", "certs");
+        try
+        {
+            var full = Path.GetFullPath(raw);
+            if (File.Exists(full)) r.Problem("certificatesDir", $"'{raw}' is a file, not a folder");
+            return full;
+        }
+        catch (Exception ex) when (ex is ArgumentException or NotSupportedException or PathTooLongException)
+        {
+            r.Problem("certificatesDir", $"'{raw}' is not a folder path");
+            return raw;
+        }
     }
 
     private static Dictionary<string, string?> FlattenYaml(string yaml)

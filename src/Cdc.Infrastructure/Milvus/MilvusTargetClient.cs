@@ -28,9 +28,13 @@ public sealed class MilvusTargetClient : IMilvusTarget
     private readonly ResiliencePipeline _retry;
     private readonly string? _authorization;
 
-    public MilvusTargetClient(MilvusConnection connection, MilvusClientOptions options, TimeProvider timeProvider)
+    /// <param name="connection">The target.</param>
+    /// <param name="options">Retry behaviour.</param>
+    /// <param name="timeProvider">The clock of the retries.</param>
+    /// <param name="certificates">Where dial_config's files are read; null refuses every file.</param>
+    public MilvusTargetClient(MilvusConnection connection, MilvusClientOptions options, TimeProvider timeProvider, ICertificateFiles? certificates = null)
     {
-        _channel = MilvusGrpcChannel.Create(connection);
+        _channel = MilvusGrpcChannel.Create(connection, certificates);
         _invoker = _channel.CreateCallInvoker();
         _client = new Rpc.MilvusService.MilvusServiceClient(_invoker);
         _deadline = connection.EffectiveTimeout;
