@@ -13,7 +13,8 @@ public static class ErrorEnvelopes
     public static void Use(IApplicationBuilder app)
     {
         app.Use(CloseAfterRefusedBodies);
-        app.UseExceptionHandler(new ExceptionHandlerOptions { ExceptionHandler = WriteFaultAsync });
+        // The fault is logged once, by WriteFaultAsync with its incident id, not a second time by the middleware.
+        app.UseExceptionHandler(new ExceptionHandlerOptions { ExceptionHandler = WriteFaultAsync, SuppressDiagnosticsCallback = _ => true });
         app.UseStatusCodePages(context => WriteStatusAsync(context.HttpContext));
     }
 

@@ -12,7 +12,7 @@ namespace Cdc.Api.Tests.Hardening;
 /// </summary>
 public abstract class ServerProcessFixture : IAsyncLifetime
 {
-    private PostgresDatabase _database = null!;
+    public PostgresDatabase Database { get; private set; } = null!;
 
     public CdcServerProcess Server { get; private set; } = null!;
 
@@ -28,10 +28,10 @@ public abstract class ServerProcessFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _database = await PostgresDatabase.CreateAsync();
+        Database = await PostgresDatabase.CreateAsync();
         var settings = new Dictionary<string, string>(CdcApp.WithoutReplicationEngine())
         {
-            ["metaStoreConfig:postgres:connectionString"] = _database.ConnectionString,
+            ["metaStoreConfig:postgres:connectionString"] = Database.ConnectionString,
             ["metaStoreConfig:secretKey"] = CdcApp.SecretKey,
         };
         Configure(settings);
@@ -42,7 +42,7 @@ public abstract class ServerProcessFixture : IAsyncLifetime
     public virtual async Task DisposeAsync()
     {
         await Server.DisposeAsync();
-        await _database.DisposeAsync();
+        await Database.DisposeAsync();
     }
 
     /// <summary>One raw request. A null <paramref name="contentType"/> sends no Content-Type header.</summary>
