@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Cdc.Domain.Changes;
-using Cdc.Infrastructure.Milvus;
+using Cdc.Infrastructure.Decoding;
 using Cdc.Infrastructure.Milvus.Protos.Common;
 using Cdc.Infrastructure.Milvus.Protos.Msg;
 using Cdc.Infrastructure.Milvus.Protos.Schema;

@@ -2,8 +2,9 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using Cdc.Infrastructure.Kafka;
+using Cdc.Application.Replication.Running;
 using Cdc.Infrastructure.Milvus.Protos.Msg;
+using Cdc.Infrastructure.Source.Kafka;
 using Google.Protobuf;
 
 namespace Cdc.Bench;

@@ -4,7 +4,7 @@ using System.Reflection;
 using System.Runtime;
 using System.Runtime.InteropServices;
 using System.Text;
-using Cdc.Infrastructure.Kafka;
+using Cdc.Infrastructure.Source.Kafka;
 
 namespace Cdc.Bench;
 

@@ -1,14 +1,15 @@
 using Cdc.Application.EventStore;
-using Cdc.Application.Replication;
-using Cdc.Application.Replication.Ports;
+using Cdc.Application.Replication.Running;
+using Cdc.Application.Replication.Supervision;
 using Cdc.Domain.Events;
 using Cdc.Domain.Tasks;
-using Cdc.Infrastructure.Etcd;
-using Cdc.Infrastructure.Kafka;
-using Cdc.Infrastructure.Milvus;
+using Cdc.Infrastructure.Decoding;
 using Cdc.Infrastructure.Milvus.Protos.Common;
 using Cdc.Infrastructure.Secrets;
-using Cdc.Infrastructure.SourceMeta;
+using Cdc.Infrastructure.Source.Etcd;
+using Cdc.Infrastructure.Source.Kafka;
+using Cdc.Infrastructure.Source.Metadata;
+using Cdc.Infrastructure.Target;
 using Cdc.Testing;
 using Cdc.Testing.FakeMilvus;
 using Cdc.Testing.SourceSimulator;
@@ -21,7 +22,7 @@ namespace Cdc.Bench;
 /// <summary>
 /// One task's whole replication, wired as the server wires it (production options): a simulated source (collection
 /// metadata in the etcd, msgstream messages in the Kafka mock that scripts/bench.sh started), the
-/// <see cref="TaskReplicationEngine"/> with its checkpoints in a fresh PostgreSQL event store, and the fake target
+/// <see cref="TaskReplication"/> with its checkpoints in a fresh PostgreSQL event store, and the fake target
 /// Milvus over real gRPC (HTTP/2 on loopback). Everything but etcd, Kafka and PostgreSQL runs in this process.
 /// The fake target keeps no calls and, unless asked, applies no rows: it checks each message's header and advances
 /// its channel position, so what is measured is the CDC, not the fake.
@@ -155,17 +156,17 @@ public sealed class PipelineHarness : IAsyncDisposable
 
     /// <summary>
     /// Starts the task's replication from the collection's start position, with the options the server uses
-    /// (<see cref="TaskReplicationOptions.For"/>, default <see cref="MilvusClientOptions"/> and Kafka reader settings).
+    /// (<see cref="TaskReplicationOptions.For"/>, and default Kafka reader settings).
     /// </summary>
     /// <param name="sendDmlAhead">Whether DML may go to the target ahead of its tick (the server's default).</param>
     public (Task Run, CancellationTokenSource Stop) StartEngine(KafkaSourceOptions? kafka = null, bool sendDmlAhead = true)
     {
-        var engine = new TaskReplicationEngine(
+        var engine = new TaskReplication(
             new EtcdSourceMetadata(_etcd, Meta.Layout),
             new KafkaSourceChannels(kafka ?? new KafkaSourceOptions { Address = KafkaBootstrap }),
             new MsgStreamDecoder(), new SourceMessageIdEncoder(),
-            new MilvusTargetFactory(new MilvusClientOptions(), TimeProvider.System), new DmlMessageRewriter(), new ControlMessageFactory(),
-            new AesGcmSecretProtector(new byte[32]), EventStore, TimeProvider.System, NullLogger<TaskReplicationEngine>.Instance,
+            new MilvusTargetFactory(), new DmlMessageRewriter(), new ControlMessageFactory(),
+            new AesGcmSecretProtector(new byte[32]), EventStore, TimeProvider.System, NullLogger<TaskReplication>.Instance,
             TaskReplicationOptions.For(ReplicateChannel) with { SendDmlAhead = sendDmlAhead });
         var stop = new CancellationTokenSource();
         var run = engine.RunAsync(new TaskRunContext(TaskId, Definition(Target), []), stop.Token);

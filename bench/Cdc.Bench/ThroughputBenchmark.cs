@@ -2,7 +2,9 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime;
 using System.Text;
-using Cdc.Infrastructure.Kafka;
+using Cdc.Application.Replication.Target;
+using Cdc.Infrastructure.Source.Kafka;
+using Cdc.Infrastructure.Target;
 using Confluent.Kafka;
 using static Cdc.Bench.PipelineHarness;
 
@@ -156,12 +158,12 @@ public static class ThroughputBenchmark
         try
         {
             var address = await child.StandardOutput.ReadLineAsync(ct) ?? throw new InvalidOperationException("the fake target process printed no address");
-            await using var client = new Cdc.Infrastructure.Milvus.MilvusTargetFactory(new Cdc.Infrastructure.Milvus.MilvusClientOptions(), TimeProvider.System)
-                .Create(new Cdc.Application.Replication.Ports.MilvusConnection(address, "", TimeSpan.FromSeconds(5), new Cdc.Application.Replication.Ports.MilvusDialConfig()));
+            await using var client = new Cdc.Infrastructure.Target.MilvusTargetFactory()
+                .Create(new Cdc.Application.Replication.Target.MilvusConnection(address, "", TimeSpan.FromSeconds(5), new Cdc.Application.Replication.Target.MilvusDialConfig()));
             var ts = insert.Base.Timestamp;
             var payload = new System.Buffers.ReadOnlySequence<byte>(Google.Protobuf.MessageExtensions.ToByteArray(insert));
             Task RoundAsync() => Task.WhenAll(Enumerable.Range(0, Shards).Select(i => client.ReplicateMessageAsync(
-                new Cdc.Application.Replication.Ports.TargetReplicatePack($"target-rootcoord-dml_{i}", new Cdc.Domain.Changes.HybridTimestamp(ts), new Cdc.Domain.Changes.HybridTimestamp(ts), [payload], [], []), ct)));
+                new Cdc.Application.Replication.Target.TargetReplicatePack($"target-rootcoord-dml_{i}", new Cdc.Domain.Changes.HybridTimestamp(ts), new Cdc.Domain.Changes.HybridTimestamp(ts), [payload], [], []), ct)));
             for (var warmUp = 0; warmUp < 4; warmUp++)
             {
                 await RoundAsync();

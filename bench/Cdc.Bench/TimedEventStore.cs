@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Cdc.Application.EventStore;
+using Cdc.Application.Replication.Checkpoints;
 
 namespace Cdc.Bench;
 

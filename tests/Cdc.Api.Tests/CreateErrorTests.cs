@@ -4,7 +4,7 @@ using Cdc.Testing;
 namespace Cdc.Api.Tests;
 
 /// <summary>
-/// Every create that breaks a rule of milvus-wire.md §1.4 (or of JSON typing) is refused with a non-200 code equal
+/// Every create that breaks a rule of the reference server's create (zilliztech/milvus-cdc server/cdc_impl.go) (or of JSON typing) is refused with a non-200 code equal
 /// to the HTTP status, a message naming the field, and no event appended.
 /// </summary>
 public sealed class CreateErrorTests(SharedApp shared) : IClassFixture<SharedApp>

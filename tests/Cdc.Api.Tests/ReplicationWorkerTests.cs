@@ -1,4 +1,5 @@
-using Cdc.Application.Replication.Ports;
+using Cdc.Application.Replication.Running;
+using Cdc.Application.Replication.Supervision;
 using Cdc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -60,6 +61,6 @@ public sealed class ReplicationWorkerTests
     public async Task With_a_Kafka_source_the_server_registers_the_replication_engine()
     {
         await using var app = await CdcApp.StartAsync(new Dictionary<string, string> { ["sourceConfig:kafka:address"] = "127.0.0.1:9092" });
-        Assert.IsType<Cdc.Application.Replication.TaskReplicationEngine>(app.Services.GetRequiredService<ITaskReplication>());
+        Assert.IsType<Cdc.Application.Replication.Running.TaskReplication>(app.Services.GetRequiredService<ITaskReplication>());
     }
 }

@@ -1,4 +1,4 @@
-using Cdc.Application.Replication.Ports;
+using Cdc.Application.Replication.Supervision;
 using Cdc.Application.Tasks;
 using Cdc.Testing;
 using Microsoft.Extensions.DependencyInjection;

@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 
 namespace Cdc.Testing;
@@ -15,11 +16,13 @@ namespace Cdc.Testing;
 public sealed class CdcApp : IAsyncDisposable
 {
     /// <summary>
-    /// Config overrides for a server without a replication engine: a Pulsar source, which the engine does not read
-    /// yet, so the worker reports NotConfigured and no task tries to reach a source. The default of
-    /// <see cref="StartAsync"/> when the overrides name no <c>sourceConfig</c> key.
+    /// Config overrides for a server without a replication engine (a source address that names no server, and the
+    /// engine's registration removed), so the replication host reports NotConfigured and no task tries to reach a
+    /// source. The default of <see cref="StartAsync"/> when the overrides name no <c>sourceConfig</c> key.
     /// </summary>
-    public static Dictionary<string, string> WithoutReplicationEngine() => new() { ["sourceConfig:pulsar:address"] = "pulsar://127.0.0.1:6650" };
+    public static Dictionary<string, string> WithoutReplicationEngine() => new() { ["sourceConfig:pulsar:address"] = NoSource };
+
+    private const string NoSource = "pulsar://no-replication-engine.invalid:6650";
 
     public const string SecretKey = "k2Ya0cK1bQ3dJ8m4XfT9vW6yZ0pL5sN7eR2uH8iO1aE=";
 
@@ -80,6 +83,7 @@ public sealed class CdcApp : IAsyncDisposable
             b.ConfigureServices(s =>
             {
                 s.AddSingleton<ILoggerProvider>(logs);
+                if (settings.GetValueOrDefault("sourceConfig:pulsar:address") == NoSource) s.RemoveAll<Cdc.Application.Replication.Supervision.ITaskReplication>();
                 services?.Invoke(s);
             });
         });

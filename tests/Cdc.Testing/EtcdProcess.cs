@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
+using Cdc.Infrastructure.Source.Etcd;
 using Etcdserverpb;
 
 namespace Cdc.Testing;

@@ -1,4 +1,5 @@
-using Cdc.Infrastructure.Etcd;
+using Cdc.Infrastructure.Source.Etcd;
+
 
 namespace Cdc.Testing;
 

@@ -1,4 +1,5 @@
-using Cdc.Infrastructure.Kafka;
+using Cdc.Infrastructure.Source.Kafka;
+
 
 namespace Cdc.Testing;
 

@@ -1,5 +1,4 @@
 using System.Text;
-using Cdc.Infrastructure.Kafka;
 using Confluent.Kafka;
 
 namespace Cdc.Testing;

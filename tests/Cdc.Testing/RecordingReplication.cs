@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using Cdc.Application.Replication.Ports;
+using Cdc.Application.Replication.Supervision;
 
 namespace Cdc.Testing;
 

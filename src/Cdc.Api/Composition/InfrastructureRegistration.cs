@@ -1,14 +1,17 @@
 using Cdc.Api.Hosting;
 using Cdc.Application;
 using Cdc.Application.EventStore;
-using Cdc.Application.Replication.Ports;
+using Cdc.Application.Replication.Source;
+using Cdc.Application.Replication.Target;
+using Cdc.Application.Replication.Supervision;
 using Cdc.Application.Secrets;
 using Cdc.Application.Tasks;
 using Cdc.Domain.Events;
+using Cdc.Infrastructure.Composition;
 using Cdc.Infrastructure.Configuration;
 using Cdc.Infrastructure.Coordination;
+using Cdc.Infrastructure.Decoding;
 using Cdc.Infrastructure.EventStore;
-using Cdc.Infrastructure.Replication;
 using Cdc.Infrastructure.Secrets;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Npgsql;
@@ -52,12 +55,9 @@ public static class InfrastructureRegistration
         services.AddSingleton<ITaskRuntimeReports, MartenTaskRuntimeReports>();
         services.AddSingleton<ISecretProtector>(_ =>
             new AesGcmSecretProtector(SecretKeySource.Resolve(config.MetaStore.SecretKey, config.MetaStore.SecretKeyFile)));
-        services.TryAddSingleton<ISourcePositionCodec, Cdc.Infrastructure.Milvus.MsgPositionCodec>();
+        services.TryAddSingleton<ISourcePositionCodec, Cdc.Infrastructure.Decoding.MsgPositionCodec>();
         services.AddSingleton<ICertificateFiles>(new Cdc.Infrastructure.Security.CertificateFolder(config.CertificatesDir));
-        // The replication engine reads a Kafka source; with Pulsar (which wins when both are set) there is none yet,
-        // and the host says so in the log instead of replicating.
-        if (config.Source.Pulsar.Address is null && !string.IsNullOrEmpty(config.Source.Kafka.Address))
-            services.AddTaskReplication(config.Source);
+        services.AddTaskReplication(config.Source);
 
         services.AddSingleton<ReplicationHost>();
         services.AddHostedService(sp => sp.GetRequiredService<ReplicationHost>());

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using Cdc.Application.EventStore;
-using Cdc.Application.Replication;
-using Cdc.Application.Replication.Ports;
+using Cdc.Application.Replication.Supervision;
 using Cdc.Application.Tasks;
 
 namespace Cdc.Api.Hosting;

@@ -1,7 +1,6 @@
 using Cdc.Application.EventStore;
 using Cdc.Application.Metrics;
-using Cdc.Application.Replication;
-using Cdc.Application.Replication.Ports;
+using Cdc.Application.Replication.Supervision;
 using Cdc.Application.Tasks;
 using Cdc.Domain.Tasks;
 using JasperFx;

@@ -1,3 +1,4 @@
+
 namespace Cdc.Domain.SourceMeta;
 
 /// <summary>A collection's default consistency level, same numbers as Milvus' common.ConsistencyLevel.</summary>

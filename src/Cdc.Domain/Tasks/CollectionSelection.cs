@@ -26,14 +26,23 @@ public sealed record CollectionSelection(
     public static string DatabaseOrDefault(string? database) => string.IsNullOrEmpty(database) ? DefaultDatabase : database;
 
     /// <summary>Whether a collection of a database (empty: the default one) falls under this selection.</summary>
-    public bool Covers(string? database, string collection)
+    public bool Covers(string? database, string collection) => EntryFor(database, collection) is not null;
+
+    /// <summary>
+    /// The entry that selects a collection of a database (empty: the default one), or null when none does: an entry
+    /// naming the collection wins over <c>*</c>, and under <see cref="DbCollections"/> a named database over <c>*</c>.
+    /// </summary>
+    public CollectionInfo? EntryFor(string? database, string collection)
     {
         database = DatabaseOrDefault(database);
-        if (CollectionInfos is { } infos)
-            return database == DefaultDatabase && infos.Any(i => i.Name == CollectionInfo.All || i.Name == collection);
-        if (DbCollections is { } dbs)
-            return dbs.Any(kv => (kv.Key == CollectionInfo.All || kv.Key == database) &&
-                                 kv.Value.Any(i => i.Name == CollectionInfo.All || i.Name == collection));
-        return false;
+        IEnumerable<CollectionInfo> entries = CollectionInfos is { } infos
+            ? database == DefaultDatabase ? infos : []
+            : (DbCollections ?? new Dictionary<string, IReadOnlyList<CollectionInfo>>())
+                .Where(kv => kv.Key == database || kv.Key == CollectionInfo.All)
+                .OrderBy(kv => kv.Key == CollectionInfo.All)
+                .SelectMany(kv => kv.Value);
+        return entries.Where(i => i.Name == collection || i.Name == CollectionInfo.All)
+            .OrderBy(i => i.Name == CollectionInfo.All)
+            .FirstOrDefault();
     }
 }

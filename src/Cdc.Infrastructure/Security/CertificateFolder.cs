@@ -1,4 +1,4 @@
-using Cdc.Application.Replication.Ports;
+using Cdc.Application.Replication.Target;
 
 namespace Cdc.Infrastructure.Security;
 

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using Cdc.Application.EventStore;
-using Cdc.Application.Replication.Ports;
+using Cdc.Application.Replication.Supervision;
 using Cdc.Application.Tasks;
 using Cdc.Testing;
 using Cdc.Testing.Metrics;

@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using Cdc.Application.Replication;
+using Cdc.Application.Replication.Routing;
 using Cdc.Infrastructure.Milvus.Protos.Common;
 using Cdc.Infrastructure.Milvus.Protos.Msg;
 using Cdc.Testing.FakeMilvus;

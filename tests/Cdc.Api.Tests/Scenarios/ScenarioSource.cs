@@ -1,4 +1,4 @@
-using Cdc.Infrastructure.Etcd;
+using Cdc.Infrastructure.Source.Etcd;
 using Cdc.Testing;
 using Cdc.Testing.SourceSimulator;
 

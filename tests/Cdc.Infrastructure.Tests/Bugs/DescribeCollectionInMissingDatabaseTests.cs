@@ -1,5 +1,5 @@
-using Cdc.Application.Replication.Ports;
-using Cdc.Infrastructure.Milvus;
+using Cdc.Application.Replication.Target;
+using Cdc.Infrastructure.Target;
 using Cdc.Testing.FakeMilvus;
 
 namespace Cdc.Infrastructure.Tests.Bugs;
@@ -14,7 +14,7 @@ public sealed class DescribeCollectionInMissingDatabaseTests
     public async Task A_collection_in_a_missing_database_is_reported_as_absent()
     {
         await using var server = await FakeMilvusServer.StartAsync();
-        await using var target = new MilvusTargetFactory(new MilvusClientOptions(), TimeProvider.System).Create(new MilvusConnection(server.Uri.ToString()));
+        await using var target = new MilvusTargetFactory().Create(new MilvusConnection(server.Uri.ToString()));
         Assert.Null(await target.DescribeCollectionAsync("no_such_db", "orders", CancellationToken.None));
     }
 }

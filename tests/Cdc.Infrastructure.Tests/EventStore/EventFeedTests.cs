@@ -11,7 +11,7 @@ public sealed class EventFeedTests : IAsyncLifetime
     public async Task InitializeAsync() => _h = await EventStoreHarness.StartAsync();
     public async Task DisposeAsync() => await _h.DisposeAsync();
 
-    private StreamAppend Create(string id) => new(id, StreamTypes.Task, 0, [EventStoreTests.Created(id)]);
+    private StreamAppend Create(string id) => new(id, StreamTypes.Task, 0, [TestTasks.Created(id)]);
 
     [Fact]
     public async Task A_transaction_that_commits_late_holds_back_later_events_instead_of_being_skipped()

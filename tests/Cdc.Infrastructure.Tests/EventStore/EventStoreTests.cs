@@ -13,9 +13,7 @@ public sealed class EventStoreTests : IAsyncLifetime
     public async Task InitializeAsync() => _h = await EventStoreHarness.StartAsync();
     public async Task DisposeAsync() => await _h.DisposeAsync();
 
-    internal static TaskCreated Created(string id) => new(id, new TaskDefinition(
-        new MilvusTarget("http://localhost:19530", 10, Token: new ProtectedSecret("v1:x")),
-        new CollectionSelection([new CollectionInfo("*")], null)), Now);
+    private static TaskCreated Created(string id) => TestTasks.Created(id);
 
     [Fact]
     public async Task Appended_events_come_back_in_order_with_versions_and_types()

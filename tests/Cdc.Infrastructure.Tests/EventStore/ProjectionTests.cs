@@ -19,7 +19,7 @@ public sealed class ProjectionTests : IAsyncLifetime
     [Fact]
     public async Task Views_follow_the_streams_and_positions_follow_checkpoints()
     {
-        await _h.Store.AppendAsync(new StreamAppend("t1", StreamTypes.Task, 0, [EventStoreTests.Created("t1")]), default);
+        await _h.Store.AppendAsync(new StreamAppend("t1", StreamTypes.Task, 0, [TestTasks.Created("t1")]), default);
         await _h.Store.AppendAsync(new StreamAppend("t1", StreamTypes.Task, 1, [new TaskPaused("t1", "target down", Now)]), default);
         await Checkpoint("t1", "by-dev-rootcoord-dml_0", 0, "AQAAAAAAAAA=", 100UL << 18);
         await Checkpoint("t1", "by-dev-rootcoord-dml_0", 1, "AgAAAAAAAAA=", 200UL << 18);
@@ -43,7 +43,7 @@ public sealed class ProjectionTests : IAsyncLifetime
     public async Task A_rebuild_from_the_events_gives_the_same_views()
     {
         for (var i = 0; i < 6; i++)
-            await _h.Store.AppendAsync(new StreamAppend($"t{i}", StreamTypes.Task, 0, [EventStoreTests.Created($"t{i}")]), default);
+            await _h.Store.AppendAsync(new StreamAppend($"t{i}", StreamTypes.Task, 0, [TestTasks.Created($"t{i}")]), default);
         await _h.Store.AppendAsync(new StreamAppend("t1", StreamTypes.Task, 1, [new TaskPaused("t1", "manual", Now), new TaskResumed("t1", Now), new TaskPaused("t1", "again", Now)]), default);
         await _h.Store.AppendAsync(new StreamAppend("t2", StreamTypes.Task, 1, [new TaskDeleted("t2", Now)]), default);
         await Checkpoint("t3", "ch_0", 0, "p1", 1);

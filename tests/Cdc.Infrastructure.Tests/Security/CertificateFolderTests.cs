@@ -1,6 +1,6 @@
 using System.Diagnostics;
-using Cdc.Application.Replication.Ports;
-using Cdc.Infrastructure.Milvus;
+using Cdc.Application.Replication.Target;
+using Cdc.Infrastructure.Target;
 using Cdc.Infrastructure.Security;
 using Cdc.Testing.FakeMilvus;
 
@@ -137,14 +137,14 @@ public sealed class CertificateFolderTests : IDisposable
         var outside = new MilvusConnection("https://127.0.0.1:1", "", TimeSpan.FromSeconds(1), new MilvusDialConfig(CaPemPath: ca.CertificatePemPath));
         var inside = outside with { DialConfig = new MilvusDialConfig(CaPemPath: "trusted.pem") };
 
-        var error = Assert.Throws<CertificateFileException>(() => new MilvusTargetClient(outside, new MilvusClientOptions(), TimeProvider.System, _folder));
+        var error = Assert.Throws<CertificateFileException>(() => new MilvusTargetClient(outside, _folder));
         Assert.Equal("dial_config.ca_pem_path", error.Field);
         Assert.Contains($"'{ca.CertificatePemPath}': the file is outside the certificates folder", error.Message);
-        Assert.Throws<CertificateFileException>(() => new MilvusTargetClient(inside, new MilvusClientOptions(), TimeProvider.System));
-        await using var client = new MilvusTargetClient(inside, new MilvusClientOptions(), TimeProvider.System, _folder);
+        Assert.Throws<CertificateFileException>(() => new MilvusTargetClient(inside));
+        await using var client = new MilvusTargetClient(inside, _folder);
 
         var bad = outside with { DialConfig = new MilvusDialConfig(CaPemPath: "ca.pem") };
-        var notPem = Assert.Throws<CertificateFileException>(() => new MilvusTargetClient(bad, new MilvusClientOptions(), TimeProvider.System, _folder));
+        var notPem = Assert.Throws<CertificateFileException>(() => new MilvusTargetClient(bad, _folder));
         Assert.Equal("dial_config.ca_pem_path 'ca.pem': the file holds no PEM certificate", notPem.Message);
     }
 }

@@ -2,8 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
-using Cdc.Infrastructure.Pulsar;
-using Cdc.Infrastructure.Pulsar.Protos;
+using Cdc.Infrastructure.Source.Pulsar.Protos;
 
 namespace Cdc.Testing.FakePulsar;
 

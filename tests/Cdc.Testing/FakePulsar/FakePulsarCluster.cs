@@ -1,4 +1,4 @@
-using Cdc.Infrastructure.Pulsar.Protos;
+using Cdc.Infrastructure.Source.Pulsar.Protos;
 
 namespace Cdc.Testing.FakePulsar;
 

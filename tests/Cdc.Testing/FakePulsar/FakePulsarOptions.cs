@@ -1,5 +1,5 @@
 using System.Security.Cryptography.X509Certificates;
-using Cdc.Infrastructure.Pulsar.Protos;
+using Cdc.Infrastructure.Source.Pulsar.Protos;
 
 namespace Cdc.Testing.FakePulsar;
 

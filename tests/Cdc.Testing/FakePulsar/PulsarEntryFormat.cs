@@ -1,5 +1,5 @@
-using Cdc.Infrastructure.Pulsar;
-using Cdc.Infrastructure.Pulsar.Protos;
+using Cdc.Infrastructure.Source.Pulsar;
+using Cdc.Infrastructure.Source.Pulsar.Protos;
 
 namespace Cdc.Testing.FakePulsar;
 

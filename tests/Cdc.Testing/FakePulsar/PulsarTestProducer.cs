@@ -1,10 +1,10 @@
 using System.Net.Security;
 using System.Net.Sockets;
-using Cdc.Infrastructure.Pulsar;
-using Cdc.Infrastructure.Pulsar.Protos;
+using Cdc.Infrastructure.Source.Pulsar;
+using Cdc.Infrastructure.Source.Pulsar.Protos;
 using Google.Protobuf;
-using CommandType = Cdc.Infrastructure.Pulsar.Protos.BaseCommand.Types.Type;
-using LookupType = Cdc.Infrastructure.Pulsar.Protos.CommandLookupTopicResponse.Types.LookupType;
+using CommandType = Cdc.Infrastructure.Source.Pulsar.Protos.BaseCommand.Types.Type;
+using LookupType = Cdc.Infrastructure.Source.Pulsar.Protos.CommandLookupTopicResponse.Types.LookupType;
 
 namespace Cdc.Testing.FakePulsar;
 

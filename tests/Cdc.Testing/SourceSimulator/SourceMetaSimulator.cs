@@ -1,13 +1,11 @@
-using Cdc.Application.Replication;
-using Cdc.Application.Replication.Ports;
 using Cdc.Domain.Changes;
-using Cdc.Infrastructure.Kafka;
 using Cdc.Infrastructure.Milvus.Protos.Common;
 using KeyValuePair = Cdc.Infrastructure.Milvus.Protos.Common.KeyValuePair;
 using Cdc.Infrastructure.Milvus.Protos.Etcd;
 using Cdc.Infrastructure.Milvus.Protos.Schema;
-using Cdc.Infrastructure.SourceMeta;
 using Google.Protobuf;
+using Cdc.Infrastructure.Source.Kafka;
+using Cdc.Infrastructure.Source.Metadata;
 
 namespace Cdc.Testing.SourceSimulator;
 

@@ -12,7 +12,7 @@ namespace Cdc.Testing.SourceSimulator;
 
 /// <summary>
 /// The message-queue half of a source Milvus, for tests: writes msgstream messages into Kafka (topic = pchannel,
-/// partition 0) as a 2.4 or 2.5 proxy / rootcoord does (milvus-wire.md §3.2–§4): Inserts and Deletes on a vchannel's
+/// partition 0) as a 2.4 or 2.5 proxy / rootcoord does (milvus-io/milvus pkg/mq/msgstream/mq_msgstream.go, internal/rootcoord/dml_channels.go): Inserts and Deletes on a vchannel's
 /// pchannel, DropCollection / DropPartition broadcast on each of the collection's vchannels, TimeTicks on every known
 /// pchannel, and non-DML requests on the replicate channel. Timestamps come from a <see cref="SimulatedTso"/>.
 /// Calls are serialized, so the offsets and timestamps of one channel increase together.

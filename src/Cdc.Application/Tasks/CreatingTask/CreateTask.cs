@@ -1,5 +1,5 @@
-using Cdc.Application.Replication.Ports;
 using Cdc.Application.EventStore;
+using Cdc.Application.Replication.Source;
 using Cdc.Application.Secrets;
 using Cdc.Application.Validation;
 using Cdc.Domain.Tasks;
@@ -39,7 +39,7 @@ public sealed record CreateTask(
     KafkaConnectParam? KafkaConnectParam = null,
     BufferConfig? BufferConfig = null) : IRequest<string>;
 
-/// <summary>The create checks of the reference server (milvus-wire.md §1.4), in its order; each names its field.</summary>
+/// <summary>The create checks of the reference server (zilliztech/milvus-cdc server/cdc_impl.go, Create), in its order; each names its field.</summary>
 public sealed class CreateTaskValidator : AbstractValidator<CreateTask>
 {
     public CreateTaskValidator(CdcLimits limits, ISourcePositionCodec? positions = null)

@@ -1,4 +1,4 @@
-using Cdc.Application.Replication.Ports;
+using Cdc.Application.Replication.Target;
 using Cdc.Domain.Tasks;
 using FluentValidation;
 

@@ -1,8 +1,0 @@
-namespace Cdc.Application.Replication.Ports;
-
-/// <summary>What happened to a key in the source metadata store.</summary>
-public enum MetaChangeKind
-{
-    Put,
-    Delete,
-}

@@ -1,0 +1,66 @@
+using Cdc.Application.EventStore;
+using Cdc.Application.Metrics;
+using Cdc.Application.Replication.Checkpoints;
+using Cdc.Application.Replication.Decoding;
+using Cdc.Application.Replication.Routing;
+using Cdc.Application.Replication.Source;
+using Cdc.Application.Replication.Supervision;
+using Cdc.Application.Replication.Target;
+using Cdc.Application.Secrets;
+using Microsoft.Extensions.Logging;
+
+namespace Cdc.Application.Replication.Running;
+
+/// <summary>
+/// The replication of tasks (<see cref="ITaskReplication"/>) on this server's adapters (the source's metadata and
+/// channels, the target's client, the event store): each <see cref="RunAsync"/> assembles the stages of one task's run
+/// (<see cref="TaskRunStages"/>, for its own target) and runs them (<see cref="TaskRun"/>) until cancelled or halted.
+/// Stateless between runs; one instance serves every task of the process.
+/// </summary>
+public sealed class TaskReplication(
+    ISourceMetadata metadata,
+    ISourceChannels channels,
+    IChangeDecoder decoder,
+    ISourceMessageIdEncoder ids,
+    IMilvusTargetFactory targets,
+    IDmlMessageRewriter rewriter,
+    IControlMessageFactory control,
+    ISecretProtector secrets,
+    IEventStore store,
+    TimeProvider clock,
+    ILogger<TaskReplication> logger,
+    TaskReplicationOptions options,
+    ICdcMetrics? metrics = null,
+    ITaskRuntimeReports? reports = null,
+    ISourcePositionCodec? positions = null) : ITaskReplication
+{
+    public async Task RunAsync(TaskRunContext context, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var taskId = context.TaskId;
+        var monitor = new TaskRunMonitor(taskId, context.Owner, metrics ?? Unmonitored.Metrics, reports ?? Unmonitored.Reports, clock, logger, options.ReplicateChannel);
+        await using var target = new MeteredMilvusTarget(targets.Create(TargetConnections.From(context.Definition.Target, secrets)), monitor.ApiCalled);
+        var retry = new RetryPolicy(options.RetryDelay, options.MaxRetryDelay, options.MissingTargetAttempts, monitor, clock, logger, taskId);
+        var checkpoints = new CheckpointRecorder(taskId, store, clock, options.Checkpoints, monitor);
+        var routes = new RouteTable(context.Definition.Selection);
+        var operations = new TargetOperationApplier(target, context.Definition.Selection, clock, logger, options.OperationWait, context.Definition.Target.IgnorePartition);
+        var setup = new CollectionSetup(taskId, target, operations, routes, retry, logger);
+        var writer = new TargetPackWriter(taskId, target, routes, setup, rewriter, control, retry, monitor,
+            new ReplayCounter(context, options.Checkpoints.Interval, monitor, logger), clock, logger,
+            new DmlWriteOptions(options.SendDmlAhead, options.MissingTargetAttempts, options.RetryDelay, context.Definition.Target.IgnorePartition));
+        var stages = new TaskRunStages(
+            metadata,
+            new ChannelReading(taskId, channels, retry, checkpoints, monitor, clock, logger),
+            new MessageDecoding(decoder, monitor),
+            ids,
+            new ChannelStarts(context, options.ReplicateChannel, positions),
+            routes,
+            setup,
+            writer,
+            operations,
+            checkpoints,
+            monitor,
+            retry);
+        await new TaskRun(context, stages, options, clock, logger).RunAsync(cancellationToken);
+    }
+}

@@ -1,0 +1,32 @@
+using Cdc.Domain.Changes;
+
+namespace Cdc.Application.Replication.Source;
+
+/// <summary>
+/// Reads one source channel in order. Disposing it stops the underlying consumer; it never commits positions to
+/// the MQ (the CDC server keeps them).
+/// </summary>
+public interface ISourceChannelReader : IAsyncDisposable
+{
+    /// <summary>The pchannel this reader reads.</summary>
+    string Channel { get; }
+
+    /// <summary>
+    /// The messages of the channel, in order, waiting for new ones until <paramref name="cancellationToken"/> is
+    /// cancelled or the reader is disposed. A broken connection that the MQ client cannot recover from ends the
+    /// sequence with an exception.
+    /// </summary>
+    IAsyncEnumerable<SourceMessage> ReadAllAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// For a reader opened at the latest message: the position just before the first message it reads (an exclusive
+    /// seek there reads the same messages). Null when the reader was opened at a position, or when it cannot tell.
+    /// </summary>
+    SourcePosition? StartsAfter => null;
+
+    /// <summary>Bytes of the messages read from the MQ and not yet taken by the caller.</summary>
+    long BufferedBytes => 0;
+
+    /// <summary>Messages read from the MQ and not yet taken by the caller.</summary>
+    int BufferedMessages => 0;
+}

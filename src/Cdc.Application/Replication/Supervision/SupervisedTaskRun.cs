@@ -1,0 +1,198 @@
+using Cdc.Application.EventStore;
+using Cdc.Application.Tasks;
+using Cdc.Domain.Tasks;
+using Microsoft.Extensions.Logging;
+
+namespace Cdc.Application.Replication.Supervision;
+
+/// <summary>How a supervised run holds its task: the lease's time to live and renewal, and how long a stop may take.</summary>
+public sealed record SupervisorOptions(TimeSpan LeaseTtl, TimeSpan LeaseRenewal, TimeSpan StopTimeout)
+{
+    public static SupervisorOptions Default { get; } = new(TimeSpan.FromSeconds(15), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(30));
+}
+
+/// <summary>
+/// One task's replication on this server, for as long as the placement of tasks (the server's cluster) gives the task
+/// to this server. The task's lease is the fence: the run starts only once this server holds it (a crashed server's
+/// lease expires after <see cref="SupervisorOptions.LeaseTtl"/>, judged by the database's clock), is renewed while the
+/// run goes on, and a run whose lease is lost stops at once, so two servers never run one task at the same time,
+/// whatever the placement believes. A run that halts pauses its task with the halt's reason (as the reference does);
+/// a task that is not Running is not started.
+/// </summary>
+public sealed class SupervisedTaskRun(
+    string taskId,
+    string owner,
+    IEventStore store,
+    ITaskLeases leases,
+    ITaskReplication replication,
+    ITaskViews views,
+    TimeProvider clock,
+    ILogger logger,
+    SupervisorOptions? options = null) : IAsyncDisposable
+{
+    private readonly SupervisorOptions _options = options ?? SupervisorOptions.Default;
+    private readonly CancellationTokenSource _stop = new();
+    private Task? _loop;
+    private long _renewedAt;
+
+    public string TaskId { get; } = taskId;
+
+    /// <summary>Whether the task's replication runs on this server now (the lease is held and the run has not ended).</summary>
+    public bool IsRunning { get; private set; }
+
+    /// <summary>Starts supervising in the background; returns at once.</summary>
+    public void Start() => _loop ??= Task.Run(() => SuperviseAsync(_stop.Token), CancellationToken.None);
+
+    /// <summary>Stops the run (if any), waits for it to end and releases the lease.</summary>
+    public async Task StopAsync()
+    {
+        if (!_stop.IsCancellationRequested) await _stop.CancelAsync();
+        if (_loop is null) return;
+        try
+        {
+            await _loop.WaitAsync(_options.StopTimeout);
+        }
+        catch (TimeoutException)
+        {
+            logger.LogError("the replication of task {TaskId} did not stop within {Timeout}", TaskId, _options.StopTimeout);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        _stop.Dispose();
+    }
+
+    private async Task SuperviseAsync(CancellationToken ct)
+    {
+        var waitingSaid = false;
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                if (!await leases.TryAcquireAsync(TaskId, owner, _options.LeaseTtl, ct))
+                {
+                    // Another server still holds it: it has not stopped yet, or it died and its lease has not expired.
+                    if (!waitingSaid) logger.LogInformation("task {TaskId} waits for the lease held by another server", TaskId);
+                    waitingSaid = true;
+                    await Task.Delay(_options.LeaseRenewal / 5, clock, ct);
+                    continue;
+                }
+
+                try
+                {
+                    if (!await RunOnceAsync(ct)) return;
+                }
+                finally
+                {
+                    await leases.ReleaseAsync(TaskId, owner, CancellationToken.None);
+                }
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                logger.LogWarning(ex, "supervising task {TaskId} failed; trying again", TaskId);
+                await Task.Delay(_options.LeaseRenewal, clock, ct).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+        }
+    }
+
+    /// <summary>One run under the lease; false when the task is not to run (any more): not Running, or halted.</summary>
+    private async Task<bool> RunOnceAsync(CancellationToken ct)
+    {
+        var task = await new TaskStreams(store).LoadAsync(TaskId, ct);
+        if (task is not { Exists: true, State: TaskState.Running, Definition: { } definition }) return false;
+        var view = await views.GetAsync(TaskId, ct);
+        var context = new TaskRunContext(TaskId, definition, view?.Positions ?? [], owner, view?.Runtime);
+
+        using var run = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        _renewedAt = clock.GetTimestamp();
+        logger.LogInformation("starting the replication of task {TaskId} on {Owner}", TaskId, owner);
+        IsRunning = true;
+        var replicating = Task.Run(() => replication.RunAsync(context, run.Token), CancellationToken.None);
+        try
+        {
+            while (await Task.WhenAny(replicating, Task.Delay(_options.LeaseRenewal, clock, ct)) != replicating)
+            {
+                if (await RenewAsync(ct)) continue;
+                logger.LogWarning("task {TaskId}: the lease was lost to another server; stopping its replication here", TaskId);
+                await run.CancelAsync();
+                break;
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // stopping: the run is cancelled with the same token
+        }
+
+        try
+        {
+            await replicating.WaitAsync(_options.StopTimeout, CancellationToken.None);
+        }
+        catch (ReplicationHalted halted) when (!run.IsCancellationRequested)
+        {
+            IsRunning = false;
+            logger.LogWarning("the replication of task {TaskId} halted: {Reason}", TaskId, halted.Reason);
+            await PauseAsync(halted.Reason);
+            return false;
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or ReplicationHalted && run.IsCancellationRequested)
+        {
+        }
+        catch (TimeoutException)
+        {
+            logger.LogError("the replication of task {TaskId} did not stop within {Timeout}", TaskId, _options.StopTimeout);
+        }
+        catch (Exception ex) when (!run.IsCancellationRequested)
+        {
+            IsRunning = false;
+            logger.LogWarning(ex, "the replication of task {TaskId} failed", TaskId);
+            await PauseAsync($"fail to replicate, err: {ex.Message}");
+            return false;
+        }
+        finally
+        {
+            IsRunning = false;
+        }
+
+        return !ct.IsCancellationRequested;
+    }
+
+    /// <summary>
+    /// Extends the lease. A database hiccup is not a loss, unless it lasts so long that the lease may have expired
+    /// (one renewal before its time to live is up): then another server may take it, and this run must end first.
+    /// </summary>
+    private async Task<bool> RenewAsync(CancellationToken ct)
+    {
+        try
+        {
+            var renewed = await leases.RenewAsync(TaskId, owner, _options.LeaseTtl, ct);
+            if (renewed) _renewedAt = clock.GetTimestamp();
+            return renewed;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            logger.LogWarning(ex, "task {TaskId}: renewing the lease failed", TaskId);
+            return clock.GetElapsedTime(_renewedAt) < _options.LeaseTtl - _options.LeaseRenewal;
+        }
+    }
+
+    private async Task PauseAsync(string reason)
+    {
+        var streams = new TaskStreams(store);
+        try
+        {
+            var task = await streams.LoadAsync(TaskId, CancellationToken.None);
+            if (task is not { Exists: true, State: TaskState.Running }) return;
+            await streams.AppendAsync(task, task.Pause(reason, clock.GetUtcNow()), CancellationToken.None);
+        }
+        catch (ConcurrencyConflict)
+        {
+            // An operator changed the task at the same moment; their decision stands.
+        }
+    }
+}

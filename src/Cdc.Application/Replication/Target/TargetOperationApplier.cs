@@ -1,0 +1,149 @@
+using Cdc.Domain.Changes;
+using Cdc.Domain.SourceMeta;
+using Cdc.Domain.Tasks;
+using Microsoft.Extensions.Logging;
+
+namespace Cdc.Application.Replication.Target;
+
+/// <summary>What became of one operation from the replicate channel.</summary>
+public enum OperationOutcome
+{
+    Applied,
+    /// <summary>Not in the task's selection, or not an operation of the replicate channel.</summary>
+    NotSelected,
+    /// <summary>The target already had the outcome (database exists, database already gone).</summary>
+    AlreadyApplied,
+    /// <summary>The collection never appeared on the target (it was dropped meanwhile): nothing to apply it to.</summary>
+    TargetMissing,
+}
+
+/// <summary>
+/// Applies to the target, through its normal RPCs, the operations that arrive on the source's replicate channel
+/// (index, load/release, flush, database) and the creates seen in the source's etcd (collections, partitions). Each
+/// call carries replicateInfo with the source timestamp (done by the target client) and is made idempotent as the
+/// reference does (zilliztech/milvus-cdc core/writer/channel_writer.go): CreateCollection is skipped when the target describes the collection,
+/// CreatePartition and CreateDatabase when the target lists them, a drop of what is gone counts as done, and an
+/// operation on a collection first waits for the collection to exist on the target.
+/// </summary>
+public sealed class TargetOperationApplier(
+    IMilvusTarget target,
+    CollectionSelection selection,
+    TimeProvider clock,
+    ILogger logger,
+    TargetOperationApplier.WaitOptions? wait = null,
+    bool ignorePartition = false)
+{
+    /// <summary>How long an operation waits for its collection to appear on the target.</summary>
+    public sealed record WaitOptions(int Attempts, TimeSpan Delay)
+    {
+        public static WaitOptions Default { get; } = new(30, TimeSpan.FromSeconds(1));
+    }
+
+    private readonly WaitOptions _wait = wait ?? WaitOptions.Default;
+
+    public async Task<OperationOutcome> ApplyAsync(SourceChange change, CancellationToken cancellationToken)
+    {
+        var ts = change.Timestamp;
+        switch (change)
+        {
+            case CreateDatabaseChange c when SelectsDatabase(c.DbName):
+                if ((await target.ListDatabasesAsync(cancellationToken)).Contains(c.DbName)) return OperationOutcome.AlreadyApplied;
+                await target.CreateDatabaseAsync(c.DbName, c.Properties, ts, cancellationToken);
+                return OperationOutcome.Applied;
+            case DropDatabaseChange d when SelectsDatabase(d.DbName):
+                try
+                {
+                    await target.DropDatabaseAsync(d.DbName, ts, cancellationToken);
+                    return OperationOutcome.Applied;
+                }
+                catch (MilvusTargetException ex) when (ex.IsDatabaseNotFound)
+                {
+                    return OperationOutcome.AlreadyApplied;
+                }
+            case AlterDatabaseChange a when SelectsDatabase(a.DbName):
+                await target.AlterDatabaseAsync(a.DbName, a.Properties, a.DeletedKeys, ts, cancellationToken);
+                return OperationOutcome.Applied;
+            case CreateIndexChange i when Selects(i.DbName, i.CollectionName):
+                return await OnCollectionAsync(i.DbName, i.CollectionName, db =>
+                    target.CreateIndexAsync(db, new TargetIndexDefinition(i.CollectionName, i.FieldName, i.IndexName, i.Parameters), ts, cancellationToken), cancellationToken);
+            case DropIndexChange i when Selects(i.DbName, i.CollectionName):
+                return await OnCollectionAsync(i.DbName, i.CollectionName, db =>
+                    target.DropIndexAsync(db, i.CollectionName, i.FieldName, i.IndexName, ts, cancellationToken), cancellationToken);
+            case AlterIndexChange i when Selects(i.DbName, i.CollectionName):
+                return await OnCollectionAsync(i.DbName, i.CollectionName, db =>
+                    target.AlterIndexAsync(db, i.CollectionName, i.IndexName, i.Parameters, i.DeletedKeys, ts, cancellationToken), cancellationToken);
+            case LoadCollectionChange l when Selects(l.DbName, l.CollectionName):
+                return await OnCollectionAsync(l.DbName, l.CollectionName, db =>
+                    target.LoadCollectionAsync(db, l.CollectionName, l.ReplicaNumber, ts, cancellationToken), cancellationToken);
+            case ReleaseCollectionChange r when Selects(r.DbName, r.CollectionName):
+                return await OnCollectionAsync(r.DbName, r.CollectionName, db =>
+                    target.ReleaseCollectionAsync(db, r.CollectionName, ts, cancellationToken), cancellationToken);
+            case LoadPartitionsChange l when Selects(l.DbName, l.CollectionName):
+                return await OnCollectionAsync(l.DbName, l.CollectionName, db =>
+                    target.LoadPartitionsAsync(db, l.CollectionName, l.PartitionNames, l.ReplicaNumber, ts, cancellationToken), cancellationToken);
+            case ReleasePartitionsChange r when Selects(r.DbName, r.CollectionName):
+                return await OnCollectionAsync(r.DbName, r.CollectionName, db =>
+                    target.ReleasePartitionsAsync(db, r.CollectionName, r.PartitionNames, ts, cancellationToken), cancellationToken);
+            case FlushChange f:
+                // One call per selected collection, as the reference does.
+                var outcome = OperationOutcome.NotSelected;
+                foreach (var collection in f.CollectionNames.Where(c => Selects(f.DbName, c)))
+                {
+                    var one = await OnCollectionAsync(f.DbName, collection, db => target.FlushAsync(db, collection, ts, cancellationToken), cancellationToken);
+                    if (outcome != OperationOutcome.Applied) outcome = one;
+                }
+                return outcome;
+            default:
+                return OperationOutcome.NotSelected;
+        }
+    }
+
+    /// <summary>Applies a create seen in the source's metadata; drops come from the DML channels (see ShardBarrier).</summary>
+    public async Task<OperationOutcome> ApplyAsync(SourceMetaEvent metadata, CancellationToken cancellationToken)
+    {
+        switch (metadata)
+        {
+            case CollectionCreated { Collection: var c } when Selects(c.DbName, c.Name):
+                var database = CollectionSelection.DatabaseOrDefault(c.DbName);
+                if (await target.DescribeCollectionAsync(database, c.Name, cancellationToken) is not null) return OperationOutcome.AlreadyApplied;
+                if (database != CollectionSelection.DefaultDatabase && !(await target.ListDatabasesAsync(cancellationToken)).Contains(database))
+                    await target.CreateDatabaseAsync(database, new Dictionary<string, string>(), c.CreatedTimestamp, cancellationToken);
+                await target.CreateCollectionAsync(database, TargetCollectionDefinitions.From(c), c.CreatedTimestamp, cancellationToken);
+                return OperationOutcome.Applied;
+            case PartitionCreated p when !ignorePartition && Selects(p.DbName, p.CollectionName):
+                return await OnCollectionAsync(p.DbName, p.CollectionName, async db =>
+                {
+                    var existing = await target.ShowPartitionsAsync(db, p.CollectionName, cancellationToken);
+                    if (existing.Any(e => e.Name == p.Partition.Name)) return OperationOutcome.AlreadyApplied;
+                    await target.CreatePartitionAsync(db, p.CollectionName, p.Partition.Name, p.Partition.CreatedTimestamp, cancellationToken);
+                    return OperationOutcome.Applied;
+                }, cancellationToken);
+            default:
+                return OperationOutcome.NotSelected;
+        }
+    }
+
+    private bool Selects(string db, string collection) => selection.Covers(db, collection);
+
+    private bool SelectsDatabase(string db) =>
+        selection.DbCollections?.Keys.Any(k => k == CollectionInfo.All || k == CollectionSelection.DatabaseOrDefault(db)) ?? false;
+
+    private Task<OperationOutcome> OnCollectionAsync(string db, string collection, Func<string, Task> apply, CancellationToken cancellationToken) =>
+        OnCollectionAsync(db, collection, async database => { await apply(database); return OperationOutcome.Applied; }, cancellationToken);
+
+    private async Task<OperationOutcome> OnCollectionAsync(string db, string collection, Func<string, Task<OperationOutcome>> apply, CancellationToken cancellationToken)
+    {
+        var database = CollectionSelection.DatabaseOrDefault(db);
+        for (var attempt = 1; ; attempt++)
+        {
+            if (await target.DescribeCollectionAsync(database, collection, cancellationToken) is not null) break;
+            if (attempt >= _wait.Attempts)
+            {
+                logger.LogWarning("skipped an operation on {Database}.{Collection}: the collection did not appear on the target", database, collection);
+                return OperationOutcome.TargetMissing;
+            }
+            await Task.Delay(_wait.Delay, clock, cancellationToken);
+        }
+        return await apply(database);
+    }
+}

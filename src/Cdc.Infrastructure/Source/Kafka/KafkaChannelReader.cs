@@ -1,0 +1,135 @@
+using System.Runtime.CompilerServices;
+using System.Text;
+using System.Threading.Channels;
+using Cdc.Application.Replication.Source;
+using Cdc.Domain.Changes;
+using Confluent.Kafka;
+
+namespace Cdc.Infrastructure.Source.Kafka;
+
+/// <summary>
+/// Reads partition 0 of one Kafka topic (a Milvus pchannel). The blocking <c>Consume</c> runs on a thread of its own
+/// and hands messages over through a buffer capped in messages and in bytes (one message larger than the byte cap
+/// still passes, alone), so a slow caller holds the consumer back instead of growing memory.
+/// </summary>
+internal sealed class KafkaChannelReader : ISourceChannelReader
+{
+    private readonly IConsumer<Ignore, byte[]> _consumer;
+    private readonly Channel<SourceMessage> _messages;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly SemaphoreSlim _taken = new(0);
+    private readonly long _maxBytes;
+    private readonly Task _consuming;
+    private long _bufferedBytes;
+    private int _bufferedMessages;
+    private int _disposed;
+
+    public KafkaChannelReader(
+        IConsumer<Ignore, byte[]> consumer, string channel, int readAhead, long maxBytes = long.MaxValue, SourcePosition? startsAfter = null)
+    {
+        _consumer = consumer;
+        Channel = channel;
+        StartsAfter = startsAfter;
+        _maxBytes = Math.Max(1, maxBytes);
+        _messages = System.Threading.Channels.Channel.CreateBounded<SourceMessage>(
+            new BoundedChannelOptions(Math.Max(1, readAhead)) { SingleReader = true, SingleWriter = true });
+        _consuming = Task.Factory.StartNew(Consume, CancellationToken.None,
+            TaskCreationOptions.LongRunning, TaskScheduler.Default);
+    }
+
+    public string Channel { get; }
+
+    public SourcePosition? StartsAfter { get; }
+
+    public async IAsyncEnumerable<SourceMessage> ReadAllAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await foreach (var message in _messages.Reader.ReadAllAsync(cancellationToken))
+        {
+            Interlocked.Add(ref _bufferedBytes, -message.Payload.Length);
+            Interlocked.Decrement(ref _bufferedMessages);
+            _taken.Release();
+            yield return message;
+        }
+    }
+
+    public long BufferedBytes => Interlocked.Read(ref _bufferedBytes);
+
+    public int BufferedMessages => Volatile.Read(ref _bufferedMessages);
+
+    /// <summary>Blocks the consumer thread while <paramref name="size"/> more bytes would overflow a non-empty buffer.</summary>
+    private void WaitForRoom(long size)
+    {
+        while (Interlocked.Read(ref _bufferedBytes) is var buffered && buffered > 0 && buffered + size > _maxBytes)
+            _taken.Wait(TimeSpan.FromMilliseconds(100), _stop.Token);
+    }
+
+    private void Consume()
+    {
+        Exception? failure = null;
+        try
+        {
+            while (!_stop.IsCancellationRequested)
+            {
+                var result = _consumer.Consume(_stop.Token);
+                if (result?.Message is null || result.IsPartitionEOF) continue;
+                var message = ToSourceMessage(result);
+                // On this dedicated thread blocking is fine: it is the back-pressure on the consumer.
+                WaitForRoom(message.Payload.Length);
+                Interlocked.Add(ref _bufferedBytes, message.Payload.Length);
+                Interlocked.Increment(ref _bufferedMessages);
+                if (!_messages.Writer.TryWrite(message))
+                    _messages.Writer.WriteAsync(message, _stop.Token).AsTask().GetAwaiter().GetResult();
+            }
+        }
+        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+        {
+        }
+        catch (ConsumeException e)
+        {
+            failure = new SourceChannelException(Channel, $"{e.Error.Code}: {e.Error.Reason}", e);
+        }
+        catch (KafkaException e)
+        {
+            failure = new SourceChannelException(Channel, $"{e.Error.Code}: {e.Error.Reason}", e);
+        }
+        catch (Exception e)
+        {
+            failure = new SourceChannelException(Channel, e.Message, e);
+        }
+        _messages.Writer.TryComplete(failure);
+    }
+
+    private SourceMessage ToSourceMessage(ConsumeResult<Ignore, byte[]> result)
+    {
+        var properties = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (result.Message.Headers is { } headers)
+        {
+            foreach (var header in headers)
+            {
+                var value = header.GetValueBytes();
+                properties[header.Key] = value is null ? "" : Encoding.UTF8.GetString(value);
+            }
+        }
+        var offset = result.Offset.Value;
+        return new SourceMessage(Channel, new KafkaOffset(offset), properties, result.Message.Value ?? []);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        _stop.Cancel();
+        await _consuming.ConfigureAwait(false);
+        _messages.Writer.TryComplete();
+        try
+        {
+            _consumer.Close(); // an assigned consumer without a group membership: only releases the fetcher
+        }
+        catch (KafkaException)
+        {
+            // closing a consumer whose broker is gone: nothing to release remotely
+        }
+        _consumer.Dispose();
+        _stop.Dispose();
+        _taken.Dispose();
+    }
+}

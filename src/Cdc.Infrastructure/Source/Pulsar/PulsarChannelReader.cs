@@ -1,0 +1,416 @@
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+using Cdc.Application.Replication.Source;
+using Cdc.Domain.Changes;
+using Cdc.Infrastructure.Decoding;
+using Cdc.Infrastructure.Source.Pulsar.Protos;
+using Microsoft.Extensions.Logging;
+using CommandType = Cdc.Infrastructure.Source.Pulsar.Protos.BaseCommand.Types.Type;
+
+namespace Cdc.Infrastructure.Source.Pulsar;
+
+/// <summary>
+/// Reads one Pulsar topic (a Milvus pchannel) as a Pulsar Reader does: a non-durable Exclusive subscription under a
+/// name of its own, started at a message id (start_message_id) and never acknowledged, so the CDC holds no backlog
+/// on the source. Messages are handed over in order, each batch message with its batch index. The broker sends only
+/// as many messages as FLOW permits allow, and permits are granted as the caller takes messages, so the reader holds
+/// about <see cref="PulsarSourceOptions.ReadAhead"/> messages and <see cref="PulsarSourceOptions.ReadBufferBytes"/>
+/// bytes (one larger message passes alone; a batch always arrives whole). When the broker closes the consumer or the
+/// connection drops, the reader looks the topic up again and resubscribes after the last message it queued.
+/// </summary>
+internal sealed class PulsarChannelReader : ISourceChannelReader
+{
+    private const int SizeHistory = 16;
+    private readonly string _topic;
+    private readonly PulsarSourceOptions _options;
+    private readonly PulsarTopicLookup _lookup;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly Channel<SourceMessage> _messages =
+        System.Threading.Channels.Channel.CreateUnbounded<SourceMessage>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Lock _gate = new();
+    private readonly int[] _recentSizes = new int[SizeHistory];
+    private int _sizesSeen;
+    private long _bufferedBytes;
+    private int _bufferedMessages;
+    private MessagePoint? _resumeAfter;
+    private Session? _session;
+    private Task _supervising = Task.CompletedTask;
+    private int _failed;
+    private int _disposed;
+
+    private PulsarChannelReader(string channel, PulsarSourceOptions options, PulsarTopicLookup lookup, TimeProvider time, ILogger logger)
+    {
+        Channel = channel;
+        _topic = options.TopicOf(channel);
+        _options = options;
+        _lookup = lookup;
+        _time = time;
+        _logger = logger;
+    }
+
+    public string Channel { get; }
+
+    public SourcePosition? StartsAfter { get; private set; }
+
+    public long BufferedBytes => Interlocked.Read(ref _bufferedBytes);
+
+    public int BufferedMessages => Volatile.Read(ref _bufferedMessages);
+
+    /// <summary>Subscribes (the start is fixed when this returns) and starts reading in the background.</summary>
+    public static async Task<PulsarChannelReader> OpenAsync(
+        string channel, MessagePoint? after, PulsarSourceOptions options, PulsarTopicLookup lookup, TimeProvider time, ILogger logger,
+        CancellationToken cancellationToken)
+    {
+        var reader = new PulsarChannelReader(channel, options, lookup, time, logger) { _resumeAfter = after };
+        try
+        {
+            var session = await reader.SubscribeAsync(after, cancellationToken).ConfigureAwait(false);
+            if (after is null)
+            {
+                // From the latest message: the last id now is where reading starts (exclusive), and what is told.
+                var last = await reader.LastMessageIdAsync(session, cancellationToken).ConfigureAwait(false);
+                reader._resumeAfter = last;
+                reader.StartsAfter = new SourcePosition(channel, SourceMessageIdCodec.ToBytes(last.ToMessageId()));
+            }
+
+            reader.Start(session);
+            return reader;
+        }
+        catch
+        {
+            await reader.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    public async IAsyncEnumerable<SourceMessage> ReadAllAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await foreach (var message in _messages.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+        {
+            Interlocked.Add(ref _bufferedBytes, -message.Payload.Length);
+            Interlocked.Decrement(ref _bufferedMessages);
+            GrantPermits();
+            yield return message;
+        }
+    }
+
+    private void Start(Session session)
+    {
+        lock (_gate) _session = session;
+        GrantPermits();
+        _supervising = Task.Run(() => SuperviseAsync(session), CancellationToken.None);
+    }
+
+    private async Task<Session> SubscribeAsync(MessagePoint? after, CancellationToken cancellationToken)
+    {
+        var connection = await _lookup.ConnectToOwnerAsync(_topic, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var session = new Session(this, connection, connection.NextConsumerId());
+            connection.AttachConsumer(session.ConsumerId, session);
+            var requestId = connection.NextRequestId();
+            var subscribe = new CommandSubscribe
+            {
+                Topic = _topic,
+                // A name of its own per subscription: a broker that has not noticed an old connection's end yet
+                // would refuse a second Exclusive consumer on the same one.
+                Subscription = $"cdc-reader-{Guid.NewGuid():N}",
+                SubType = CommandSubscribe.Types.SubType.Exclusive,
+                ConsumerId = session.ConsumerId,
+                RequestId = requestId,
+                ConsumerName = $"cdc-{Channel}",
+                Durable = false,
+                ReadCompacted = false,
+                // The broker starts at the entry of a batch message id (the client drops what it had), after a plain one.
+                StartMessageId = (after ?? MessagePoint.Latest).ToStartMessageId(),
+                InitialPosition = CommandSubscribe.Types.InitialPosition.Latest,
+            };
+            await connection.RequestAsync(new BaseCommand { Type = CommandType.Subscribe, Subscribe = subscribe }, requestId, cancellationToken)
+                .ConfigureAwait(false);
+            _logger.LogInformation("reading {Topic} on {Broker} after {Start}", _topic, connection.ProxiedBrokerUrl ?? connection.Address.Url,
+                after?.ToString() ?? "the latest message");
+            return session;
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private async Task<MessagePoint> LastMessageIdAsync(Session session, CancellationToken cancellationToken)
+    {
+        var requestId = session.Connection.NextRequestId();
+        var request = new BaseCommand
+        {
+            Type = CommandType.GetLastMessageId,
+            GetLastMessageId = new CommandGetLastMessageId { ConsumerId = session.ConsumerId, RequestId = requestId },
+        };
+        var answer = await session.Connection.RequestAsync(request, requestId, cancellationToken).ConfigureAwait(false);
+        return MessagePoint.Of(answer.GetLastMessageIdResponse.LastMessageId);
+    }
+
+    /// <summary>Called on the connection's read loop for each MESSAGE frame of the current subscription.</summary>
+    private void OnMessage(Session session, PulsarFrame frame)
+    {
+        if (session != Volatile.Read(ref _session) || Volatile.Read(ref _failed) != 0) return;
+        var id = frame.Command.Message.MessageId;
+        var entry = new MessagePoint((long)id.LedgerId, (long)id.EntryId, -1);
+        try
+        {
+            var metadata = frame.Metadata ?? throw new PulsarProtocolException("MESSAGE without metadata and payload");
+            Interlocked.Add(ref session.Outstanding, metadata.HasNumMessagesInBatch ? -Math.Max(1, metadata.NumMessagesInBatch) : -1);
+            foreach (var message in PulsarEntries.Decode(metadata, frame.Payload, _options.MaxUncompressedEntryBytes))
+            {
+                var point = entry with { BatchIndex = message.BatchIndex };
+                if (_resumeAfter is { } resume && !point.IsAfter(resume)) continue;
+                var source = new SourceMessage(Channel, point.ToMessageId(), message.Properties, message.Payload);
+                lock (_gate)
+                {
+                    _recentSizes[_sizesSeen++ % SizeHistory] = message.Payload.Length;
+                    _resumeAfter = point;
+                }
+
+                Interlocked.Add(ref _bufferedBytes, message.Payload.Length);
+                Interlocked.Increment(ref _bufferedMessages);
+                _messages.Writer.TryWrite(source);
+            }
+        }
+        catch (Exception e)
+        {
+            Fail(new SourceChannelException(Channel, $"cannot read the message at {entry.ToMessageId()}: {e.Message}", e, retryable: false));
+            return;
+        }
+
+        GrantPermits();
+    }
+
+    /// <summary>
+    /// Lets the broker send as many messages as the buffer has room for: up to ReadAhead messages, and as many bytes as
+    /// readBufferBytes leaves, estimated by the largest of the recent messages (one at a time until sizes are known;
+    /// at least one when the buffer is empty). Small top-ups wait until the broker's permits run out.
+    /// </summary>
+    private void GrantPermits()
+    {
+        Session? session;
+        long grant;
+        lock (_gate)
+        {
+            session = _session;
+            if (session is null || Volatile.Read(ref _failed) != 0) return;
+            var queued = Volatile.Read(ref _bufferedMessages);
+            var room = (long)_options.ReadAhead - queued;
+            var estimate = _sizesSeen == 0 ? 0 : _recentSizes.Take(Math.Min(_sizesSeen, SizeHistory)).Max();
+            room = estimate == 0
+                ? Math.Min(room, 1)
+                : Math.Min(room, Math.Max(0, _options.ReadBufferBytes - Interlocked.Read(ref _bufferedBytes)) / Math.Max(1, estimate));
+            if (queued == 0) room = Math.Max(room, 1);
+            var outstanding = Interlocked.Read(ref session.Outstanding);
+            grant = room - outstanding;
+            if (grant <= 0 || (outstanding > 0 && grant < Math.Max(1, _options.ReadAhead / 2))) return;
+            grant = Math.Min(grant, uint.MaxValue);
+            Interlocked.Add(ref session.Outstanding, grant);
+        }
+
+        var flow = new BaseCommand
+        {
+            Type = CommandType.Flow,
+            Flow = new CommandFlow { ConsumerId = session.ConsumerId, MessagePermits = (uint)grant },
+        };
+        _ = SendQuietlyAsync(session.Connection, flow);
+    }
+
+    private async Task SendQuietlyAsync(PulsarConnection connection, BaseCommand command)
+    {
+        try
+        {
+            await connection.SendAsync(command, _stop.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException or System.Net.Sockets.SocketException)
+        {
+            // The connection is going away: its read loop reports that, and a new subscription gets new permits.
+        }
+    }
+
+    private async Task SuperviseAsync(Session session)
+    {
+        while (true)
+        {
+            Exception reason;
+            try
+            {
+                reason = await session.Ended.Task.WaitAsync(_stop.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            session.Connection.DetachConsumer(session.ConsumerId);
+            await session.Connection.DisposeAsync().ConfigureAwait(false);
+            if (Volatile.Read(ref _failed) != 0 || _stop.IsCancellationRequested) return;
+            if (IsPermanent(reason))
+            {
+                Fail(new SourceChannelException(Channel, $"{reason.Message} (last message read: {ResumeText()})", reason, retryable: false));
+                return;
+            }
+
+            _logger.LogWarning("pulsar reader of {Topic}: {Reason}; resubscribing after {Resume}", _topic, reason.Message, ResumeText());
+            var next = await ResubscribeAsync().ConfigureAwait(false);
+            if (next is null) return;
+            session = next;
+        }
+    }
+
+    private async Task<Session?> ResubscribeAsync()
+    {
+        var started = _time.GetTimestamp();
+        var backoff = TimeSpan.FromMilliseconds(100);
+        while (true)
+        {
+            try
+            {
+                MessagePoint? after;
+                lock (_gate)
+                {
+                    _session = null;
+                    after = _resumeAfter;
+                }
+
+                var session = await SubscribeAsync(after, _stop.Token).ConfigureAwait(false);
+                lock (_gate) _session = session;
+                GrantPermits();
+                return session;
+            }
+            catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+            {
+                return null;
+            }
+            catch (Exception e) when (IsPermanent(e))
+            {
+                Fail(new SourceChannelException(Channel, $"cannot subscribe again after {ResumeText()}: {e.Message}", e, retryable: false));
+                return null;
+            }
+            catch (Exception e)
+            {
+                var waited = _time.GetElapsedTime(started);
+                if (waited >= _options.ReconnectTimeout)
+                {
+                    Fail(new SourceChannelException(Channel,
+                        $"no connection to the topic's broker for {waited.TotalSeconds:0} s (last message read: {ResumeText()}): {e.Message}", e));
+                    return null;
+                }
+
+                _logger.LogWarning("pulsar reader of {Topic}: resubscribing failed ({Error}), next try in {Backoff} ms", _topic, e.Message,
+                    (int)backoff.TotalMilliseconds);
+                try
+                {
+                    await Task.Delay(backoff, _time, _stop.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return null;
+                }
+
+                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, _options.MaxReconnectBackoff.Ticks));
+            }
+        }
+    }
+
+    private static bool IsPermanent(Exception e) => e switch
+    {
+        PulsarProtocolException => true,
+        PulsarBrokerException broker => !broker.IsRetryable,
+        ArgumentException or FormatException => true,
+        _ => false,
+    };
+
+    private string ResumeText()
+    {
+        lock (_gate) return _resumeAfter?.ToMessageId().ToString() ?? "none";
+    }
+
+    /// <summary>Ends the reading for good: the caller gets the messages already queued, then <paramref name="failure"/>.</summary>
+    private void Fail(SourceChannelException failure)
+    {
+        if (Interlocked.Exchange(ref _failed, 1) != 0) return;
+        _logger.LogError("pulsar reader of {Topic} stops: {Error}", _topic, failure.Message);
+        _messages.Writer.TryComplete(failure);
+        Session? session;
+        lock (_gate) session = _session;
+        if (session is not null) _ = session.Connection.DisposeAsync().AsTask();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        _stop.Cancel();
+        await _supervising.ConfigureAwait(false);
+        Session? session;
+        lock (_gate)
+        {
+            session = _session;
+            _session = null;
+        }
+
+        if (session is not null) await session.Connection.DisposeAsync().ConfigureAwait(false);
+        _messages.Writer.TryComplete();
+        _stop.Dispose();
+    }
+
+    /// <summary>One subscription on one connection.</summary>
+    private sealed class Session(PulsarChannelReader reader, PulsarConnection connection, ulong consumerId) : IPulsarConsumerHandler
+    {
+        /// <summary>Permits the broker still has by this client's count (a batch takes one per message, so it can go below 0).</summary>
+        public long Outstanding;
+
+        public PulsarConnection Connection { get; } = connection;
+
+        public ulong ConsumerId { get; } = consumerId;
+
+        public TaskCompletionSource<Exception> Ended { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public void OnMessage(PulsarFrame frame) => reader.OnMessage(this, frame);
+
+        public void OnClosedByBroker() => Ended.TrySetResult(new IOException("the broker closed the consumer (CLOSE_CONSUMER)"));
+
+        public void OnConnectionLost(Exception reason) => Ended.TrySetResult(reason);
+    }
+}
+
+/// <summary>
+/// A message's place in a topic, ordered as Pulsar orders ids: ledger, entry (signed, so -1 is before 0), then batch
+/// index, where -1 stands for a whole entry.
+/// </summary>
+internal readonly record struct MessagePoint(long Ledger, long Entry, int BatchIndex)
+{
+    /// <summary>The Pulsar clients' "latest" id (Long.MAX_VALUE, Long.MAX_VALUE).</summary>
+    public static MessagePoint Latest { get; } = new(long.MaxValue, long.MaxValue, -1);
+
+    public static MessagePoint Of(MessageIdData id) => new((long)id.LedgerId, (long)id.EntryId, id.BatchIndex);
+
+    public static MessagePoint Of(PulsarMessageId id) => new((long)id.LedgerId, (long)id.EntryId, id.BatchIndex);
+
+    /// <summary>Whether a message at this point comes after <paramref name="done"/>, all of whose entry is done when its batch index is -1.</summary>
+    public bool IsAfter(MessagePoint done)
+    {
+        if (Ledger != done.Ledger) return Ledger > done.Ledger;
+        if (Entry != done.Entry) return Entry > done.Entry;
+        return done.BatchIndex >= 0 && BatchIndex > done.BatchIndex;
+    }
+
+    /// <summary>The id Milvus stores: partition 0, the client's own index of a non-partitioned topic.</summary>
+    public PulsarMessageId ToMessageId() => new((ulong)Ledger, (ulong)Entry, 0, BatchIndex);
+
+    public MessageIdData ToStartMessageId() => new()
+    {
+        LedgerId = (ulong)Ledger,
+        EntryId = (ulong)Entry,
+        Partition = -1,
+        BatchIndex = BatchIndex,
+    };
+
+    public override string ToString() => ToMessageId().ToString();
+}

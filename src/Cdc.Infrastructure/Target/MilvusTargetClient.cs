@@ -1,0 +1,295 @@
+using System.Text;
+using Cdc.Application.Replication.Target;
+using Cdc.Domain.Changes;
+using Cdc.Infrastructure.Milvus.Protos.Common;
+using Cdc.Infrastructure.Milvus.Protos.Msg;
+using Cdc.Infrastructure.MilvusWire;
+using Google.Protobuf;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Rpc = Cdc.Infrastructure.Milvus.Protos.Rpc;
+using Status = Cdc.Infrastructure.Milvus.Protos.Common.Status;
+
+namespace Cdc.Infrastructure.Target;
+
+/// <summary>
+/// The target Milvus over its MilvusService gRPC API (Grpc.Net.Client, one channel per target). DDL and op requests
+/// leave db_name empty, pass the database as "dbname" metadata and mark themselves as replicated (base.replicateInfo)
+/// with the source timestamp, as the reference CDC does. "authorization" is base64(token). Every call has the connect
+/// timeout as its deadline and is made once: a failure is a <see cref="MilvusTargetException"/> that says whether it is
+/// retryable, and the task's run retries it (one retry policy, which also shows the failure at once).
+/// </summary>
+public sealed class MilvusTargetClient : IMilvusTarget
+{
+    private readonly GrpcChannel _channel;
+    private readonly Rpc.MilvusService.MilvusServiceClient _client;
+    private readonly CallInvoker _invoker;
+    private readonly TimeSpan _deadline;
+    private readonly string? _authorization;
+
+    /// <param name="connection">The target.</param>
+    /// <param name="certificates">Where dial_config's files are read; null refuses every file.</param>
+    public MilvusTargetClient(MilvusConnection connection, ICertificateFiles? certificates = null)
+    {
+        _channel = MilvusGrpcChannel.Create(connection, certificates);
+        _invoker = _channel.CreateCallInvoker();
+        _client = new Rpc.MilvusService.MilvusServiceClient(_invoker);
+        _deadline = connection.EffectiveTimeout;
+        _authorization = connection.Token.Length > 0 ? Convert.ToBase64String(Encoding.UTF8.GetBytes(connection.Token)) : null;
+    }
+
+    public async Task<string> ReplicateMessageAsync(TargetReplicatePack pack, CancellationToken cancellationToken)
+    {
+        // The messages go to the call as they are (see EncodedReplicateMessageRequest), not copied into ByteStrings.
+        var fields = new Rpc.ReplicateMessageRequest
+        {
+            Base = new MsgBase { ReplicateInfo = new ReplicateInfo { IsReplicate = true, ReplicateID = pack.ReplicateId } },
+            ChannelName = pack.ChannelName,
+            BeginTs = pack.BeginTs.Value,
+            EndTs = pack.EndTs.Value,
+            StartPositions = { pack.StartPositions.Select(ToPosition) },
+            EndPositions = { pack.EndPositions.Select(ToPosition) },
+        };
+        var request = new EncodedReplicateMessageRequest(fields, pack.Messages);
+        var response = await InvokeAsync(
+            "ReplicateMessage", o => _invoker.AsyncUnaryCall(EncodedReplicateMessageRequest.Method, null, o, request), null, r => r.Status, cancellationToken);
+        return response.Position;
+    }
+
+    public Task CreateCollectionAsync(string database, TargetCollectionDefinition collection, HybridTimestamp sourceTimestamp, CancellationToken cancellationToken)
+    {
+        var request = new Rpc.CreateCollectionRequest
+        {
+            Base = Replicated(sourceTimestamp),
+            CollectionName = collection.Name,
+            Schema = ByteString.CopyFrom(collection.Schema.Span),
+            ShardsNum = collection.ShardsNum,
+            ConsistencyLevel = (ConsistencyLevel)(int)collection.ConsistencyLevel,
+        };
+        request.Properties.AddRange(KeyValuePairs.From(collection.Properties));
+        return InvokeStatusAsync("CreateCollection", _client.CreateCollectionAsync, request, database, cancellationToken);
+    }
+
+    public async Task<TargetCollection?> DescribeCollectionAsync(string database, string collection, CancellationToken cancellationToken)
+    {
+        var request = new Rpc.DescribeCollectionRequest { Base = new MsgBase(), CollectionName = collection };
+        try
+        {
+            var response = await InvokeAsync("DescribeCollection", _client.DescribeCollectionAsync, request, database, r => r.Status, cancellationToken);
+            return new TargetCollection(
+                response.CollectionID,
+                response.CollectionName,
+                response.DbName,
+                response.ShardsNum,
+                [.. response.VirtualChannelNames],
+                [.. response.PhysicalChannelNames],
+                new HybridTimestamp(response.CreatedTimestamp),
+                response.Schema?.ToByteArray() ?? []);
+        }
+        catch (MilvusTargetException ex) when (ex.IsCollectionNotFound || ex.IsDatabaseNotFound)
+        {
+            return null;
+        }
+    }
+
+    public async Task<bool> HasCollectionAsync(string database, string collection, CancellationToken cancellationToken)
+    {
+        var request = new Rpc.HasCollectionRequest { Base = new MsgBase(), CollectionName = collection };
+        var response = await InvokeAsync("HasCollection", _client.HasCollectionAsync, request, database, r => r.Status, cancellationToken);
+        return response.Value;
+    }
+
+    public Task DropCollectionAsync(string database, string collection, HybridTimestamp sourceTimestamp, CancellationToken cancellationToken) =>
+        InvokeStatusAsync("DropCollection", _client.DropCollectionAsync, new Rpc.DropCollectionRequest { Base = Replicated(sourceTimestamp), CollectionName = collection }, database, cancellationToken);
+
+    public Task CreatePartitionAsync(string database, string collection, string partition, HybridTimestamp sourceTimestamp, CancellationToken cancellationToken) =>
+        InvokeStatusAsync("CreatePartition", _client.CreatePartitionAsync, new Rpc.CreatePartitionRequest
+        {
+            Base = Replicated(sourceTimestamp),
+            CollectionName = collection,
+            PartitionName = partition,
+        }, database, cancellationToken);
+
+    public async Task<IReadOnlyList<TargetPartition>> ShowPartitionsAsync(string database, string collection, CancellationToken cancellationToken)
+    {
+        var request = new Rpc.ShowPartitionsRequest { Base = new MsgBase(), CollectionName = collection };
+        var response = await InvokeAsync("ShowPartitions", _client.ShowPartitionsAsync, request, database, r => r.Status, cancellationToken);
+        return response.PartitionNames
+            .Select((name, i) => new TargetPartition(name, i < response.PartitionIDs.Count ? response.PartitionIDs[i] : 0))
+            .ToList();
+    }
+
+    public Task DropPartitionAsync(string database, string collection, string partition, HybridTimestamp sourceTimestamp, CancellationToken cancellationToken) =>
+        InvokeStatusAsync("DropPartition", _client.DropPartitionAsync, new Rpc.DropPartitionRequest
+        {
+            Base = Replicated(sourceTimestamp),
+            CollectionName = collection,
+            PartitionName = partition,
+        }, database, cancellationToken);
+
+    public Task CreateIndexAsync(string database, TargetIndexDefinition index, HybridTimestamp sourceTimestamp, CancellationToken cancellationToken)
+    {
+        var request = new Rpc.CreateIndexRequest
+        {
+            Base = Replicated(sourceTimestamp),
+            CollectionName = index.CollectionName,
+            FieldName = index.FieldName,
+            IndexName = index.IndexName,
+        };
+        request.ExtraParams.AddRange(KeyValuePairs.From(index.Parameters));
+        return InvokeStatusAsync("CreateIndex", _client.CreateIndexAsync, request, database, cancellationToken);
+    }
+
+    public Task DropIndexAsync(string database, string collection, string fieldName, string indexName, HybridTimestamp sourceTimestamp, CancellationToken cancellationToken) =>
+        InvokeStatusAsync("DropIndex", _client.DropIndexAsync, new Rpc.DropIndexRequest
+        {
+            Base = Replicated(sourceTimestamp),
+            CollectionName = collection,
+            FieldName = fieldName,
+            IndexName = indexName,
+        }, database, cancellationToken);
+
+    public Task AlterIndexAsync(string database, string collection, string indexName, IReadOnlyDictionary<string, string> parameters, IReadOnlyList<string> deleteKeys, HybridTimestamp sourceTimestamp, CancellationToken cancellationToken)
+    {
+        var request = new Rpc.AlterIndexRequest { Base = Replicated(sourceTimestamp), CollectionName = collection, IndexName = indexName };
+        request.ExtraParams.AddRange(KeyValuePairs.From(parameters));
+        request.DeleteKeys.AddRange(deleteKeys);
+        return InvokeStatusAsync("AlterIndex", _client.AlterIndexAsync, request, database, cancellationToken);
+    }
+
+    public Task LoadCollectionAsync(string database, string collection, int replicaNumber, HybridTimestamp sourceTimestamp, CancellationToken cancellationToken) =>
+        InvokeStatusAsync("LoadCollection", _client.LoadCollectionAsync, new Rpc.LoadCollectionRequest
+        {
+            Base = Replicated(sourceTimestamp),
+            CollectionName = collection,
+            ReplicaNumber = replicaNumber,
+        }, database, cancellationToken);
+
+    public Task ReleaseCollectionAsync(string database, string collection, HybridTimestamp sourceTimestamp, CancellationToken cancellationToken) =>
+        InvokeStatusAsync("ReleaseCollection", _client.ReleaseCollectionAsync, new Rpc.ReleaseCollectionRequest { Base = Replicated(sourceTimestamp), CollectionName = collection }, database, cancellationToken);
+
+    public Task LoadPartitionsAsync(string database, string collection, IReadOnlyList<string> partitions, int replicaNumber, HybridTimestamp sourceTimestamp, CancellationToken cancellationToken)
+    {
+        var request = new Rpc.LoadPartitionsRequest { Base = Replicated(sourceTimestamp), CollectionName = collection, ReplicaNumber = replicaNumber };
+        request.PartitionNames.AddRange(partitions);
+        return InvokeStatusAsync("LoadPartitions", _client.LoadPartitionsAsync, request, database, cancellationToken);
+    }
+
+    public Task ReleasePartitionsAsync(string database, string collection, IReadOnlyList<string> partitions, HybridTimestamp sourceTimestamp, CancellationToken cancellationToken)
+    {
+        var request = new Rpc.ReleasePartitionsRequest { Base = Replicated(sourceTimestamp), CollectionName = collection };
+        request.PartitionNames.AddRange(partitions);
+        return InvokeStatusAsync("ReleasePartitions", _client.ReleasePartitionsAsync, request, database, cancellationToken);
+    }
+
+    public async Task FlushAsync(string database, string collection, HybridTimestamp sourceTimestamp, CancellationToken cancellationToken)
+    {
+        var request = new Rpc.FlushRequest { Base = Replicated(sourceTimestamp) };
+        request.CollectionNames.Add(collection);
+        await InvokeAsync("Flush", _client.FlushAsync, request, database, r => r.Status, cancellationToken);
+    }
+
+    public Task CreateDatabaseAsync(string database, IReadOnlyDictionary<string, string> properties, HybridTimestamp sourceTimestamp, CancellationToken cancellationToken)
+    {
+        // The database does not exist yet, so it travels in the body as well as in the metadata.
+        var request = new Rpc.CreateDatabaseRequest { Base = Replicated(sourceTimestamp), DbName = database };
+        request.Properties.AddRange(KeyValuePairs.From(properties));
+        return InvokeStatusAsync("CreateDatabase", _client.CreateDatabaseAsync, request, null, cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<string>> ListDatabasesAsync(CancellationToken cancellationToken)
+    {
+        var response = await InvokeAsync("ListDatabases", _client.ListDatabasesAsync, new Rpc.ListDatabasesRequest { Base = new MsgBase() }, null, r => r.Status, cancellationToken);
+        return [.. response.DbNames];
+    }
+
+    public Task DropDatabaseAsync(string database, HybridTimestamp sourceTimestamp, CancellationToken cancellationToken) =>
+        InvokeStatusAsync("DropDatabase", _client.DropDatabaseAsync, new Rpc.DropDatabaseRequest { Base = Replicated(sourceTimestamp), DbName = database }, null, cancellationToken);
+
+    public Task AlterDatabaseAsync(string database, IReadOnlyDictionary<string, string> properties, IReadOnlyList<string> deleteKeys, HybridTimestamp sourceTimestamp, CancellationToken cancellationToken)
+    {
+        var request = new Rpc.AlterDatabaseRequest { Base = Replicated(sourceTimestamp), DbName = database };
+        request.Properties.AddRange(KeyValuePairs.From(properties));
+        request.DeleteKeys.AddRange(deleteKeys);
+        return InvokeStatusAsync("AlterDatabase", _client.AlterDatabaseAsync, request, null, cancellationToken);
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        _channel.Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    private Task InvokeStatusAsync<TRequest>(
+        string operation, Func<TRequest, CallOptions, AsyncUnaryCall<Status>> call, TRequest request, string? database, CancellationToken cancellationToken) =>
+        InvokeAsync(operation, call, request, database, s => s, cancellationToken);
+
+    private Task<TResponse> InvokeAsync<TRequest, TResponse>(
+        string operation,
+        Func<TRequest, CallOptions, AsyncUnaryCall<TResponse>> call,
+        TRequest request,
+        string? database,
+        Func<TResponse, Status?> statusOf,
+        CancellationToken cancellationToken) =>
+        InvokeAsync(operation, options => call(request, options), database, statusOf, cancellationToken);
+
+    /// <summary>
+    /// One call: a gRPC failure or a Milvus error status becomes a <see cref="MilvusTargetException"/>, retryable as
+    /// <see cref="MilvusErrorMapping"/> says; the caller's cancellation stays an <see cref="OperationCanceledException"/>.
+    /// </summary>
+    private async Task<TResponse> InvokeAsync<TResponse>(
+        string operation,
+        Func<CallOptions, AsyncUnaryCall<TResponse>> call,
+        string? database,
+        Func<TResponse, Status?> statusOf,
+        CancellationToken cancellationToken)
+    {
+        // Grpc.Net.Client measures a deadline against the system clock (its own, not replaceable), so the deadline is
+        // taken from that clock. One attempt: the task's run retries what is retryable, and shows each failure.
+        var options = new CallOptions(Metadata(database), TimeProvider.System.GetUtcNow().UtcDateTime + _deadline, cancellationToken);
+        TResponse response;
+        try
+        {
+            using var pending = call(options);
+            response = await pending.ResponseAsync;
+        }
+        catch (RpcException ex) when (ex.StatusCode == StatusCode.Cancelled && cancellationToken.IsCancellationRequested)
+        {
+            throw new OperationCanceledException($"Milvus {operation} was cancelled", ex, cancellationToken);
+        }
+        catch (RpcException ex)
+        {
+            throw MilvusErrorMapping.FromGrpc(operation, ex);
+        }
+
+        MilvusErrorMapping.ThrowIfFailed(operation, statusOf(response));
+        return response;
+    }
+
+    private Metadata Metadata(string? database)
+    {
+        var metadata = new Metadata();
+        if (_authorization is not null)
+        {
+            metadata.Add("authorization", _authorization);
+        }
+
+        if (!string.IsNullOrEmpty(database))
+        {
+            metadata.Add("dbname", database);
+        }
+
+        return metadata;
+    }
+
+    private static MsgBase Replicated(HybridTimestamp sourceTimestamp) =>
+        new() { ReplicateInfo = new ReplicateInfo { IsReplicate = true, MsgTimestamp = sourceTimestamp.Value } };
+
+    private static MsgPosition ToPosition(TargetPackPosition position) => new()
+    {
+        ChannelName = position.ChannelName,
+        MsgID = ByteString.CopyFrom(position.MsgId),
+        MsgGroup = position.MsgGroup,
+        Timestamp = position.Timestamp.Value,
+    };
+}
