@@ -10,6 +10,8 @@ ensure_dotnet
 ensure_packages postgresql-15 postgresql-client-15
 # etcd for the source metadata; libsasl2-2 for librdkafka.redist's library; gcc builds the mock Kafka cluster.
 ensure_packages etcd-server etcd-client libsasl2-2 gcc libc6-dev curl
+# Debian's Chromium for the status page's browser tests (Playwright drives it; no browser is downloaded).
+ensure_packages chromium
 
 cd "$ROOT"
 # Built first: the mock Kafka cluster is built against the restored librdkafka.redist.

@@ -47,6 +47,7 @@ AuditEndpoints.Map(app);
 app.MapGet("/healthz", () => Results.Text("ok\n")).AllowAnonymous();
 MetricsEndpoint.Map(app);
 HealthEndpoints.Map(app);
+StatusPage.Map(app); ApiDescription.Map(app);
 try
 {
     await app.RunAsync();

@@ -32,7 +32,7 @@ public static class TaskJson
         if (t.DisableAutoStart) o["disable_auto_start"] = true;
         o["state"] = t.State.ToString();
         if (!string.IsNullOrEmpty(t.Reason)) o["reason"] = t.Reason;
-        if (t.Positions.Count > 0) o["position"] = Positions(t.Positions);
+        if (t.Positions.Count > 0) o["position"] = Positions(t.Positions, now, replicateChannel);
         if (TaskHealth.Of(t, now, replicateChannel) is { } health) o["health"] = Health(health);
         return o;
     }
@@ -55,6 +55,18 @@ public static class TaskJson
             ["time"] = (long)(p.Timestamp >> 18),
             ["checkpointed_at"] = p.CheckpointedAt,
         }).ToArray());
+
+    /// <summary>
+    /// The checkpoints as get and list show them: each with its channel's <c>lag_ms</c> at <paramref name="now"/>, but for
+    /// <paramref name="replicateChannel"/>, which carries no time ticks.
+    /// </summary>
+    private static JsonArray Positions(IReadOnlyList<ChannelPosition> positions, DateTimeOffset now, string? replicateChannel)
+    {
+        var entries = Positions(positions);
+        for (var i = 0; i < positions.Count; i++)
+            if (positions[i].Channel != replicateChannel) entries[i]!["lag_ms"] = TaskHealth.LagAt(positions[i].Timestamp, now);
+        return entries;
+    }
 
     public static JsonObject Audit(AuditEntry e) => new()
     {

@@ -9,6 +9,9 @@ public sealed record CdcConfig(
     MetaStoreConfig MetaStore,
     SourceConfig Source)
 {
+    /// <summary><c>statusPage</c>: the operator's page at <c>/</c>.</summary>
+    public StatusPageConfig StatusPage { get; init; } = new(Actions: false);
+
     public (string Host, int Port) ListenEndpoint
     {
         get
@@ -47,6 +50,12 @@ public sealed record ApiAuthConfig(IReadOnlyList<string> Tokens, bool ProtectMet
 
 /// <summary><c>apiTls</c>: PEM files of the HTTP listener's certificate and its private key.</summary>
 public sealed record ApiTlsConfig(string CertPath, string KeyPath);
+
+/// <summary>
+/// <c>statusPage.actions</c>: whether the status page offers pause, resume and delete buttons (each asks for a
+/// confirmation and sends the same POST /cdc request as curl would). Off by default: the page is read-only.
+/// </summary>
+public sealed record StatusPageConfig(bool Actions);
 
 /// <summary><c>metaStoreConfig</c>: the PostgreSQL event store, its tenant (<c>rootPath</c>) and the secret key.</summary>
 public sealed record MetaStoreConfig(

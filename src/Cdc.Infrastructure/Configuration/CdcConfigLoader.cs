@@ -108,12 +108,14 @@ public static partial class CdcConfigLoader
         var certificatesDir = CertificatesDir(r);
         var apiAuth = ApiAuth(r);
         var apiTls = ApiTls(r);
+        var statusPage = new StatusPageConfig(r.Bool("statusPage:actions", false));
         r.ThrowIfAny();
         return new CdcConfig(address, maxTaskNum, maxNameLength, maxRequestBytes, metaStore, source)
         {
             CertificatesDir = certificatesDir,
             ApiAuth = apiAuth,
             ApiTls = apiTls,
+            StatusPage = statusPage,
         };
     }
 
