@@ -33,7 +33,7 @@ public sealed class CreateOptionsTests(SharedApp shared) : IClassFixture<SharedA
     {
         var id = await shared.App.CreateTaskAsync(JsonNode.Parse("""
             {"milvus_connect_param":{"uri":"https://localhost:19530","token":"root:Milvus","connect_timeout":10,
-               "dial_config":{"server_name":"localhost","ca_pem_path":"/c/ca.pem","client_pem_path":"/c/client.pem","client_key_path":"/c/client.key"}},
+               "dial_config":{"server_name":"localhost","ca_pem_path":"c/ca.pem","client_pem_path":"c/client.pem","client_key_path":"c/client.key"}},
              "db_collections":{"*":[{"name":"*"}]},
              "rpc_channel_info":{"name":"by-dev-replicate-msg"},
              "disable_auto_start":true,
@@ -43,7 +43,7 @@ public sealed class CreateOptionsTests(SharedApp shared) : IClassFixture<SharedA
         {
             s.PostEnvelope("get", new { task_id = id });
             s.JsonPath("$.data.Task.milvus_connect_param.dial_config").ShouldBe(JsonNode.Parse("""
-                {"server_name":"localhost","ca_pem_path":"/c/ca.pem","client_pem_path":"/c/client.pem","client_key_path":"/c/client.key"}
+                {"server_name":"localhost","ca_pem_path":"c/ca.pem","client_pem_path":"c/client.pem","client_key_path":"c/client.key"}
                 """));
             s.JsonPath("$.data.Task.db_collections").ShouldBe(JsonNode.Parse("""{"*":[{"name":"*"}]}"""));
             s.JsonPath("$.data.Task.collection_infos").ShouldNotExist();

@@ -27,9 +27,11 @@ public sealed class MilvusTargetClient : IMilvusTarget
     private readonly TimeSpan _deadline;
     private readonly string? _authorization;
 
-    public MilvusTargetClient(MilvusConnection connection)
+    /// <param name="connection">The target.</param>
+    /// <param name="certificates">Where dial_config's files are read; null refuses every file.</param>
+    public MilvusTargetClient(MilvusConnection connection, ICertificateFiles? certificates = null)
     {
-        _channel = MilvusGrpcChannel.Create(connection);
+        _channel = MilvusGrpcChannel.Create(connection, certificates);
         _invoker = _channel.CreateCallInvoker();
         _client = new Rpc.MilvusService.MilvusServiceClient(_invoker);
         _deadline = connection.EffectiveTimeout;

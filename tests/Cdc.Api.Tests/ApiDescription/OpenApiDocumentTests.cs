@@ -56,13 +56,13 @@ public sealed partial class OpenApiDocumentTests : IAsyncLifetime
 
         var cdc = document.Paths["/cdc"].Operations!;
         var post = cdc[HttpMethod.Post];
-        Assert.Equal(["200", "400", "409", "413", "415", "500"], post.Responses!.Keys.Order());
+        Assert.Equal(["200", "400", "401", "409", "413", "415", "500"], post.Responses!.Keys.Order());
         Assert.Equal(CdcRequests.Types.Order(), post.RequestBody!.Content!["application/json"].Examples!.Keys.Order());
         foreach (var method in new[] { HttpMethod.Get, HttpMethod.Put, HttpMethod.Delete, HttpMethod.Patch })
             Assert.Equal(["405"], cdc[method].Responses!.Keys);
 
-        Assert.Equal(["200", "400", "500"], document.Paths["/cdc/tasks/{taskId}/events"].Operations![HttpMethod.Get].Responses!.Keys.Order());
-        Assert.Equal(["200", "400", "500"], document.Paths["/cdc/events"].Operations![HttpMethod.Get].Responses!.Keys.Order());
+        Assert.Equal(["200", "400", "401", "500"], document.Paths["/cdc/tasks/{taskId}/events"].Operations![HttpMethod.Get].Responses!.Keys.Order());
+        Assert.Equal(["200", "400", "401", "500"], document.Paths["/cdc/events"].Operations![HttpMethod.Get].Responses!.Keys.Order());
         Assert.Contains("text/plain; version=0.0.4; charset=utf-8", document.Paths["/cdc/metrics"].Operations![HttpMethod.Get].Responses!["200"].Content!.Keys);
         Assert.Equal(["200"], document.Paths["/healthz"].Operations![HttpMethod.Get].Responses!.Keys);
         Assert.Equal(["200", "503"], document.Paths["/readyz"].Operations![HttpMethod.Get].Responses!.Keys.Order());

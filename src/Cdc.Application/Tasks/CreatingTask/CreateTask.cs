@@ -92,7 +92,8 @@ public sealed class CreateTaskValidator : AbstractValidator<CreateTask>
             RuleFor(r => r.DbCollections!.Single().Key)
                 .Must(db => db.Length > 0).OverridePropertyName("db_collections").WithMessage("the db name is empty")
                 .Must(db => db.Length <= limits.MaxNameLength).OverridePropertyName("db_collections")
-                .WithMessage(r => $"the db name length exceeds {limits.MaxNameLength} characters, {r.DbCollections!.Single().Key}");
+                .WithMessage(r => $"the db name length exceeds {limits.MaxNameLength} characters, {r.DbCollections!.Single().Key}")
+                .MilvusDatabaseName().OverridePropertyName("db_collections");
             RuleFor(r => r.DbCollections!.Single().Value.Count).Equal(1)
                 .OverridePropertyName("db_collections").WithMessage(r => r.DbCollections!.Single().Value.Count == 0 ? "empty collection info" : "the collection info should be only one.");
         });
@@ -136,6 +137,7 @@ public sealed class CreateTaskValidator : AbstractValidator<CreateTask>
             RuleLevelCascadeMode = CascadeMode.Stop;
             ClassLevelCascadeMode = CascadeMode.Stop;
             RuleFor(c => c.Name).NotEmpty().OverridePropertyName("name").WithMessage("there is a collection name that is empty. ");
+            RuleFor(c => c.Name).MilvusCollectionName().OverridePropertyName("name");
             RuleFor(c => c.Name).Must(n => n == CollectionInfo.All)
                 .OverridePropertyName("name").WithMessage(c => $"only the collection name '*' is supported: the server replicates a whole cluster or database, not single collections (got '{c.Name}')");
             RuleFor(c => c.Name).MaximumLength(limits.MaxNameLength)
