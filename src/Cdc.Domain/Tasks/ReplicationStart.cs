@@ -29,7 +29,7 @@ public sealed record ReplicationStart(ReplicationStartKind Kind, DateTimeOffset?
     /// <summary>The create request's spelling: <c>latest</c>, <c>earliest</c> or the time.</summary>
     public override string ToString() => Kind switch
     {
-        ReplicationStartKind.Time => Time!.Value.ToString("yyyy-MM-dd'T'HH:mm:ss.FFFFFFFK", System.Globalization.CultureInfo.InvariantCulture),
+        ReplicationStartKind.Time => Time!.Value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.FFFFFFF'Z'", System.Globalization.CultureInfo.InvariantCulture),
         _ => Kind.ToString().ToLowerInvariant(),
     };
 
