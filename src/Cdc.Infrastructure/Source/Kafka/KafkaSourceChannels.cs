@@ -13,6 +13,9 @@ public sealed class KafkaSourceChannels(KafkaSourceOptions options, ILogger<Kafk
     : ISourceChannels
 {
     private const int ChannelPartition = 0;
+
+    /// <summary>How much earlier than a start time a reader seeks (see <see cref="SourceChannelStart.AtTimeStart"/>).</summary>
+    public static readonly TimeSpan TimeSeekMargin = TimeSpan.FromMinutes(1);
     private readonly ILogger _logger = logger ?? NullLogger<KafkaSourceChannels>.Instance;
 
     public async Task<ISourceChannelReader> OpenReaderAsync(
@@ -75,7 +78,10 @@ public sealed class KafkaSourceChannels(KafkaSourceOptions options, ILogger<Kafk
             case SourceChannelStart.EarliestStart:
                 return Watermarks(consumer, partition).Low;
             case SourceChannelStart.AtTimeStart at:
-                var found = consumer.OffsetsForTimes([new TopicPartitionTimestamp(partition, new Timestamp(at.Time))], options.OpenTimeout);
+                // Kafka seeks by the time it stored with each message (the producer's clock), the reading stage filters
+                // by the Milvus timestamp: seek a margin earlier so that a producer clock behind Milvus' loses nothing.
+                var seek = at.Time - TimeSeekMargin;
+                var found = consumer.OffsetsForTimes([new TopicPartitionTimestamp(partition, new Timestamp(seek))], options.OpenTimeout);
                 // No message that late: the next one written is the first.
                 return found is [{ Offset.Value: >= 0 } hit] ? hit.Offset.Value : Watermarks(consumer, partition).High;
             default:
