@@ -54,6 +54,35 @@ public sealed class CreateOptionsTests(SharedApp shared) : IClassFixture<SharedA
     }
 
     [Fact]
+    public async Task Named_collections_a_name_mapping_and_start_from_are_kept_shown_by_get_and_recorded_in_the_created_event()
+    {
+        var (status, created) = await shared.App.PostAsync("create", JsonNode.Parse("""
+            {"milvus_connect_param":{"uri":"http://localhost:19530","connect_timeout":10},
+             "db_collections":{"sales":[{"name":"orders"},{"name":"items"}],"hr":[{"name":"*"}]},
+             "name_mapping":[{"source_db":"sales","target_db":"sales_dr","collection_mapping":{"orders":"orders_2024"}}],
+             "start_from":"2026-12-04T10:00:00+02:00"}
+            """));
+        Assert.Equal(200, status);
+        var id = created["data"]!["task_id"]!.GetValue<string>();
+        var task = await GetAsync(id);
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse("""{"sales":[{"name":"orders"},{"name":"items"}],"hr":[{"name":"*"}]}"""), task["db_collections"]));
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse("""[{"source_db":"sales","target_db":"sales_dr","collection_mapping":{"orders":"orders_2024"}}]"""),
+            task["name_mapping"]));
+        Assert.Equal("2026-12-04T08:00:00Z", task["start_from"]!.GetValue<string>());
+
+        var events = await CdcApp.ReadAsync(await shared.App.Client.GetAsync($"/cdc/tasks/{id}/events"));
+        var definition = events["data"]!["events"]![0]!["data"]!["definition"]!;
+        Assert.Equal("sales_dr", definition["name_mappings"]![0]!["target_db"]!.GetValue<string>());
+        Assert.Equal("Time", definition["start"]!["kind"]!.GetValue<string>());
+
+        // the default start is not shown
+        var (_, plain) = await shared.App.PostAsync("create", CdcApp.SeedCreate());
+        var plainTask = await GetAsync(plain["data"]!["task_id"]!.GetValue<string>());
+        Assert.Null(plainTask["start_from"]);
+        Assert.Null(plainTask["name_mapping"]);
+    }
+
+    [Fact]
     public async Task A_caller_chosen_task_id_is_used_and_a_repeated_create_is_idempotent()
     {
         var data = CdcApp.SeedCreate();

@@ -28,6 +28,8 @@ public static class TaskJson
         if (t.Selection.CollectionInfos is { } infos) o["collection_infos"] = Collections(infos);
         if (t.Selection.DbCollections is { } dbs)
             o["db_collections"] = new JsonObject(dbs.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)Collections(kv.Value))));
+        if (t.NameMappings is { Count: > 0 } mappings) o["name_mapping"] = NameMappings(mappings);
+        if (t.Start is { } start) o["start_from"] = start.ToString();
         if (t.RpcChannel is { } rpc) o["rpc_channel_info"] = Compact(new JsonObject { ["name"] = rpc.Name, ["position"] = rpc.Position });
         if (t.DisableAutoStart) o["disable_auto_start"] = true;
         o["state"] = t.State.ToString();
@@ -103,6 +105,15 @@ public static class TaskJson
             var o = new JsonObject { ["name"] = i.Name };
             if (i.Positions is { Count: > 0 } p) o["positions"] = new JsonObject(p.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value)));
             if (i.UseStartPosition) o["use_start_position"] = true;
+            return (JsonNode)o;
+        }).ToArray());
+
+    private static JsonArray NameMappings(IEnumerable<NameMapping> mappings) =>
+        new(mappings.Select(m =>
+        {
+            var o = new JsonObject { ["source_db"] = m.SourceDb, ["target_db"] = m.TargetDb };
+            if (m.CollectionMapping is { Count: > 0 } c)
+                o["collection_mapping"] = new JsonObject(c.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value)));
             return (JsonNode)o;
         }).ToArray());
 

@@ -22,6 +22,12 @@ public sealed record TaskView(
     DateTimeOffset UpdatedAt,
     long Version)
 {
+    /// <summary>The task's <c>name_mapping</c> (null: the source's names).</summary>
+    public IReadOnlyList<NameMapping>? NameMappings { get; init; }
+
+    /// <summary>The task's <c>start_from</c> (null: the latest message).</summary>
+    public ReplicationStart? Start { get; init; }
+
     /// <summary>What the server running the task last reported (not part of the projection: joined when read).</summary>
     [System.Text.Json.Serialization.JsonIgnore]
     public TaskRuntimeReport? Runtime { get; init; }

@@ -62,12 +62,24 @@ public sealed class MilvusTargetClient : IMilvusTarget
         {
             Base = Replicated(sourceTimestamp),
             CollectionName = collection.Name,
-            Schema = ByteString.CopyFrom(collection.Schema.Span),
+            Schema = SchemaNamed(collection.Schema, collection.Name),
             ShardsNum = collection.ShardsNum,
             ConsistencyLevel = (ConsistencyLevel)(int)collection.ConsistencyLevel,
         };
         request.Properties.AddRange(KeyValuePairs.From(collection.Properties));
         return InvokeStatusAsync("CreateCollection", _client.CreateCollectionAsync, request, database, cancellationToken);
+    }
+
+    /// <summary>
+    /// The schema under the target collection's name: Milvus refuses a CreateCollection whose schema name differs from
+    /// its collection_name (milvus-proto schema.proto CollectionSchema.name = 1), as it does when a task renames.
+    /// </summary>
+    private static ByteString SchemaNamed(ReadOnlyMemory<byte> serialized, string name)
+    {
+        var schema = Milvus.Protos.Schema.CollectionSchema.Parser.ParseFrom(serialized.Span);
+        if (schema.Name == name) return ByteString.CopyFrom(serialized.Span);
+        schema.Name = name;
+        return schema.ToByteString();
     }
 
     public async Task<TargetCollection?> DescribeCollectionAsync(string database, string collection, CancellationToken cancellationToken)

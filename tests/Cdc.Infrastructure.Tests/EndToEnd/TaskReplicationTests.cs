@@ -33,7 +33,7 @@ namespace Cdc.Infrastructure.Tests.EndToEnd;
 /// the real event store, stopped and resumed from those checkpoints.
 /// </summary>
 [Collection(EtcdCollection.Name)]
-public sealed class TaskReplicationTests : IAsyncLifetime
+public sealed partial class TaskReplicationTests : IAsyncLifetime
 {
     private const string TaskId = "engine-task";
     private static readonly TimeSpan WaitLimit = TimeSpan.FromSeconds(15);
@@ -570,7 +570,8 @@ public sealed class TaskReplicationTests : IAsyncLifetime
 
     private EngineRun Start(
         IReadOnlyList<ChannelPosition> checkpoints, CancellationToken ct, CollectionSelection? selection = null, string? rpcPosition = null,
-        TaskRuntimeReport? lastRun = null, TimeSpan? checkpointInterval = null, ISourceChannels? channels = null)
+        TaskRuntimeReport? lastRun = null, TimeSpan? checkpointInterval = null, ISourceChannels? channels = null,
+        IReadOnlyList<NameMapping>? names = null, ReplicationStart? start = null)
     {
         _registry = Prometheus.Metrics.NewCustomRegistry();
         _metrics = new CdcReplicationMetrics(_registry, TimeProvider.System);
@@ -587,7 +588,9 @@ public sealed class TaskReplicationTests : IAsyncLifetime
         var definition = new TaskDefinition(
             new MilvusTarget(_server.Uri.ToString(), 5),
             selection ?? new CollectionSelection([new CollectionInfo("books")], null),
-            rpcPosition is null ? null : new RpcChannelInfo(null, rpcPosition));
+            rpcPosition is null ? null : new RpcChannelInfo(null, rpcPosition),
+            NameMappings: names,
+            Start: start);
         var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         return new EngineRun(engine.RunAsync(new TaskRunContext(TaskId, definition, checkpoints, "test-owner", lastRun), stop.Token), stop);
     }
@@ -606,10 +609,10 @@ public sealed class TaskReplicationTests : IAsyncLifetime
     /// Ticks until a pack reached each target pchannel of books: the engine opens every reader (the replicate channel
     /// first) before it writes anything, so from then on nothing written to the source is missed.
     /// </summary>
-    private async Task WaitUntilReadingAsync(EngineRun run, CancellationToken ct)
+    private async Task WaitUntilReadingAsync(EngineRun run, CancellationToken ct, string database = "default", string collection = "books")
     {
-        await EventuallyAsync(() => _server.Collections.Any(c => c.Name == "books"), run, "books on the target");
-        var targetChannels = _server.Collection("default", "books").VirtualChannels.Select(ChannelMapping.ToPhysical).ToHashSet();
+        await EventuallyAsync(() => _server.Collections.Any(c => c.DbName == database && c.Name == collection), run, $"{database}.{collection} on the target");
+        var targetChannels = _server.Collection(database, collection).VirtualChannels.Select(ChannelMapping.ToPhysical).ToHashSet();
         var deadline = DateTimeOffset.UtcNow + WaitLimit;
         while (!targetChannels.IsSubsetOf(_server.CallsTo("ReplicateMessage").Select(c => c.RequestAs<Rpc.ReplicateMessageRequest>().ChannelName)))
         {
@@ -621,9 +624,9 @@ public sealed class TaskReplicationTests : IAsyncLifetime
     }
 
     /// <summary>The primary keys the target holds in a collection (none while it does not exist).</summary>
-    private List<long> Keys(string collection = "books") =>
-        _server.Collections.Any(c => c.DbName == "default" && c.Name == collection)
-            ? [.. _server.Rows("default", collection).Select(r => (long)r.PrimaryKey).Order()]
+    private List<long> Keys(string collection = "books", string database = "default") =>
+        _server.Collections.Any(c => c.DbName == database && c.Name == collection)
+            ? [.. _server.Rows(database, collection).Select(r => (long)r.PrimaryKey).Order()]
             : [];
 
     private static async Task EventuallyAsync(Func<bool> condition, EngineRun run, string what)

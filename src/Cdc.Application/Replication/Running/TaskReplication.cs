@@ -43,8 +43,9 @@ public sealed class TaskReplication(
         var retry = new RetryPolicy(options.RetryDelay, options.MaxRetryDelay, options.MissingTargetAttempts, monitor, clock, logger, taskId);
         var checkpoints = new CheckpointRecorder(taskId, store, clock, options.Checkpoints, monitor);
         var routes = new RouteTable(context.Definition.Selection);
-        var operations = new TargetOperationApplier(target, context.Definition.Selection, clock, logger, options.OperationWait, context.Definition.Target.IgnorePartition);
-        var setup = new CollectionSetup(taskId, target, operations, routes, retry, logger);
+        var names = context.Definition.NamesOnTarget();
+        var operations = new TargetOperationApplier(target, context.Definition.Selection, clock, logger, options.OperationWait, context.Definition.Target.IgnorePartition, names);
+        var setup = new CollectionSetup(taskId, target, operations, routes, retry, logger, names);
         var writer = new TargetPackWriter(taskId, target, routes, setup, rewriter, control, retry, monitor,
             new ReplayCounter(context, options.Checkpoints.Interval, monitor, logger), clock, logger,
             new DmlWriteOptions(options.SendDmlAhead, options.MissingTargetAttempts, options.RetryDelay, context.Definition.Target.IgnorePartition));

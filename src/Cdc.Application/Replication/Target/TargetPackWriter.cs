@@ -108,11 +108,11 @@ public sealed class TargetPackWriter(
             case DropCollectionChange d when routes.TryGet(d.CollectionId, out var route):
                 await _drops.ArriveAsync($"collection {d.CollectionId}", [.. route.Source.VirtualChannels], pchannel, d.Origin.VirtualChannel, async token =>
                 {
-                    await retry.RunAsync($"drop collection {route.TargetDatabase}.{route.Source.Name} at {d.Origin.Describe()}", async t =>
+                    await retry.RunAsync($"drop collection {route.TargetDatabase}.{route.TargetName} at {d.Origin.Describe()}", async t =>
                     {
                         try
                         {
-                            await target.DropCollectionAsync(route.TargetDatabase, route.Source.Name, d.Timestamp, t);
+                            await target.DropCollectionAsync(route.TargetDatabase, route.TargetName, d.Timestamp, t);
                         }
                         catch (MilvusTargetException ex) when (ex.IsCollectionNotFound)
                         {
@@ -120,18 +120,18 @@ public sealed class TargetPackWriter(
                         }
                     }, token);
                     routes.Remove(d.CollectionId);
-                    logger.LogInformation("task {TaskId} dropped collection {Database}.{Collection}", taskId, route.TargetDatabase, route.Source.Name);
+                    logger.LogInformation("task {TaskId} dropped collection {Database}.{Collection}", taskId, route.TargetDatabase, route.TargetName);
                 }, ct);
                 break;
             case DropPartitionChange d when routes.TryGet(d.CollectionId, out var route):
                 await _drops.ArriveAsync($"partition {d.CollectionId}/{d.PartitionId}", [.. route.Source.VirtualChannels], pchannel, d.Origin.VirtualChannel, async token =>
                 {
                     if (options.IgnorePartition) return;
-                    await retry.RunAsync($"drop partition {d.PartitionName} of {route.Source.Name} at {d.Origin.Describe()}", async t =>
+                    await retry.RunAsync($"drop partition {d.PartitionName} of {route.TargetDatabase}.{route.TargetName} at {d.Origin.Describe()}", async t =>
                     {
                         try
                         {
-                            await target.DropPartitionAsync(route.TargetDatabase, route.Source.Name, d.PartitionName, d.Timestamp, t);
+                            await target.DropPartitionAsync(route.TargetDatabase, route.TargetName, d.PartitionName, d.Timestamp, t);
                         }
                         catch (MilvusTargetException ex) when (ex.MilvusCode == MilvusTargetException.PartitionNotFoundCode || ex.IsCollectionNotFound)
                         {
