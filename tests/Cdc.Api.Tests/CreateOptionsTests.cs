@@ -56,30 +56,35 @@ public sealed class CreateOptionsTests(SharedApp shared) : IClassFixture<SharedA
     [Fact]
     public async Task Named_collections_a_name_mapping_and_start_from_are_kept_shown_by_get_and_recorded_in_the_created_event()
     {
-        var (status, created) = await shared.App.PostAsync("create", JsonNode.Parse("""
+        var id = await shared.App.CreateTaskAsync(JsonNode.Parse("""
             {"milvus_connect_param":{"uri":"http://localhost:19530","connect_timeout":10},
              "db_collections":{"sales":[{"name":"orders"},{"name":"items"}],"hr":[{"name":"*"}]},
              "name_mapping":[{"source_db":"sales","target_db":"sales_dr","collection_mapping":{"orders":"orders_2024"}}],
              "start_from":"2026-12-04T10:00:00+02:00"}
-            """));
-        Assert.Equal(200, status);
-        var id = created["data"]!["task_id"]!.GetValue<string>();
-        var task = await GetAsync(id);
-        Assert.True(JsonNode.DeepEquals(JsonNode.Parse("""{"sales":[{"name":"orders"},{"name":"items"}],"hr":[{"name":"*"}]}"""), task["db_collections"]));
-        Assert.True(JsonNode.DeepEquals(JsonNode.Parse("""[{"source_db":"sales","target_db":"sales_dr","collection_mapping":{"orders":"orders_2024"}}]"""),
-            task["name_mapping"]));
-        Assert.Equal("2026-12-04T08:00:00Z", task["start_from"]!.GetValue<string>());
+            """)!);
+        await shared.App.Host.Scenario(s =>
+        {
+            s.PostEnvelope("get", new { task_id = id });
+            s.JsonPath("$.data.Task.db_collections").ShouldBe(JsonNode.Parse("""{"sales":[{"name":"orders"},{"name":"items"}],"hr":[{"name":"*"}]}"""));
+            s.JsonPath("$.data.Task.name_mapping").ShouldBe(JsonNode.Parse(
+                """[{"source_db":"sales","target_db":"sales_dr","collection_mapping":{"orders":"orders_2024"}}]"""));
+            s.JsonPath("$.data.Task.start_from").ShouldBe("2026-12-04T08:00:00Z");
+        });
+        await shared.App.Host.Scenario(s =>
+        {
+            s.Get.Url($"/cdc/tasks/{id}/events");
+            s.JsonPath("$.data.events[0].data.definition.name_mappings[0].target_db").ShouldBe("sales_dr");
+            s.JsonPath("$.data.events[0].data.definition.start.kind").ShouldBe("Time");
+        });
 
-        var events = await CdcApp.ReadAsync(await shared.App.Client.GetAsync($"/cdc/tasks/{id}/events"));
-        var definition = events["data"]!["events"]![0]!["data"]!["definition"]!;
-        Assert.Equal("sales_dr", definition["name_mappings"]![0]!["target_db"]!.GetValue<string>());
-        Assert.Equal("Time", definition["start"]!["kind"]!.GetValue<string>());
-
-        // the default start is not shown
-        var (_, plain) = await shared.App.PostAsync("create", CdcApp.SeedCreate());
-        var plainTask = await GetAsync(plain["data"]!["task_id"]!.GetValue<string>());
-        Assert.Null(plainTask["start_from"]);
-        Assert.Null(plainTask["name_mapping"]);
+        // the default start and no mapping are not shown
+        var plain = await shared.App.CreateSeedTaskAsync();
+        await shared.App.Host.Scenario(s =>
+        {
+            s.PostEnvelope("get", new { task_id = plain });
+            s.JsonPath("$.data.Task.start_from").ShouldNotExist();
+            s.JsonPath("$.data.Task.name_mapping").ShouldNotExist();
+        });
     }
 
     [Fact]
