@@ -17,7 +17,8 @@ public static class ApiDescription
     public static void Map(IEndpointRouteBuilder app)
     {
         var document = Document();
-        app.MapGet(DocumentPath, () => Results.Text(document, "application/json; charset=utf-8")).ExcludeFromDescription();
+        // The description of the API is public (it holds no data); the API it describes needs the token.
+        app.MapGet(DocumentPath, () => Results.Text(document, "application/json; charset=utf-8")).ExcludeFromDescription().AllowAnonymous();
         app.MapScalarApiReference(options =>
         {
             options.Title = "Milvus CDC server API";
@@ -28,7 +29,7 @@ public static class ApiDescription
             options.Telemetry = false;
             options.ShowDeveloperTools = DeveloperToolsVisibility.Never;
             options.Agent = new ScalarAgentOptions { Disabled = true };
-        });
+        }).AllowAnonymous();
     }
 
     /// <summary>The embedded document's text.</summary>

@@ -8,7 +8,8 @@ namespace Cdc.Api.Http;
 /// public API (POST /cdc list, GET /cdc/tasks/{id}/events, GET /cdc/metrics), refreshing by itself. The three files are
 /// embedded resources of this assembly, so nothing is built or copied to serve them. The page shows data only through
 /// <c>textContent</c>, and its Content-Security-Policy allows no inline script, so a value with markup shows as text.
-/// <c>statusPage.actions</c> (off by default) adds pause, resume and delete buttons, each confirmed before it is sent.
+/// With <c>apiAuth.tokens</c> set, the page asks for a token on the first 401 and sends it as a bearer token (kept in
+/// the tab's sessionStorage). <c>statusPage.actions</c> (off by default) adds pause, resume and delete buttons, each confirmed before it is sent.
 /// </summary>
 public static class StatusPage
 {
@@ -23,9 +24,10 @@ public static class StatusPage
         var html = Asset("index.html").Replace("{{actions}}", config.StatusPage.Actions ? "on" : "off", StringComparison.Ordinal);
         var script = Asset("status.js");
         var style = Asset("status.css");
-        app.MapGet("/", (HttpContext ctx) => Serve(ctx, html, "text/html; charset=utf-8")).ExcludeFromDescription();
-        app.MapGet("/status/status.js", (HttpContext ctx) => Serve(ctx, script, "text/javascript; charset=utf-8")).ExcludeFromDescription();
-        app.MapGet("/status/status.css", (HttpContext ctx) => Serve(ctx, style, "text/css; charset=utf-8")).ExcludeFromDescription();
+        // The page's files hold no data (it reads the API, with the token it is given when apiAuth.tokens is set): open.
+        app.MapGet("/", (HttpContext ctx) => Serve(ctx, html, "text/html; charset=utf-8")).ExcludeFromDescription().AllowAnonymous();
+        app.MapGet("/status/status.js", (HttpContext ctx) => Serve(ctx, script, "text/javascript; charset=utf-8")).ExcludeFromDescription().AllowAnonymous();
+        app.MapGet("/status/status.css", (HttpContext ctx) => Serve(ctx, style, "text/css; charset=utf-8")).ExcludeFromDescription().AllowAnonymous();
     }
 
     private static IResult Serve(HttpContext ctx, string content, string contentType)

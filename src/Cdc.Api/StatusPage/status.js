@@ -15,6 +15,31 @@
   const pageError = document.getElementById("page-error");
   const template = document.getElementById("task-template");
 
+  const tokenForm = document.getElementById("token-form");
+  const tokenInput = document.getElementById("token-input");
+  // A server with apiAuth.tokens answers 401 without one: the page asks for it and keeps it for this tab only.
+  const tokenKey = "milvus-cdc-api-token";
+
+  /** fetch with the tab's API token, if one was given; a 401 shows the token form. */
+  async function apiFetch(url, init = {}) {
+    const token = sessionStorage.getItem(tokenKey);
+    const headers = token ? { ...(init.headers || {}), Authorization: `Bearer ${token}` } : init.headers;
+    const response = await fetch(url, { ...init, headers });
+    if (response.status === 401) {
+      tokenForm.hidden = false;
+      throw new Error(token ? "the API token was refused: enter another one" : "this server needs an API token: enter it above");
+    }
+    return response;
+  }
+
+  tokenForm.addEventListener("submit", (event) => {
+    event.preventDefault();
+    sessionStorage.setItem(tokenKey, tokenInput.value.trim());
+    tokenInput.value = "";
+    tokenForm.hidden = true;
+    refreshNow();
+  });
+
   /** task_id -> { element, lag: Map(channel -> [{at, ms}]) }: what the page keeps between refreshes. */
   const cards = new Map();
   /** The write counters of the previous scrape: { at, totals: Map(task_id -> {rows, bytes}) }. */
@@ -23,7 +48,7 @@
 
   async function cdc(requestType, requestData) {
     const envelope = requestData === undefined ? { request_type: requestType } : { request_type: requestType, request_data: requestData };
-    const response = await fetch("/cdc", {
+    const response = await apiFetch("/cdc", {
       method: "POST",
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify(envelope),
@@ -51,7 +76,7 @@
   /** Rows and bytes written to the target per task, as this server counted them (null when the metrics cannot be read). */
   async function readWriteCounters() {
     try {
-      const response = await fetch("/cdc/metrics");
+      const response = await apiFetch("/cdc/metrics");
       if (!response.ok) return null;
       const totals = new Map();
       for (const s of parseMetrics(await response.text())) {
@@ -142,7 +167,7 @@
   async function loadEvents(taskId, card) {
     const body = card.element.querySelector("details.events tbody");
     try {
-      const response = await fetch(`/cdc/tasks/${encodeURIComponent(taskId)}/events`);
+      const response = await apiFetch(`/cdc/tasks/${encodeURIComponent(taskId)}/events`);
       const json = await response.json();
       if (json.code !== 200) throw new Error(json.message || `HTTP ${response.status}`);
       const rows = json.data.events.slice().reverse().map((e) => {

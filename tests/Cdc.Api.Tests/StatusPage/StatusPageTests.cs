@@ -172,6 +172,38 @@ public sealed class StatusPageTests(HeadlessChromium chromium) : IClassFixture<H
         await Expect(reference.GetByText("request_type").First).ToBeAttachedAsync();
     }
 
+    [Fact]
+    public async Task With_api_tokens_the_page_asks_for_one_then_lists_the_tasks_with_it()
+    {
+        const string token = "cdc-status-page-token-5e1b7c2a90f3d4";
+        await using var database = await PostgresDatabase.CreateAsync();
+        var settings = new Dictionary<string, string>(CdcApp.WithoutReplicationEngine())
+        {
+            ["metaStoreConfig:postgres:connectionString"] = database.ConnectionString,
+            ["metaStoreConfig:secretKey"] = CdcApp.SecretKey,
+            ["apiAuth:tokens"] = token,
+        };
+        await using var server = await CdcServerProcess.StartAsync(settings, _deadline);
+        server.Client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        var (status, created) = await server.PostAsync("create", CdcApp.SeedCreate());
+        Assert.True(status == 200, created.ToJsonString());
+        var taskId = created["data"]!["task_id"]!.GetValue<string>();
+
+        var page = await chromium.OpenAsync(new Uri(server.Address, "/?refresh=1"), _log);
+        await Expect(page.Locator("#token-form")).ToBeVisibleAsync();
+        await Expect(page.Locator("#page-error")).ToContainTextAsync("this server needs an API token");
+        await page.Locator("#token-input").FillAsync("not-the-token-at-all-0000");
+        await page.Locator("#token-form button").ClickAsync();
+        await Expect(page.Locator("#page-error")).ToContainTextAsync("the API token was refused");
+
+        await page.Locator("#token-input").FillAsync(token);
+        await page.Locator("#token-form button").ClickAsync();
+        await Expect(page.Locator($"article[data-task-id='{taskId}'] .state")).ToHaveTextAsync("Running");
+        await Expect(page.Locator("#token-form")).ToBeHiddenAsync();
+        await Expect(page.Locator("#page-error")).ToBeHiddenAsync();
+        Assert.DoesNotContain(token, await page.ContentAsync());
+    }
+
     /// <summary>The channels get shows a lag for (those with a checkpoint, the replicate channel left out), in order.</summary>
     private static async Task<List<string>> LaggingChannelsAsync(CdcCall cdc, string taskId)
     {
