@@ -147,10 +147,10 @@ public sealed class PipelineHarness : IAsyncDisposable
             stream.AddPhysicalChannel(pchannel);
         }
 
-        var before = (await stream.TickAsync(cancellationToken)).ToDictionary(m => m.Channel, m => m.Offset);
+        var before = (await stream.TickAsync(cancellationToken)).ToDictionary(m => m.Channel, m => m.Id);
         var collection = await meta.CreateCollectionAsync("default", CollectionName,
             new SimulatedSchema().WithInt64PrimaryKey("pk").WithFloatVector("vector", dimension), cancellationToken,
-            shards: shards, startOffset: p => before[p]);
+            shards: shards, startPosition: p => before[p]);
         return new SimulatedSource(meta, stream, collection);
     }
 

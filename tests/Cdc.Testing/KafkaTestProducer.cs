@@ -1,4 +1,6 @@
 using System.Text;
+using Cdc.Domain.Changes;
+using Cdc.Testing.SourceSimulator;
 using Confluent.Kafka;
 
 namespace Cdc.Testing;
@@ -7,7 +9,7 @@ namespace Cdc.Testing;
 /// Writes messages into partition 0 of a topic, as the source Milvus writes its pchannels: for tests and for the
 /// source simulator. Topics need no creation: the broker (the mock cluster too) creates them on first use.
 /// </summary>
-public sealed class KafkaTestProducer : IDisposable
+public sealed class KafkaTestProducer : ISourceQueueWriter, IDisposable
 {
     private readonly IProducer<Null, byte[]> _producer;
 
@@ -38,6 +40,11 @@ public sealed class KafkaTestProducer : IDisposable
         var result = await _producer.ProduceAsync(new TopicPartition(topic, new Partition(0)), message, cancellationToken);
         return result.Offset.Value;
     }
+
+    /// <summary>Writes one message to partition 0 of the channel's topic; its id is the offset.</summary>
+    public async Task<SourceMessageId> WriteAsync(
+        string channel, byte[] payload, IReadOnlyDictionary<string, string> properties, CancellationToken cancellationToken) =>
+        new KafkaOffset(await ProduceAsync(channel, payload, properties, cancellationToken));
 
     /// <summary>The number of partitions the broker reports for <paramref name="topic"/> (creating it if it is new).</summary>
     public int PartitionCount(string topic, TimeSpan timeout)

@@ -167,9 +167,9 @@ public sealed partial class TaskReplicationTests
     {
         var fresh = _meta.PhysicalChannels.Except(books.PhysicalChannels).Take(2).ToList();
         foreach (var pchannel in fresh) _stream.AddPhysicalChannel(pchannel);
-        var before = (await _stream.TickAsync(ct)).ToDictionary(m => m.Channel, m => m.Offset);
+        var before = (await _stream.TickAsync(ct)).ToDictionary(m => m.Channel, m => m.Id);
         var collection = await _meta.CreateCollectionAsync(database, name,
-            new SimulatedSchema().WithInt64PrimaryKey("pk").WithFloatVector("vector", 2), ct, shards: 2, startOffset: p => before[p]);
+            new SimulatedSchema().WithInt64PrimaryKey("pk").WithFloatVector("vector", 2), ct, shards: 2, startPosition: p => before[p]);
         Assert.Equal(fresh.Order(StringComparer.Ordinal), collection.PhysicalChannels.Order(StringComparer.Ordinal));
         return collection;
     }

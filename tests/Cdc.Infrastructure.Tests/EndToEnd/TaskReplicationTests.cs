@@ -176,9 +176,9 @@ public sealed partial class TaskReplicationTests : IAsyncLifetime
         // A new collection on the two pchannels not read yet; its start position is a message written before it.
         var fresh = _meta.PhysicalChannels.Except(books.PhysicalChannels).Take(2).ToList();
         foreach (var pchannel in fresh) _stream.AddPhysicalChannel(pchannel);
-        var before = (await _stream.TickAsync(ct)).ToDictionary(m => m.Channel, m => m.Offset);
+        var before = (await _stream.TickAsync(ct)).ToDictionary(m => m.Channel, m => m.Id);
         var authors = await _meta.CreateCollectionAsync("default", "authors",
-            new SimulatedSchema().WithInt64PrimaryKey("pk").WithFloatVector("vector", 2), ct, shards: 2, startOffset: p => before[p]);
+            new SimulatedSchema().WithInt64PrimaryKey("pk").WithFloatVector("vector", 2), ct, shards: 2, startPosition: p => before[p]);
         Assert.Equal(fresh.Order(StringComparer.Ordinal), authors.PhysicalChannels.Order(StringComparer.Ordinal));
         await _stream.InsertAsync(authors.VirtualChannels[0], authors.Id, authors.Partitions[0].Id, [21, 22], Vectors(2), ct, collectionName: "authors");
         await _stream.InsertAsync(authors.VirtualChannels[1], authors.Id, authors.Partitions[0].Id, [31], Vectors(1), ct, collectionName: "authors");
@@ -494,9 +494,9 @@ public sealed partial class TaskReplicationTests : IAsyncLifetime
         await _meta.StartAsync(ct);
         string[] pchannels = [.. _meta.PhysicalChannels.Take(2)];
         foreach (var pchannel in pchannels) _stream.AddPhysicalChannel(pchannel);
-        var before = (await _stream.TickAsync(ct)).ToDictionary(m => m.Channel, m => m.Offset);
+        var before = (await _stream.TickAsync(ct)).ToDictionary(m => m.Channel, m => m.Id);
         var books = await _meta.CreateCollectionAsync("default", "books",
-            new SimulatedSchema().WithInt64PrimaryKey("pk").WithFloatVector("vector", 2), ct, shards: 2, startOffset: p => before[p]);
+            new SimulatedSchema().WithInt64PrimaryKey("pk").WithFloatVector("vector", 2), ct, shards: 2, startPosition: p => before[p]);
         Assert.Equal(pchannels, books.PhysicalChannels.Order(StringComparer.Ordinal));
         await _stream.InsertAsync(books.VirtualChannels[0], books.Id, books.Partitions[0].Id, [1], Vectors(1), ct);
         await _stream.InsertAsync(books.VirtualChannels[1], books.Id, books.Partitions[0].Id, [2], Vectors(1), ct);

@@ -19,7 +19,7 @@ public sealed record SimulatedCollection(
     string Name,
     IReadOnlyList<string> VirtualChannels,
     IReadOnlyList<string> PhysicalChannels,
-    IReadOnlyDictionary<string, long> StartOffsets,
+    IReadOnlyDictionary<string, SourceMessageId> StartPositions,
     IReadOnlyList<SimulatedPartition> Partitions,
     IReadOnlyDictionary<string, long> FieldIds,
     IReadOnlyList<long> FunctionIds,

@@ -4,7 +4,7 @@ using KeyValuePair = Cdc.Infrastructure.Milvus.Protos.Common.KeyValuePair;
 using Cdc.Infrastructure.Milvus.Protos.Etcd;
 using Cdc.Infrastructure.Milvus.Protos.Schema;
 using Google.Protobuf;
-using Cdc.Infrastructure.Source.Kafka;
+using Cdc.Infrastructure.Decoding;
 using Cdc.Infrastructure.Source.Metadata;
 
 namespace Cdc.Testing.SourceSimulator;
@@ -83,22 +83,22 @@ public sealed class SourceMetaSimulator
     public async Task<SimulatedCollection> CreateCollectionAsync(
         string database, string name, SimulatedSchema schema, CancellationToken cancellationToken,
         int shards = 1, ConsistencyLevel consistency = ConsistencyLevel.Bounded,
-        IReadOnlyDictionary<string, string>? properties = null, Func<string, long>? startOffset = null)
+        IReadOnlyDictionary<string, string>? properties = null, Func<string, SourceMessageId>? startPosition = null)
     {
-        var collection = await BeginCreateCollectionAsync(database, name, schema, cancellationToken, shards, consistency, properties, startOffset);
+        var collection = await BeginCreateCollectionAsync(database, name, schema, cancellationToken, shards, consistency, properties, startPosition);
         await CompleteCreateCollectionAsync(collection, cancellationToken);
         return collection;
     }
 
     /// <summary>
     /// The first half of CreateCollection: collection-info in state Creating, then partitions, fields and functions.
-    /// <paramref name="startOffset"/> gives the Kafka offset of the CreateCollection message on each physical channel
-    /// (the start position; default 0).
+    /// <paramref name="startPosition"/> gives the message id (Kafka offset or Pulsar MessageIdData) the collection starts
+    /// after on each physical channel (its start position; by default Kafka offset 0).
     /// </summary>
     public async Task<SimulatedCollection> BeginCreateCollectionAsync(
         string database, string name, SimulatedSchema schema, CancellationToken cancellationToken,
         int shards = 1, ConsistencyLevel consistency = ConsistencyLevel.Bounded,
-        IReadOnlyDictionary<string, string>? properties = null, Func<string, long>? startOffset = null)
+        IReadOnlyDictionary<string, string>? properties = null, Func<string, SourceMessageId>? startPosition = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(shards, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(shards, _options.DmlChannelNum);
@@ -111,7 +111,7 @@ public sealed class SourceMetaSimulator
         var functions = AssignFunctionIds(schema, fields);
         var pchannels = AllocateChannels(shards);
         var vchannels = pchannels.Select((p, shard) => $"{p}_{collectionId}v{shard}").ToList();
-        var offsets = pchannels.ToDictionary(p => p, p => startOffset?.Invoke(p) ?? 0L, StringComparer.Ordinal);
+        var starts = pchannels.ToDictionary(p => p, p => startPosition?.Invoke(p) ?? new KafkaOffset(0), StringComparer.Ordinal);
 
         var info = new CollectionInfo
         {
@@ -127,7 +127,7 @@ public sealed class SourceMetaSimulator
             VirtualChannelNames = { vchannels },
             PhysicalChannelNames = { pchannels },
             ShardsNum = shards,
-            StartPositions = { pchannels.Select(p => new KeyDataPair { Key = p, Data = ByteString.CopyFrom(KafkaMessageId.FromOffset(offsets[p])) }) },
+            StartPositions = { pchannels.Select(p => new KeyDataPair { Key = p, Data = ByteString.CopyFrom(SourceMessageIdCodec.ToBytes(starts[p])) }) },
             ConsistencyLevel = consistency,
             State = CollectionState.CollectionCreating,
             Properties = { (properties ?? new Dictionary<string, string>()).Select(p => new KeyValuePair { Key = p.Key, Value = p.Value }) },
@@ -167,7 +167,7 @@ public sealed class SourceMetaSimulator
         }
 
         return new SimulatedCollection(
-            collectionId, db.Id, db.Name, name, vchannels, pchannels, offsets,
+            collectionId, db.Id, db.Name, name, vchannels, pchannels, starts,
             [.. partitions.Select(p => new SimulatedPartition(p.PartitionID, collectionId, p.PartitionName, ts))],
             fields.ToDictionary(f => f.Name, f => f.FieldID, StringComparer.Ordinal),
             [.. functions.Select(f => f.Id)],

@@ -12,10 +12,10 @@ namespace Cdc.Testing.SourceSimulator;
 
 /// <summary>
 /// The message-queue half of a source Milvus, for tests: writes msgstream messages into Kafka (topic = pchannel,
-/// partition 0) as a 2.4 or 2.5 proxy / rootcoord does (milvus-io/milvus pkg/mq/msgstream/mq_msgstream.go, internal/rootcoord/dml_channels.go): Inserts and Deletes on a vchannel's
+/// partition 0) or Pulsar (<see cref="ISourceQueueWriter"/>) as a 2.4 or 2.5 proxy / rootcoord does (milvus-io/milvus pkg/mq/msgstream/mq_msgstream.go, internal/rootcoord/dml_channels.go): Inserts and Deletes on a vchannel's
 /// pchannel, DropCollection / DropPartition broadcast on each of the collection's vchannels, TimeTicks on every known
 /// pchannel, and non-DML requests on the replicate channel. Timestamps come from a <see cref="SimulatedTso"/>.
-/// Calls are serialized, so the offsets and timestamps of one channel increase together.
+/// Calls are serialized, so the message ids and timestamps of one channel increase together.
 /// </summary>
 public sealed partial class SourceStreamSimulator
 {
@@ -23,7 +23,7 @@ public sealed partial class SourceStreamSimulator
     private const long ProxySourceId = 1;
     private const long RootCoordSourceId = 2;
 
-    private readonly KafkaTestProducer _producer;
+    private readonly ISourceQueueWriter _producer;
     private readonly SimulatedTso _tso;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly SortedSet<string> _physicalChannels = new(StringComparer.Ordinal);
@@ -31,11 +31,11 @@ public sealed partial class SourceStreamSimulator
     private long _nextRowId = 1;
     private long _bytesWritten;
 
-    /// <param name="producer">Writes into the Kafka the reader under test reads (not disposed here).</param>
+    /// <param name="producer">Writes into the Kafka or Pulsar the reader under test reads (not disposed here).</param>
     /// <param name="version">Which message properties to set.</param>
     /// <param name="time">Drives the TSO.</param>
     /// <param name="replicateChannel">The source's replicate ("RPC") channel topic.</param>
-    public SourceStreamSimulator(KafkaTestProducer producer, SourceMilvusVersion version, TimeProvider time, string replicateChannel = DefaultReplicateChannel)
+    public SourceStreamSimulator(ISourceQueueWriter producer, SourceMilvusVersion version, TimeProvider time, string replicateChannel = DefaultReplicateChannel)
     {
         _producer = producer ?? throw new ArgumentNullException(nameof(producer));
         Version = version;
@@ -47,7 +47,7 @@ public sealed partial class SourceStreamSimulator
 
     public string ReplicateChannel { get; }
 
-    /// <summary>Bytes of the message values written to Kafka so far (the serialized msgstream messages).</summary>
+    /// <summary>Bytes of the message values written so far (the serialized msgstream messages).</summary>
     public long BytesWritten => Interlocked.Read(ref _bytesWritten);
 
     /// <summary>The pchannels ticks go to: every one added or written to so far.</summary>
@@ -355,9 +355,9 @@ public sealed partial class SourceStreamSimulator
         string topic, string vchannel, MsgType type, bool produced, HybridTimestamp ts, IMessage payload, CancellationToken cancellationToken)
     {
         var value = payload.ToByteArray();
-        var offset = await _producer.ProduceAsync(topic, value, Properties(vchannel, type, produced, ts), cancellationToken).ConfigureAwait(false);
+        var id = await _producer.WriteAsync(topic, value, Properties(vchannel, type, produced, ts), cancellationToken).ConfigureAwait(false);
         Interlocked.Add(ref _bytesWritten, value.Length);
-        return new SimulatedMessage(topic, offset, ts, type.ToString());
+        return new SimulatedMessage(topic, id, ts, type.ToString());
     }
 
     private Dictionary<string, string> Properties(string vchannel, MsgType type, bool produced, HybridTimestamp ts) => Version switch

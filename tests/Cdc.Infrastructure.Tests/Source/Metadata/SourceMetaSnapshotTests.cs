@@ -1,4 +1,5 @@
 using Cdc.Application.Replication.Target;
+using Cdc.Domain.Changes;
 using Cdc.Domain.SourceMeta;
 using Cdc.Infrastructure.Milvus.Protos.Common;
 using Cdc.Infrastructure.Milvus.Protos.Schema;
@@ -28,7 +29,7 @@ public sealed class SourceMetaSnapshotTests
         var orders = await sim.CreateCollectionAsync("sales", "orders", schema, ct, shards: 2,
             consistency: ConsistencyLevel.Strong,
             properties: new Dictionary<string, string> { ["collection.ttl.seconds"] = "3600" },
-            startOffset: p => p.EndsWith("_1", StringComparison.Ordinal) ? 42 : 7);
+            startPosition: p => new KafkaOffset(p.EndsWith("_1", StringComparison.Ordinal) ? 42 : 7));
         var p2024 = await sim.CreatePartitionAsync("sales", "orders", "p2024", ct);
         var plain = await sim.CreateCollectionAsync("default", "plain", SimulatedSchema.Int64KeyFloatVector(dim: 4), ct);
 
