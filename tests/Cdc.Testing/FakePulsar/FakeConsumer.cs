@@ -52,9 +52,8 @@ internal sealed class FakeConsumer(FakePulsarConnection connection, FakePulsarTo
     {
         do
         {
-            while (!_stopped && Interlocked.Read(ref _permits) > 0 && _next < Topic.Count)
+            while (!_stopped && Interlocked.Read(ref _permits) > 0 && Topic.TryTake(ref _next, out var entry))
             {
-                var entry = Topic[_next++];
                 Interlocked.Add(ref _permits, -entry.MessageCount);
                 try
                 {

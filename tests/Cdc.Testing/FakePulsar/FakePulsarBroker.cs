@@ -92,6 +92,15 @@ public sealed class FakePulsarBroker : IAsyncDisposable
         foreach (var connection in _connections.Keys) connection.Abort();
     }
 
+    /// <summary>
+    /// Drops every client connection a consumer is attached on (a network cut between the readers and the broker);
+    /// producers keep theirs, so what they write is neither lost nor written twice.
+    /// </summary>
+    public void DropConsumerConnections()
+    {
+        foreach (var connection in _connections.Keys.Where(c => c.HasConsumers)) connection.Abort();
+    }
+
     /// <summary>Sends PING to every client connection; their PONGs count in <see cref="PongsReceived"/>.</summary>
     public async Task PingClientsAsync()
     {

@@ -10,6 +10,13 @@ public sealed class FakePulsarCluster
     private readonly List<FakePulsarBroker> _brokers = [];
     private long _nextLedger = 100;
 
+    /// <summary>
+    /// When set, a topic keeps only its newest entries up to about this many payload bytes (always the last one), as a
+    /// namespace's retention size limit (retentionSizeInMB) removes what no durable subscription holds: for long runs
+    /// (benchmarks) whose readers keep up. A reader behind what is kept goes on from the oldest entry kept.
+    /// </summary>
+    public long? RetentionBytesPerTopic { get; init; }
+
     /// <summary>The topic of that name (full name, persistent://tenant/namespace/name), created on first use.</summary>
     public FakePulsarTopic Topic(string name)
     {
@@ -67,6 +74,10 @@ public sealed class FakePulsarTopic
     private long _ledger;
     private long _nextEntry;
 
+    // Entries removed by retention from the front of _entries: indexes into the topic stay those of the appends.
+    private int _removed;
+    private long _keptBytes;
+
     internal FakePulsarTopic(string name, FakePulsarCluster cluster)
     {
         Name = name;
@@ -79,22 +90,29 @@ public sealed class FakePulsarTopic
     /// <summary>Raised (outside the lock) after an entry is stored.</summary>
     internal event Action? Appended;
 
+    /// <summary>Entries appended so far (those retention removed included: the index of the next entry).</summary>
     public int Count
     {
         get
         {
-            lock (_entries) return _entries.Count;
+            lock (_entries) return _removed + _entries.Count;
         }
     }
 
+    /// <summary>The entry appended as the <paramref name="index"/>-th (from 0), if retention still keeps it.</summary>
     public FakePulsarEntry this[int index]
     {
         get
         {
-            lock (_entries) return _entries[index];
+            lock (_entries)
+            {
+                ArgumentOutOfRangeException.ThrowIfLessThan(index, _removed);
+                return _entries[index - _removed];
+            }
         }
     }
 
+    /// <summary>The entries kept, in order.</summary>
     public IReadOnlyList<FakePulsarEntry> Entries
     {
         get
@@ -128,6 +146,13 @@ public sealed class FakePulsarTopic
         {
             entry = new FakePulsarEntry(_ledger, _nextEntry++, metadata, payload);
             _entries.Add(entry);
+            _keptBytes += payload.Length;
+            while (_cluster.RetentionBytesPerTopic is { } retention && _keptBytes > retention && _entries.Count > 1)
+            {
+                _keptBytes -= _entries[0].Payload.Length;
+                _entries.RemoveAt(0);
+                _removed++;
+            }
         }
 
         Appended?.Invoke();
@@ -149,6 +174,26 @@ public sealed class FakePulsarTopic
         {
             _ledger = _cluster.NewLedgerId();
             _nextEntry = 0;
+        }
+    }
+
+    /// <summary>
+    /// The entry at a consumer's cursor, which then moves past it; a cursor on entries retention removed moves to the
+    /// oldest one kept first. False at the end of the topic.
+    /// </summary>
+    internal bool TryTake(ref int cursor, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out FakePulsarEntry? entry)
+    {
+        lock (_entries)
+        {
+            cursor = Math.Max(cursor, _removed);
+            if (cursor >= _removed + _entries.Count)
+            {
+                entry = null;
+                return false;
+            }
+
+            entry = _entries[cursor++ - _removed];
+            return true;
         }
     }
 
@@ -178,12 +223,12 @@ public sealed class FakePulsarTopic
                 return false;
             }
 
-            var initial = subscribe.InitialPosition == CommandSubscribe.Types.InitialPosition.Earliest ? 0 : _entries.Count;
+            var initial = subscribe.InitialPosition == CommandSubscribe.Types.InitialPosition.Earliest ? _removed : _removed + _entries.Count;
             if (subscribe.Durable)
             {
                 if (!_subscriptions.TryGetValue(subscribe.Subscription, out var durable))
                     _subscriptions[subscribe.Subscription] = durable = new DurableSubscription(initial);
-                start = durable.FirstUnacknowledged(_entries);
+                start = durable.FirstUnacknowledged(_entries, _removed);
             }
             else
             {
@@ -234,10 +279,10 @@ public sealed class FakePulsarTopic
             {
                 var e = _entries[i];
                 var cmp = e.LedgerId != ledger ? e.LedgerId.CompareTo(ledger) : e.EntryId.CompareTo(entryId);
-                if (cmp > 0 || (cmp == 0 && inclusive)) return i;
+                if (cmp > 0 || (cmp == 0 && inclusive)) return _removed + i;
             }
 
-            return _entries.Count;
+            return _removed + _entries.Count;
         }
     }
 
@@ -248,15 +293,15 @@ public sealed class FakePulsarTopic
 
         public (long Ledger, long Entry) MarkDeleted { get; set; } = (-1, -1);
 
-        public int FirstUnacknowledged(List<FakePulsarEntry> entries)
+        public int FirstUnacknowledged(List<FakePulsarEntry> entries, int removed)
         {
-            for (var i = createdAt; i < entries.Count; i++)
+            for (var i = Math.Max(createdAt, removed); i < removed + entries.Count; i++)
             {
-                var key = (entries[i].LedgerId, entries[i].EntryId);
+                var key = (entries[i - removed].LedgerId, entries[i - removed].EntryId);
                 if (key.CompareTo(MarkDeleted) > 0 && !Acknowledged.Contains(key)) return i;
             }
 
-            return entries.Count;
+            return removed + entries.Count;
         }
     }
 }

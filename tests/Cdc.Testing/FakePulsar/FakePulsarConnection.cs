@@ -17,6 +17,9 @@ internal sealed class FakePulsarConnection(FakePulsarBroker broker, TcpClient cl
     private readonly ConcurrentDictionary<ulong, FakeConsumer> _consumers = new();
     private readonly ConcurrentDictionary<ulong, FakePulsarTopic> _producers = new();
 
+    /// <summary>Whether a consumer is attached on this connection (a reader's connection, not a producer's).</summary>
+    public bool HasConsumers => !_consumers.IsEmpty;
+
     public async Task RunAsync(CancellationToken stop)
     {
         var frames = new PulsarFrameReader(stream, broker.Options.MaxMessageSize + PulsarFrames.FramePadding);
