@@ -28,7 +28,7 @@ public sealed class ClusterTakeoverScenario(ITestOutputHelper output) : IAsyncLi
     {
         foreach (var target in _targets) await target.DisposeAsync();
         await _database.DisposeAsync();
-        _source.Dispose();
+        await _source.DisposeAsync();
     }
 
     private static string Runs(string taskId) => $"starting the replication of task {taskId}";

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Alba;
+using Cdc.Domain.Changes;
 using Cdc.Testing;
 
 namespace Cdc.Api.Tests.Scenarios;
@@ -23,8 +24,8 @@ public sealed class CorruptMessageScenario() : InProcessScenario("corrupt")
         await Scenario.TargetEqualsSourceAsync(Target, Source, collections);
 
         var pchannel = Source["books"].PhysicalChannels[0];
-        var offset = await Source.Producer.ProduceAsync(pchannel, [0x0A, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F, 0x12, 0x03],
-            new Dictionary<string, string> { ["msg_type"] = "Insert" }, Deadline);
+        var offset = Assert.IsType<KafkaOffset>(await Source.Queue.Writer.WriteAsync(pchannel, [0x0A, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F, 0x12, 0x03],
+            new Dictionary<string, string> { ["msg_type"] = "Insert" }, Deadline)).Offset;
         await Source.TickAsync(Deadline);
 
         string? reason = null;

@@ -32,6 +32,9 @@ public abstract class InProcessScenario : IAsyncLifetime
 
     internal CdcCall Cdc => (type, data) => App.PostAsync(type, data);
 
+    /// <summary>Config keys the server starts with besides the source's (set before the task starts).</summary>
+    protected Dictionary<string, string> ServerSettings { get; } = [];
+
     /// <summary>A time limit for the whole scenario, so a hang fails the test instead of the run.</summary>
     protected CancellationToken Deadline { get; } = new CancellationTokenSource(TimeSpan.FromSeconds(120)).Token;
 
@@ -41,7 +44,7 @@ public abstract class InProcessScenario : IAsyncLifetime
     {
         if (App is not null) await App.DisposeAsync();
         await Target.DisposeAsync();
-        Source?.Dispose();
+        if (Source is not null) await Source.DisposeAsync();
     }
 
     /// <summary>
@@ -51,10 +54,16 @@ public abstract class InProcessScenario : IAsyncLifetime
     protected Task<string> StartTaskAsync(params string[] collections) => StartTaskAsync(SourceMilvusVersion.V2_4, collections);
 
     /// <summary>As <see cref="StartTaskAsync(string[])"/>, with a source writing the messages of <paramref name="version"/>.</summary>
-    protected async Task<string> StartTaskAsync(SourceMilvusVersion version, params string[] collections)
+    protected Task<string> StartTaskAsync(SourceMilvusVersion version, params string[] collections) =>
+        StartTaskAsync(version, SourceQueueKind.Kafka, collections);
+
+    /// <summary>As <see cref="StartTaskAsync(string[])"/>, with a source writing the messages of <paramref name="version"/> into <paramref name="queue"/>.</summary>
+    protected async Task<string> StartTaskAsync(SourceMilvusVersion version, SourceQueueKind queue, params string[] collections)
     {
-        Source = new ScenarioSource(_name, version);
-        App = await CdcApp.StartAsync(new Dictionary<string, string>(Source.ServerSettings));
+        Source = new ScenarioSource(_name, version, queue);
+        var settings = new Dictionary<string, string>(Source.ServerSettings);
+        foreach (var (key, value) in ServerSettings) settings[key] = value;
+        App = await CdcApp.StartAsync(settings);
         foreach (var collection in collections) await Source.CreateCollectionAsync(collection, Deadline);
         var taskId = await Scenario.CreateTaskAsync(Cdc, Target);
         await Scenario.WaitUntilReadingAsync(Target, Source, collections, Deadline);

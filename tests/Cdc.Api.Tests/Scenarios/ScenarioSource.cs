@@ -6,18 +6,18 @@ namespace Cdc.Api.Tests.Scenarios;
 
 /// <summary>
 /// The source Milvus of a scenario: collection metadata in the real etcd (its own rootPath), msgstream messages in
-/// the Kafka mock (its own channel prefix, 4 DML pchannels), and the rows the source holds after every write, which
+/// the Kafka mock or a fake Pulsar broker of its own (its own channel prefix, 4 DML pchannels), and the rows the
+/// source holds after every write, which
 /// is what the target must end up holding. A key always goes to the same shard (key mod shards), as Milvus hashes a
 /// primary key to one vchannel, so the order of a key's writes is the order of one channel.
 /// </summary>
-internal sealed class ScenarioSource : IDisposable
+internal sealed class ScenarioSource : IAsyncDisposable
 {
     public const int DmlChannels = 4;
     public const int Shards = 2;
     private const int Dim = 2;
 
     private readonly EtcdClient _etcd;
-    private readonly KafkaTestProducer _producer;
     private readonly string _rootPath;
     private readonly Dictionary<string, SimulatedCollection> _collections = new(StringComparer.Ordinal);
     private readonly Dictionary<string, SortedSet<long>> _rows = new(StringComparer.Ordinal);
@@ -26,32 +26,32 @@ internal sealed class ScenarioSource : IDisposable
 
     /// <param name="name">Names the etcd root path and the channel prefix (made unique).</param>
     /// <param name="version">Which Milvus version's message properties the source writes.</param>
-    public ScenarioSource(string name, SourceMilvusVersion version = SourceMilvusVersion.V2_4)
+    /// <param name="queue">Where the source writes its messages.</param>
+    public ScenarioSource(string name, SourceMilvusVersion version = SourceMilvusVersion.V2_4, SourceQueueKind queue = SourceQueueKind.Kafka)
     {
         var prefix = KafkaTestBroker.UniqueTopic(name);
         _rootPath = EtcdTestStore.UniquePrefix(name).TrimEnd('/');
         _etcd = EtcdTestStore.Client();
-        _producer = KafkaTestBroker.Producer();
+        Queue = SourceQueue.Start(queue);
         Meta = new SourceMetaSimulator(_etcd, new SourceMetaSimulatorOptions(RootPath: _rootPath, ClusterPrefix: prefix, DmlChannelNum: DmlChannels));
         ReplicateChannel = $"{prefix}-replicate-msg";
-        Stream = new SourceStreamSimulator(_producer, version, TimeProvider.System, ReplicateChannel);
+        Stream = new SourceStreamSimulator(Queue.Writer, version, TimeProvider.System, ReplicateChannel);
     }
 
     public SourceMetaSimulator Meta { get; }
 
     public SourceStreamSimulator Stream { get; }
 
-    public KafkaTestProducer Producer => _producer;
+    /// <summary>The message queue the source writes to (the fake broker of a Pulsar source, for its faults).</summary>
+    public SourceQueue Queue { get; }
 
     public string ReplicateChannel { get; }
 
     /// <summary>The server's config keys (as in cdc.yaml, ':'-separated) that make it read this source.</summary>
-    public IReadOnlyDictionary<string, string> ServerSettings => new Dictionary<string, string>
+    public IReadOnlyDictionary<string, string> ServerSettings => new Dictionary<string, string>(Queue.ServerSettings)
     {
         ["sourceConfig:etcd:address:0"] = EtcdTestStore.Endpoint,
         ["sourceConfig:etcd:rootPath"] = _rootPath,
-        ["sourceConfig:kafka:address"] = KafkaTestBroker.Bootstrap,
-        ["sourceConfig:pulsar:address"] = "",
         ["sourceConfig:replicateChan"] = ReplicateChannel,
     };
 
@@ -73,21 +73,24 @@ internal sealed class ScenarioSource : IDisposable
         return collection;
     }
 
-    /// <summary>Inserts the keys, one Insert message per shard, into the collection's default partition.</summary>
-    public async Task InsertAsync(string collection, IEnumerable<long> keys, CancellationToken ct)
+    /// <summary>Inserts the keys, one Insert message per shard, into the collection's default partition; returns the messages.</summary>
+    public async Task<IReadOnlyList<SimulatedMessage>> InsertAsync(string collection, IEnumerable<long> keys, CancellationToken ct)
     {
         var c = _collections[collection];
+        var written = new List<SimulatedMessage>();
         foreach (var shard in keys.GroupBy(ShardOf).OrderBy(g => g.Key))
         {
             long[] pks = [.. shard];
-            await Stream.InsertAsync(c.VirtualChannels[shard.Key], c.Id, c.Partitions[0].Id, pks,
-                [.. pks.Select(k => new[] { k, k + 0.5f })], ct, collectionName: collection);
+            written.Add(await Stream.InsertAsync(c.VirtualChannels[shard.Key], c.Id, c.Partitions[0].Id, pks,
+                [.. pks.Select(k => new[] { k, k + 0.5f })], ct, collectionName: collection));
             lock (_gate)
             {
                 _rows[collection].UnionWith(pks);
                 foreach (var pk in pks) _writes[(collection, pk)] = _writes.GetValueOrDefault((collection, pk)) + "I";
             }
         }
+
+        return written;
     }
 
     /// <summary>Deletes the keys, one Delete message per shard.</summary>
@@ -137,9 +140,9 @@ internal sealed class ScenarioSource : IDisposable
 
     public static int ShardOf(long key) => (int)(key % Shards);
 
-    public void Dispose()
+    public async ValueTask DisposeAsync()
     {
-        _producer.Dispose();
+        await Queue.DisposeAsync();
         _etcd.Dispose();
     }
 }

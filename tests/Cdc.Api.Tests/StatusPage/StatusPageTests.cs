@@ -29,7 +29,7 @@ public sealed class StatusPageTests(HeadlessChromium chromium) : IClassFixture<H
     [Fact]
     public async Task The_page_shows_a_replicating_task_its_lag_and_throughput_an_error_with_markup_as_text_and_pauses_after_a_confirmation()
     {
-        using var source = new ScenarioSource("statuspage");
+        await using var source = new ScenarioSource("statuspage");
         await using var target = await FakeMilvusServer.StartAsync();
         await using var database = await PostgresDatabase.CreateAsync();
         var books = await source.CreateCollectionAsync("books", _deadline);
