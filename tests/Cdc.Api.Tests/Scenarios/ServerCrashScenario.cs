@@ -1,5 +1,6 @@
 using Cdc.Testing;
 using Cdc.Testing.FakeMilvus;
+using Cdc.Testing.SourceSimulator;
 using Xunit.Abstractions;
 
 namespace Cdc.Api.Tests.Scenarios;
@@ -7,12 +8,13 @@ namespace Cdc.Api.Tests.Scenarios;
 /// <summary>
 /// Proves that killing the server (SIGKILL, an OS process of its own started as an operator starts it) while rows are
 /// being written loses nothing: a new server process on the same database takes the task over once the dead one's
-/// lease expired, resumes from the recorded checkpoints, and in the end the target holds exactly the source's rows.
+/// lease expired, resumes from the recorded checkpoints, and in the end the target holds exactly the source's rows;
+/// with a Kafka source, and a Pulsar one (its positions are MessageIdData inside ZSTD batches of one, resumed exclusive).
 /// </summary>
 [Collection(ScenarioCollection.Name)]
 public sealed class ServerCrashScenario(ITestOutputHelper output) : IAsyncLifetime
 {
-    private readonly ScenarioSource _source = new("crash");
+    private ScenarioSource _source = null!;
     private readonly CancellationToken _deadline = new CancellationTokenSource(TimeSpan.FromSeconds(150)).Token;
     private FakeMilvusServer _target = null!;
     private PostgresDatabase _database = null!;
@@ -27,12 +29,16 @@ public sealed class ServerCrashScenario(ITestOutputHelper output) : IAsyncLifeti
     {
         await _target.DisposeAsync();
         await _database.DisposeAsync();
-        _source.Dispose();
+        if (_source is not null) await _source.DisposeAsync();
     }
 
-    [Fact]
-    public async Task A_server_killed_mid_stream_and_started_again_loses_nothing()
+    [Theory]
+    [InlineData(SourceQueueKind.Kafka, SourceMilvusVersion.V2_4)]
+    [InlineData(SourceQueueKind.Pulsar, SourceMilvusVersion.V2_4)]
+    [InlineData(SourceQueueKind.Pulsar, SourceMilvusVersion.V2_5)]
+    public async Task A_server_killed_mid_stream_and_started_again_loses_nothing(SourceQueueKind queue, SourceMilvusVersion version)
     {
+        _source = new ScenarioSource("crash", version, queue);
         string[] collections = ["books", "authors"];
         foreach (var collection in collections) await _source.CreateCollectionAsync(collection, _deadline);
         var settings = new Dictionary<string, string>(_source.ServerSettings)
