@@ -9,19 +9,21 @@ namespace Cdc.Infrastructure.Tests.EndToEnd;
 /// <summary>
 /// What a task replicates (the whole cluster, named databases and collections, under mapped names) and where it starts
 /// (the earliest message kept, a time, a checkpoint the source no longer holds), end to end on the real etcd, Kafka
-/// mock and event store.
+/// mock (or a fake Pulsar broker) and event store.
 /// </summary>
 public sealed partial class TaskReplicationTests
 {
     private static readonly CollectionSelection WholeCluster = new([new CollectionInfo(CollectionInfo.All)], null);
 
     [Theory]
-    [InlineData(SourceMilvusVersion.V2_4)]
-    [InlineData(SourceMilvusVersion.V2_5)]
-    public async Task Collection_infos_star_replicates_a_database_created_after_the_start_with_its_collections_rows_and_drops(SourceMilvusVersion version)
+    [InlineData(SourceQueueKind.Kafka, SourceMilvusVersion.V2_4)]
+    [InlineData(SourceQueueKind.Kafka, SourceMilvusVersion.V2_5)]
+    [InlineData(SourceQueueKind.Pulsar, SourceMilvusVersion.V2_4)]
+    [InlineData(SourceQueueKind.Pulsar, SourceMilvusVersion.V2_5)]
+    public async Task Collection_infos_star_replicates_a_database_created_after_the_start_with_its_collections_rows_and_drops(SourceQueueKind queue, SourceMilvusVersion version)
     {
         var ct = KafkaTestBroker.Deadline(90);
-        _stream = new SourceStreamSimulator(_producer, version, TimeProvider.System, ReplicateChannel);
+        await UseSourceAsync(queue, version);
         var books = await CreateBooksAsync(ct);
         var run = Start([], ct, WholeCluster);
         await WaitUntilReadingAsync(run, ct);
@@ -52,12 +54,14 @@ public sealed partial class TaskReplicationTests
     }
 
     [Theory]
-    [InlineData(SourceMilvusVersion.V2_4)]
-    [InlineData(SourceMilvusVersion.V2_5)]
-    public async Task Named_collections_of_a_database_go_to_their_mapped_names_and_the_others_stay_behind(SourceMilvusVersion version)
+    [InlineData(SourceQueueKind.Kafka, SourceMilvusVersion.V2_4)]
+    [InlineData(SourceQueueKind.Kafka, SourceMilvusVersion.V2_5)]
+    [InlineData(SourceQueueKind.Pulsar, SourceMilvusVersion.V2_4)]
+    [InlineData(SourceQueueKind.Pulsar, SourceMilvusVersion.V2_5)]
+    public async Task Named_collections_of_a_database_go_to_their_mapped_names_and_the_others_stay_behind(SourceQueueKind queue, SourceMilvusVersion version)
     {
         var ct = KafkaTestBroker.Deadline(90);
-        _stream = new SourceStreamSimulator(_producer, version, TimeProvider.System, ReplicateChannel);
+        await UseSourceAsync(queue, version);
         var books = await CreateBooksAsync(ct);
         await _meta.CreateDatabaseAsync("sales", ct);
         var orders = await CreateCollectionOnFreshChannelsAsync("sales", "orders", books, ct);
@@ -88,10 +92,13 @@ public sealed partial class TaskReplicationTests
         await run.StopAsync();
     }
 
-    [Fact]
-    public async Task Start_from_earliest_replicates_what_the_source_still_holds_from_before_the_task()
+    [Theory]
+    [InlineData(SourceQueueKind.Kafka)]
+    [InlineData(SourceQueueKind.Pulsar)]
+    public async Task Start_from_earliest_replicates_what_the_source_still_holds_from_before_the_task(SourceQueueKind queue)
     {
         var ct = KafkaTestBroker.Deadline(60);
+        await UseSourceAsync(queue, SourceMilvusVersion.V2_4);
         var books = await CreateBooksAsync(ct);
         await _stream.InsertAsync(books.VirtualChannels[0], books.Id, books.Partitions[0].Id, [1, 2], Vectors(2), ct);
         await _stream.InsertAsync(books.VirtualChannels[1], books.Id, books.Partitions[0].Id, [3], Vectors(1), ct);
@@ -105,10 +112,13 @@ public sealed partial class TaskReplicationTests
         await run.StopAsync();
     }
 
-    [Fact]
-    public async Task Start_from_a_time_replicates_the_changes_from_that_time_on_and_none_before()
+    [Theory]
+    [InlineData(SourceQueueKind.Kafka)]
+    [InlineData(SourceQueueKind.Pulsar)]
+    public async Task Start_from_a_time_replicates_the_changes_from_that_time_on_and_none_before(SourceQueueKind queue)
     {
         var ct = KafkaTestBroker.Deadline(60);
+        await UseSourceAsync(queue, SourceMilvusVersion.V2_4);
         var books = await CreateBooksAsync(ct);
         await _stream.InsertAsync(books.VirtualChannels[0], books.Id, books.Partitions[0].Id, [1], Vectors(1), ct);
         await _stream.TickAsync(ct);
@@ -121,7 +131,8 @@ public sealed partial class TaskReplicationTests
 
         // librdkafka's mock broker cannot look offsets up by time (it answers "none"): the channels here seek to the
         // earliest message instead, as a broker whose clock runs behind would, and the task must drop what is older.
-        var run = Start([], ct, start: ReplicationStart.At(from), channels: new EarliestForTimes(KafkaTestBroker.Channels()));
+        // (The Pulsar reader always starts a time at the earliest message: its protocol has no look-up by time.)
+        var run = Start([], ct, start: ReplicationStart.At(from), channels: new EarliestForTimes(_queue.Channels()));
         await EventuallyAsync(() => Keys().SequenceEqual([2L, 3L]), run, "the rows written after the start time");
         await _stream.InsertAsync(books.VirtualChannels[0], books.Id, books.Partitions[0].Id, [4], Vectors(1), ct);
         await _stream.TickAsync(ct);
@@ -147,7 +158,7 @@ public sealed partial class TaskReplicationTests
         await _stream.InsertAsync(books.VirtualChannels[0], books.Id, books.Partitions[0].Id, [2, 3], Vectors(2), ct);
         await _stream.TickAsync(ct);
         // The mock broker keeps at most 5 MB per partition (its retention): 6 MB more pushes those messages out.
-        for (var i = 0; i < 6; i++) await _producer.ProduceAsync(lost, new byte[900_000], null, ct);
+        for (var i = 0; i < 6; i++) await _queue.Writer.WriteAsync(lost, new byte[900_000], new Dictionary<string, string>(), ct);
 
         var second = Start(positions, ct);
         var halted = await Assert.ThrowsAsync<ReplicationHalted>(() => second.Task.WaitAsync(WaitLimit, ct));

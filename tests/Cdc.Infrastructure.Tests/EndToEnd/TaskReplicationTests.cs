@@ -29,7 +29,7 @@ namespace Cdc.Infrastructure.Tests.EndToEnd;
 
 /// <summary>
 /// The whole replication of a task: a simulated source (collection metadata in the real etcd, msgstream messages in
-/// the Kafka mock) replicated by <see cref="TaskReplication"/> into the fake target Milvus, with checkpoints in
+/// the Kafka mock or, where a test says so, a fake Pulsar broker of its own) replicated by <see cref="TaskReplication"/> into the fake target Milvus, with checkpoints in
 /// the real event store, stopped and resumed from those checkpoints.
 /// </summary>
 [Collection(EtcdCollection.Name)]
@@ -44,7 +44,7 @@ public sealed partial class TaskReplicationTests : IAsyncLifetime
     private EtcdClient _etcd = null!;
     private SourceMetaSimulator _meta = null!;
     private EtcdSourceMetadata _metadata = null!;
-    private KafkaTestProducer _producer = null!;
+    private SourceQueue _queue = null!;
     private SourceStreamSimulator _stream = null!;
     private Prometheus.CollectorRegistry _registry = Prometheus.Metrics.NewCustomRegistry();
     private CdcReplicationMetrics _metrics = null!;
@@ -60,25 +60,27 @@ public sealed partial class TaskReplicationTests : IAsyncLifetime
         _meta = new SourceMetaSimulator(_etcd, new SourceMetaSimulatorOptions(
             RootPath: EtcdTestStore.UniquePrefix("engine").TrimEnd('/'), ClusterPrefix: _prefix, DmlChannelNum: 4));
         _metadata = new EtcdSourceMetadata(_etcd, _meta.Layout);
-        _producer = KafkaTestBroker.Producer();
-        _stream = new SourceStreamSimulator(_producer, SourceMilvusVersion.V2_4, TimeProvider.System, ReplicateChannel);
+        _queue = SourceQueue.Start(SourceQueueKind.Kafka);
+        _stream = new SourceStreamSimulator(_queue.Writer, SourceMilvusVersion.V2_4, TimeProvider.System, ReplicateChannel);
     }
 
     public async Task DisposeAsync()
     {
-        _producer.Dispose();
+        await _queue.DisposeAsync();
         _etcd.Dispose();
         await _server.DisposeAsync();
         await _store.DisposeAsync();
     }
 
     [Theory]
-    [InlineData(SourceMilvusVersion.V2_4)]
-    [InlineData(SourceMilvusVersion.V2_5)]
-    public async Task Rows_reach_the_target_and_a_resumed_engine_continues_from_the_checkpoints(SourceMilvusVersion version)
+    [InlineData(SourceQueueKind.Kafka, SourceMilvusVersion.V2_4)]
+    [InlineData(SourceQueueKind.Kafka, SourceMilvusVersion.V2_5)]
+    [InlineData(SourceQueueKind.Pulsar, SourceMilvusVersion.V2_4)]
+    [InlineData(SourceQueueKind.Pulsar, SourceMilvusVersion.V2_5)]
+    public async Task Rows_reach_the_target_and_a_resumed_engine_continues_from_the_checkpoints(SourceQueueKind queue, SourceMilvusVersion version)
     {
         var ct = KafkaTestBroker.Deadline(60);
-        _stream = new SourceStreamSimulator(_producer, version, TimeProvider.System, ReplicateChannel);
+        await UseSourceAsync(queue, version);
         var books = await CreateBooksAsync(ct);
         string[] v = [.. books.VirtualChannels];
 
@@ -124,10 +126,15 @@ public sealed partial class TaskReplicationTests : IAsyncLifetime
     /// The seed's operations that travel on the replicate channel, and partition create/drop, each seen on the target:
     /// create/drop index, load/release collection, load/release partitions, flush, create/drop database.
     /// </summary>
-    [Fact]
-    public async Task Every_operation_of_the_replicate_channel_and_of_partitions_reaches_the_target()
+    [Theory]
+    [InlineData(SourceQueueKind.Kafka, SourceMilvusVersion.V2_4)]
+    [InlineData(SourceQueueKind.Kafka, SourceMilvusVersion.V2_5)]
+    [InlineData(SourceQueueKind.Pulsar, SourceMilvusVersion.V2_4)]
+    [InlineData(SourceQueueKind.Pulsar, SourceMilvusVersion.V2_5)]
+    public async Task Every_operation_of_the_replicate_channel_and_of_partitions_reaches_the_target(SourceQueueKind queue, SourceMilvusVersion version)
     {
         var ct = KafkaTestBroker.Deadline(90);
+        await UseSourceAsync(queue, version);
         var books = await CreateBooksAsync(ct);
         var run = Start([], ct, new CollectionSelection(null, new Dictionary<string, IReadOnlyList<CollectionInfo>> { [CollectionInfo.All] = [new CollectionInfo(CollectionInfo.All)] }));
         await WaitUntilReadingAsync(run, ct);
@@ -165,10 +172,13 @@ public sealed partial class TaskReplicationTests : IAsyncLifetime
         await run.StopAsync();
     }
 
-    [Fact]
-    public async Task A_collection_and_a_partition_created_while_running_are_replicated()
+    [Theory]
+    [InlineData(SourceQueueKind.Kafka)]
+    [InlineData(SourceQueueKind.Pulsar)]
+    public async Task A_collection_and_a_partition_created_while_running_are_replicated(SourceQueueKind queue)
     {
         var ct = KafkaTestBroker.Deadline(60);
+        await UseSourceAsync(queue, SourceMilvusVersion.V2_4);
         var books = await CreateBooksAsync(ct);
         var run = Start([], ct, new CollectionSelection([new CollectionInfo(CollectionInfo.All)], null));
         await WaitUntilReadingAsync(run, ct);
@@ -195,10 +205,13 @@ public sealed partial class TaskReplicationTests : IAsyncLifetime
         await run.StopAsync();
     }
 
-    [Fact]
-    public async Task Rows_reach_the_target_before_their_tick_and_a_stop_before_the_tick_sends_none_twice()
+    [Theory]
+    [InlineData(SourceQueueKind.Kafka)]
+    [InlineData(SourceQueueKind.Pulsar)]
+    public async Task Rows_reach_the_target_before_their_tick_and_a_stop_before_the_tick_sends_none_twice(SourceQueueKind queue)
     {
         var ct = KafkaTestBroker.Deadline(60);
+        await UseSourceAsync(queue, SourceMilvusVersion.V2_4);
         var books = await CreateBooksAsync(ct);
         string[] v = [.. books.VirtualChannels];
         var first = Start([], ct);
@@ -367,14 +380,17 @@ public sealed partial class TaskReplicationTests : IAsyncLifetime
         await resumed.StopAsync();
     }
 
-    [Fact]
-    public async Task The_replicate_channel_starts_after_the_rpc_channel_position_of_the_create_request()
+    [Theory]
+    [InlineData(SourceQueueKind.Kafka)]
+    [InlineData(SourceQueueKind.Pulsar)]
+    public async Task The_replicate_channel_starts_after_the_rpc_channel_position_of_the_create_request(SourceQueueKind queue)
     {
         var ct = KafkaTestBroker.Deadline(60);
+        await UseSourceAsync(queue, SourceMilvusVersion.V2_4);
         await CreateBooksAsync(ct);
         // Written before the task exists: the first is before the position given, the second after it.
         var before = await _stream.LoadCollectionAsync("default", "books", cancellationToken: ct);
-        var given = MsgPositionCodec.Encode(ReplicateChannel, KafkaMessageId.FromOffset(before.Offset), before.Timestamp.Value);
+        var given = MsgPositionCodec.Encode(ReplicateChannel, SourceMessageIdCodec.ToBytes(before.Id), before.Timestamp.Value);
         await _stream.CreateIndexAsync("default", "books", "vector", "vec_idx",
             new Dictionary<string, string> { ["index_type"] = "HNSW", ["metric_type"] = "L2" }, ct);
 
@@ -425,10 +441,13 @@ public sealed partial class TaskReplicationTests : IAsyncLifetime
         await resumed.StopAsync();
     }
 
-    [Fact]
-    public async Task A_new_task_checkpoints_where_it_starts_so_rows_written_before_its_first_pack_are_not_lost()
+    [Theory]
+    [InlineData(SourceQueueKind.Kafka)]
+    [InlineData(SourceQueueKind.Pulsar)]
+    public async Task A_new_task_checkpoints_where_it_starts_so_rows_written_before_its_first_pack_are_not_lost(SourceQueueKind queue)
     {
         var ct = KafkaTestBroker.Deadline(60);
+        await UseSourceAsync(queue, SourceMilvusVersion.V2_4);
         var books = await CreateBooksAsync(ct);
         var first = Start([], ct);
         var channels = books.PhysicalChannels.Append(ReplicateChannel).Distinct().Order(StringComparer.Ordinal).ToList();
@@ -487,10 +506,13 @@ public sealed partial class TaskReplicationTests : IAsyncLifetime
         await run.StopAsync();
     }
 
-    [Fact]
-    public async Task With_use_start_position_rows_written_before_the_start_are_replicated()
+    [Theory]
+    [InlineData(SourceQueueKind.Kafka)]
+    [InlineData(SourceQueueKind.Pulsar)]
+    public async Task With_use_start_position_rows_written_before_the_start_are_replicated(SourceQueueKind queue)
     {
         var ct = KafkaTestBroker.Deadline(40);
+        await UseSourceAsync(queue, SourceMilvusVersion.V2_4);
         await _meta.StartAsync(ct);
         string[] pchannels = [.. _meta.PhysicalChannels.Take(2)];
         foreach (var pchannel in pchannels) _stream.AddPhysicalChannel(pchannel);
@@ -508,12 +530,14 @@ public sealed partial class TaskReplicationTests : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData(SourceMilvusVersion.V2_4)]
-    [InlineData(SourceMilvusVersion.V2_5)]
-    public async Task A_collection_dropped_on_the_source_is_dropped_on_the_target_after_the_rows_of_every_shard(SourceMilvusVersion version)
+    [InlineData(SourceQueueKind.Kafka, SourceMilvusVersion.V2_4)]
+    [InlineData(SourceQueueKind.Kafka, SourceMilvusVersion.V2_5)]
+    [InlineData(SourceQueueKind.Pulsar, SourceMilvusVersion.V2_4)]
+    [InlineData(SourceQueueKind.Pulsar, SourceMilvusVersion.V2_5)]
+    public async Task A_collection_dropped_on_the_source_is_dropped_on_the_target_after_the_rows_of_every_shard(SourceQueueKind queue, SourceMilvusVersion version)
     {
         var ct = KafkaTestBroker.Deadline(40);
-        _stream = new SourceStreamSimulator(_producer, version, TimeProvider.System, ReplicateChannel);
+        await UseSourceAsync(queue, version);
         var books = await CreateBooksAsync(ct);
         var run = Start([], ct);
         await WaitUntilReadingAsync(run, ct);
@@ -540,22 +564,40 @@ public sealed partial class TaskReplicationTests : IAsyncLifetime
         await run.StopAsync();
     }
 
-    [Fact]
-    public async Task A_corrupt_message_halts_the_replication_naming_channel_and_position()
+    [Theory]
+    [InlineData(SourceQueueKind.Kafka)]
+    [InlineData(SourceQueueKind.Pulsar)]
+    public async Task A_corrupt_message_halts_the_replication_naming_channel_and_position(SourceQueueKind queue)
     {
         var ct = KafkaTestBroker.Deadline(40);
+        await UseSourceAsync(queue, SourceMilvusVersion.V2_4);
         var books = await CreateBooksAsync(ct);
         var run = Start([], ct);
         await WaitUntilReadingAsync(run, ct);
 
         var pchannel = books.PhysicalChannels[0];
-        var offset = await _producer.ProduceAsync(pchannel, [0x0A, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F], null, ct);
+        var id = await _queue.Writer.WriteAsync(pchannel, [0x0A, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F], new Dictionary<string, string>(), ct);
         await _stream.TickAsync(ct);
 
         var halted = await Assert.ThrowsAsync<ReplicationHalted>(() => run.Task.WaitAsync(WaitLimit, ct));
         Assert.StartsWith("fail to handle replicate message, err: ", halted.Reason);
         Assert.Contains(pchannel, halted.Reason);
-        Assert.Contains($"kafka offset {offset}", halted.Reason);
+        Assert.Contains(SourceQueue.PositionText(id), halted.Reason);
+    }
+
+    /// <summary>
+    /// From here on the source writes the messages of <paramref name="version"/> into <paramref name="queue"/> (the
+    /// Kafka mock, or a fake Pulsar broker of this test's own), and the engine reads them there.
+    /// </summary>
+    private async Task UseSourceAsync(SourceQueueKind queue, SourceMilvusVersion version)
+    {
+        if (_queue.Kind != queue)
+        {
+            await _queue.DisposeAsync();
+            _queue = SourceQueue.Start(queue);
+        }
+
+        _stream = new SourceStreamSimulator(_queue.Writer, version, TimeProvider.System, ReplicateChannel);
     }
 
     private async Task<SimulatedCollection> CreateBooksAsync(CancellationToken ct)
@@ -576,7 +618,7 @@ public sealed partial class TaskReplicationTests : IAsyncLifetime
         _registry = Prometheus.Metrics.NewCustomRegistry();
         _metrics = new CdcReplicationMetrics(_registry, TimeProvider.System);
         var engine = new TaskReplication(
-            _metadata, channels ?? KafkaTestBroker.Channels(), new MsgStreamDecoder(), new SourceMessageIdEncoder(),
+            _metadata, channels ?? _queue.Channels(), new MsgStreamDecoder(), new SourceMessageIdEncoder(),
             new MilvusTargetFactory(), new DmlMessageRewriter(), new ControlMessageFactory(),
             new AesGcmSecretProtector(new byte[32]), _store.Store, TimeProvider.System, NullLogger<TaskReplication>.Instance,
             new TaskReplicationOptions(ReplicateChannel, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(1), MissingTargetAttempts: 20)

@@ -1,4 +1,5 @@
 using Cdc.Application.Replication.Source;
+using Cdc.Domain.Changes;
 using Cdc.Infrastructure.Source.Pulsar;
 using Cdc.Testing.FakePulsar;
 
@@ -80,6 +81,17 @@ public sealed class SourceQueue : IAsyncDisposable
             ["sourceConfig:pulsar:tenant"] = PulsarTestSource.Tenant,
             ["sourceConfig:pulsar:namespace"] = PulsarTestSource.Namespace,
         },
+    };
+
+    /// <summary>
+    /// How the server names a message's position in an error: "kafka offset 12", or "pulsar 101:7:0:0" (MessageIdData
+    /// ledger:entry:partition:batch index).
+    /// </summary>
+    public static string PositionText(SourceMessageId id) => id switch
+    {
+        KafkaOffset kafka => $"kafka offset {kafka.Offset}",
+        PulsarMessageId pulsar => $"pulsar {pulsar.LedgerId}:{pulsar.EntryId}:{pulsar.Partition}:{pulsar.BatchIndex}",
+        _ => throw new ArgumentOutOfRangeException(nameof(id), id, "neither a Kafka offset nor a Pulsar message id"),
     };
 
     public async ValueTask DisposeAsync()
