@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using Alba;
-using Cdc.Domain.Changes;
 using Cdc.Testing;
+using Cdc.Testing.SourceSimulator;
 
 namespace Cdc.Api.Tests.Scenarios;
 
@@ -9,23 +9,26 @@ namespace Cdc.Api.Tests.Scenarios;
 /// Proves that a message the task cannot decode (garbage bytes carrying an Insert's message properties) on a DML
 /// channel pauses the task with a reason naming the channel and the position, which get shows, and that the server
 /// keeps answering: other requests work and the target holds the rows delivered before the bad message. Resume reads
-/// the bad message again and pauses again with the same reason.
+/// the bad message again and pauses again with the same reason; on a Kafka source (the reason names the offset) and on
+/// a Pulsar one (the garbage inside a ZSTD batch of one, as Milvus writes; the reason names the MessageIdData).
 /// </summary>
 [Collection(ScenarioCollection.Name)]
 public sealed class CorruptMessageScenario() : InProcessScenario("corrupt")
 {
-    [Fact]
-    public async Task A_corrupt_message_pauses_the_task_with_channel_and_position_in_the_reason()
+    [Theory]
+    [InlineData(SourceQueueKind.Kafka)]
+    [InlineData(SourceQueueKind.Pulsar)]
+    public async Task A_corrupt_message_pauses_the_task_with_channel_and_position_in_the_reason(SourceQueueKind queue)
     {
         string[] collections = ["books"];
-        var taskId = await StartTaskAsync(collections);
+        var taskId = await StartTaskAsync(SourceMilvusVersion.V2_4, queue, collections);
         await Source.InsertDeleteReinsertAsync("books", Scenario.Keys(1, 100), Deadline);
         await Source.TickAsync(Deadline);
         await Scenario.TargetEqualsSourceAsync(Target, Source, collections);
 
         var pchannel = Source["books"].PhysicalChannels[0];
-        var offset = Assert.IsType<KafkaOffset>(await Source.Queue.Writer.WriteAsync(pchannel, [0x0A, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F, 0x12, 0x03],
-            new Dictionary<string, string> { ["msg_type"] = "Insert" }, Deadline)).Offset;
+        var id = await Source.Queue.Writer.WriteAsync(pchannel, [0x0A, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F, 0x12, 0x03],
+            new Dictionary<string, string> { ["msg_type"] = "Insert" }, Deadline);
         await Source.TickAsync(Deadline);
 
         string? reason = null;
@@ -38,7 +41,7 @@ public sealed class CorruptMessageScenario() : InProcessScenario("corrupt")
         Assert.NotNull(reason);
         Assert.StartsWith("fail to handle replicate message, err: ", reason);
         Assert.Contains(pchannel, reason);
-        Assert.Contains($"kafka offset {offset}", reason);
+        Assert.Contains(SourceQueue.PositionText(id), reason);
 
         // The server keeps answering, and the rows before the bad message stay delivered.
         var list = await App.Host.Scenario(s =>
