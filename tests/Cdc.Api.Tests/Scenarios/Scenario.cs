@@ -45,10 +45,27 @@ internal static class Scenario
             ? [.. target.Rows("default", collection).Select(r => (long)r.PrimaryKey).Order()]
             : [];
 
-    /// <summary>Waits until the target holds exactly the source's rows in each collection.</summary>
-    public static Task TargetEqualsSourceAsync(FakeMilvusServer target, ScenarioSource source, IReadOnlyList<string> collections, TimeSpan? limit = null) =>
-        EventuallyAsync(() => collections.All(c => TargetRows(target, c).SequenceEqual(source.Rows(c))),
+    /// <summary>
+    /// Waits until the target holds exactly the source's rows in each collection; every target pchannel received its
+    /// messages in time order meanwhile (<see cref="AssertTimeInOrder"/>).
+    /// </summary>
+    public static async Task TargetEqualsSourceAsync(FakeMilvusServer target, ScenarioSource source, IReadOnlyList<string> collections, TimeSpan? limit = null)
+    {
+        await EventuallyAsync(() => collections.All(c => TargetRows(target, c).SequenceEqual(source.Rows(c))),
             () => "the target's rows equal the source's: " + string.Join("; ", collections.Select(c => Difference(target, source, c))), limit);
+        AssertTimeInOrder(target);
+    }
+
+    /// <summary>
+    /// No target pchannel's time went back: its time ticks never decreased, and every Insert, Delete and drop was above
+    /// the last tick the channel had received (what Milvus's consumers of the channel rely on).
+    /// </summary>
+    public static void AssertTimeInOrder(FakeMilvusServer target)
+    {
+        var violations = target.TimeViolations;
+        Assert.True(violations.Count == 0,
+            $"{violations.Count} messages went back in time on the target, e.g.:\n{string.Join("\n", violations.Take(10))}");
+    }
 
     /// <summary>How the target's rows of a collection differ from the source's, for a failure message.</summary>
     public static string Difference(FakeMilvusServer target, ScenarioSource source, string collection)

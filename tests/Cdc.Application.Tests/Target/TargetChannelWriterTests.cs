@@ -53,6 +53,6 @@ public sealed class TargetChannelWriterTests
 
         Assert.True(await writer.WriteAsync(pack, CancellationToken.None));
         var sent = Assert.Single(_target.Packs);
-        Assert.Equal($"tick:{Ts(1).Value}", Text(sent.Messages[0]));
+        Assert.Equal($"tick:{Ts(1).Value - 1}", Text(sent.Messages[0])); // the channel's first tick, just before its first row
     }
 }
