@@ -7,8 +7,9 @@ namespace Cdc.Application.Replication.Target;
 /// <summary>
 /// Writes packs to one target pchannel through ReplicateMessage, one call at a time (as zilliztech/milvus-cdc's
 /// core/writer/channel_writer.go serializes the calls of a channel): ids and shard names come from the task's
-/// <see cref="RouteTable"/>, timestamps from the channel's <see cref="TargetTimestampRewriter"/>. The timestamp state only
-/// advances after the target acknowledged a call, so a failed call can be retried with the same pack. With a
+/// <see cref="RouteTable"/>, timestamps from the channel's <see cref="TargetTimestampRewriter"/>. The timestamp state
+/// advances when the target acknowledged a call; after a failed call, which the target may have taken all the same, a
+/// retry of the pack goes above what that call carried. With a
 /// <see cref="TargetTimeReservation"/>, the channel continues above the time an earlier run of the task reserved, and
 /// nothing goes out above the reservation before a higher one is written, so time never goes back on the channel
 /// across runs.
@@ -147,7 +148,17 @@ public sealed class TargetChannelWriter(
     private async Task SendAsync(TargetReplicatePack request, CancellationToken cancellationToken)
     {
         await ReserveAsync(request.EndTs, cancellationToken);
-        await target.ReplicateMessageAsync(request, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await target.ReplicateMessageAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            // The target may have taken the call before it failed (a lost answer, a deadline): what is sent next, the
+            // retry of the same pack included, goes above it.
+            _timestamps.ContinueAfter(_highestSent);
+            throw;
+        }
     }
 
     /// <summary>Everything up to <paramref name="upTo"/> may go out: reserved first (written ahead), then counted as sent.</summary>

@@ -10,7 +10,8 @@ namespace Cdc.Application.Replication.Target;
 /// are moved to max+1, max+2, ... (changes with equal source timestamps keep equal new timestamps, row timestamps
 /// included; the changes are expected in the packer's order, ascending timestamps). Every pack gets the CDC's own TimeTick at its end timestamp; the first pack on the channel also gets one
 /// at its begin timestamp. Packs that carry only a tick are sent at most once per <see cref="TimeTickInterval"/>.
-/// State only moves when <see cref="Acknowledge"/> is called after the target accepted the request. Not
+/// State only moves when <see cref="Acknowledge"/> is called after the target accepted the request, or when the channel
+/// must continue above a time sent elsewhere (<see cref="ContinueAfter"/>, <see cref="AcknowledgeAt"/>). Not
 /// thread-safe: its <see cref="TargetChannelWriter"/> serializes use.
 /// </summary>
 public sealed class TargetTimestampRewriter
