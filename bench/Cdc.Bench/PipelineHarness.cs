@@ -1,6 +1,8 @@
 using Cdc.Application.EventStore;
 using Cdc.Application.Replication.Running;
+using Cdc.Application.Replication.Source;
 using Cdc.Application.Replication.Supervision;
+using Cdc.Application.Tasks;
 using Cdc.Domain.Events;
 using Cdc.Domain.Tasks;
 using Cdc.Infrastructure.Decoding;
@@ -21,7 +23,8 @@ namespace Cdc.Bench;
 
 /// <summary>
 /// One task's whole replication, wired as the server wires it (production options): a simulated source (collection
-/// metadata in the etcd, msgstream messages in the Kafka mock that scripts/bench.sh started), the
+/// metadata in the etcd, msgstream messages in the Kafka mock that scripts/bench.sh started, or in a fake Pulsar
+/// broker), the
 /// <see cref="TaskReplication"/> with its checkpoints in a fresh PostgreSQL event store, and the fake target
 /// Milvus over real gRPC (HTTP/2 on loopback). Everything but etcd, Kafka and PostgreSQL runs in this process.
 /// The fake target keeps no calls and, unless asked, applies no rows: it checks each message's header and advances
@@ -36,19 +39,19 @@ public sealed class PipelineHarness : IAsyncDisposable
 
     private readonly EventStoreHarness _store;
     private readonly EtcdClient _etcd;
-    private readonly KafkaTestProducer _producer;
+    private readonly SourceQueue _queue;
     private readonly TargetCounter _counter;
     private readonly string _name;
     private readonly int _dimension;
     private readonly int _shards;
 
     private PipelineHarness(
-        EventStoreHarness store, EtcdClient etcd, KafkaTestProducer producer, FakeMilvusServer target, TargetCounter counter,
+        EventStoreHarness store, EtcdClient etcd, SourceQueue queue, FakeMilvusServer target, TargetCounter counter,
         SimulatedSource source, string replicateChannel, string name, int dimension, int shards)
     {
         _store = store;
         _etcd = etcd;
-        _producer = producer;
+        _queue = queue;
         _counter = counter;
         _name = name;
         _dimension = dimension;
@@ -90,9 +93,10 @@ public sealed class PipelineHarness : IAsyncDisposable
     /// <param name="applyRows">Whether the fake target parses Inserts and keeps the rows (see <see cref="FakeMilvusOptions.ApplyRows"/>).</param>
     /// <param name="onInsertAcknowledged">Called for each Insert message in a ReplicateMessage the target acknowledged.</param>
     /// <param name="onTimeTickAcknowledged">Called with the timestamp of each CDC time tick the target acknowledged.</param>
+    /// <param name="queue">Where the source writes (disposed with the harness); by default the Kafka mock.</param>
     public static async Task<PipelineHarness> StartAsync(
         string name, int dimension, int shards, bool applyRows, Action<ByteString>? onInsertAcknowledged,
-        CancellationToken cancellationToken, Action<ulong>? onTimeTickAcknowledged = null)
+        CancellationToken cancellationToken, Action<ulong>? onTimeTickAcknowledged = null, SourceQueue? queue = null)
     {
         var suffix = Guid.NewGuid().ToString("N")[..12];
         var replicateChannel = $"cdc-bench-{name}-{suffix}-replicate-msg";
@@ -110,11 +114,11 @@ public sealed class PipelineHarness : IAsyncDisposable
             Address = [TestEnvironment.Require("CDC_TEST_ETCD")],
             RequestTimeout = TimeSpan.FromSeconds(10),
         }, TimeProvider.System);
-        var producer = new KafkaTestProducer(KafkaBootstrap, messageMaxBytes: 16 * 1024 * 1024);
-        var source = await CreateSourceAsync(etcd, producer, name, suffix, dimension, shards, replicateChannel, cancellationToken);
+        queue ??= SourceQueue.Kafka(new KafkaTestProducer(KafkaBootstrap, messageMaxBytes: 16 * 1024 * 1024));
+        var source = await CreateSourceAsync(etcd, queue.Writer, name, suffix, dimension, shards, replicateChannel, cancellationToken);
         await store.Store.AppendAsync(new StreamAppend(TaskId, StreamTypes.Task, 0,
             [new TaskCreated(TaskId, Definition(target), DateTimeOffset.UtcNow)]), cancellationToken);
-        return new PipelineHarness(store, etcd, producer, target, counter, source, replicateChannel, name, dimension, shards)
+        return new PipelineHarness(store, etcd, queue, target, counter, source, replicateChannel, name, dimension, shards)
         {
             EventStore = new TimedEventStore(store.Store),
         };
@@ -126,7 +130,7 @@ public sealed class PipelineHarness : IAsyncDisposable
     /// comparison, while the engine's channels stay quiet.
     /// </summary>
     public async Task<SimulatedSource> AddUnreplicatedSourceAsync(CancellationToken cancellationToken) =>
-        await CreateSourceAsync(_etcd, _producer, _name, Guid.NewGuid().ToString("N")[..12], _dimension, _shards, ReplicateChannel, cancellationToken);
+        await CreateSourceAsync(_etcd, _queue.Writer, _name, Guid.NewGuid().ToString("N")[..12], _dimension, _shards, ReplicateChannel, cancellationToken);
 
     /// <summary>
     /// Source metadata under its own etcd root and pchannels named after <paramref name="name"/> and
@@ -135,7 +139,7 @@ public sealed class PipelineHarness : IAsyncDisposable
     /// creation, whenever it starts.
     /// </summary>
     private static async Task<SimulatedSource> CreateSourceAsync(
-        EtcdClient etcd, KafkaTestProducer producer, string name, string suffix, int dimension, int shards, string replicateChannel,
+        EtcdClient etcd, ISourceQueueWriter producer, string name, string suffix, int dimension, int shards, string replicateChannel,
         CancellationToken cancellationToken)
     {
         var meta = new SourceMetaSimulator(etcd, new SourceMetaSimulatorOptions(
@@ -159,19 +163,31 @@ public sealed class PipelineHarness : IAsyncDisposable
     /// (<see cref="TaskReplicationOptions.For"/>, and default Kafka reader settings).
     /// </summary>
     /// <param name="sendDmlAhead">Whether DML may go to the target ahead of its tick (the server's default).</param>
-    public (Task Run, CancellationTokenSource Stop) StartEngine(KafkaSourceOptions? kafka = null, bool sendDmlAhead = true)
+    public (Task Run, CancellationTokenSource Stop) StartEngine(KafkaSourceOptions? kafka = null, bool sendDmlAhead = true) =>
+        StartEngine(new KafkaSourceChannels(kafka ?? new KafkaSourceOptions { Address = KafkaBootstrap }), sendDmlAhead);
+
+    /// <summary>
+    /// As <see cref="StartEngine(KafkaSourceOptions?, bool)"/>, reading the source through <paramref name="channels"/>,
+    /// resuming from <paramref name="checkpoints"/> when given (see <see cref="CheckpointsAsync"/>).
+    /// </summary>
+    public (Task Run, CancellationTokenSource Stop) StartEngine(
+        ISourceChannels channels, bool sendDmlAhead = true, IReadOnlyList<ChannelPosition>? checkpoints = null)
     {
         var engine = new TaskReplication(
             new EtcdSourceMetadata(_etcd, Meta.Layout),
-            new KafkaSourceChannels(kafka ?? new KafkaSourceOptions { Address = KafkaBootstrap }),
+            channels,
             new MsgStreamDecoder(), new SourceMessageIdEncoder(),
             new MilvusTargetFactory(), new DmlMessageRewriter(), new ControlMessageFactory(),
             new AesGcmSecretProtector(new byte[32]), EventStore, TimeProvider.System, NullLogger<TaskReplication>.Instance,
             TaskReplicationOptions.For(ReplicateChannel) with { SendDmlAhead = sendDmlAhead });
         var stop = new CancellationTokenSource();
-        var run = engine.RunAsync(new TaskRunContext(TaskId, Definition(Target), []), stop.Token);
+        var run = engine.RunAsync(new TaskRunContext(TaskId, Definition(Target), checkpoints ?? []), stop.Token);
         return (run, stop);
     }
+
+    /// <summary>The task's checkpoints as stored now: where a server taking the task over resumes.</summary>
+    public async Task<IReadOnlyList<ChannelPosition>> CheckpointsAsync(CancellationToken cancellationToken) =>
+        (await _store.Views.GetAsync(TaskId, cancellationToken))?.Positions ?? [];
 
     /// <summary>Waits for <paramref name="condition"/>, surfacing a halted run; false on timeout.</summary>
     public static async Task<bool> WaitAsync(Func<bool> condition, Task run, TimeSpan limit, TimeSpan poll)
@@ -224,7 +240,7 @@ public sealed class PipelineHarness : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        _producer.Dispose();
+        await _queue.DisposeAsync();
         _etcd.Dispose();
         await Target.DisposeAsync();
         await _store.DisposeAsync();

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime;
 using System.Text;
+using Cdc.Application.Replication.Source;
 using Cdc.Application.Replication.Target;
 using Cdc.Infrastructure.Source.Kafka;
 using Cdc.Infrastructure.Target;
@@ -24,7 +25,7 @@ namespace Cdc.Bench;
 /// source of the same layout that no task replicates, so the two sides can take turns in blocks of rounds: a slow
 /// spell of the machine then falls on both.
 /// </remarks>
-public static class ThroughputBenchmark
+public static partial class ThroughputBenchmark
 {
     internal const int Rows = 1_000;
     internal const int Dimension = 768;
@@ -74,7 +75,8 @@ public static class ThroughputBenchmark
                 Consumer = fetchWait is null ? new Dictionary<string, string>() : new Dictionary<string, string> { ["fetch.wait.max.ms"] = fetchWait },
             };
             await using var pipeline = await PipelineHarness.StartAsync("throughput", Dimension, Shards, applyRows: false, null, deadline.Token);
-            var result = await CompareAsync(pipeline, kafka, deadline.Token);
+            var result = await CompareAsync(pipeline, new KafkaSourceChannels(kafka),
+                source => Task.FromResult<IRoundReader>(new RawReaders(source.Collection.PhysicalChannels, kafka)), deadline.Token);
             var (pipe, raw) = (result.Pipeline, result.Raw);
             var wait = fetchWait ?? "500 (default)";
             var ratios = Enumerable.Range(0, Blocks).Select(b => pipe.MBps(b) / raw.MBps(b)).ToList();
@@ -253,31 +255,45 @@ public static class ThroughputBenchmark
     }
 
     /// <summary>One side: its source, what one round adds to <see cref="IRoundReader.Messages"/>, and how to open its reader.</summary>
-    private sealed record Side(SimulatedSource Source, int MessagesPerRound, Func<IRoundReader> Open);
+    private sealed record Side(SimulatedSource Source, int MessagesPerRound, Func<Task<IRoundReader>> Open);
 
-    private sealed class EngineReader(PipelineHarness pipeline, KafkaSourceOptions kafka) : IRoundReader
+    /// <summary>The engine, started from the task's stored checkpoints (as a server taking the task over).</summary>
+    private sealed class EngineReader : IRoundReader
     {
-        private readonly (Task Run, CancellationTokenSource Stop) _engine = pipeline.StartEngine(kafka);
+        private readonly PipelineHarness _pipeline;
+        private readonly (Task Run, CancellationTokenSource Stop) _engine;
 
-        public long Messages => pipeline.InsertsAcknowledged;
+        private EngineReader(PipelineHarness pipeline, ISourceChannels channels, IReadOnlyList<Cdc.Application.Tasks.ChannelPosition> checkpoints)
+        {
+            _pipeline = pipeline;
+            _engine = pipeline.StartEngine(channels, checkpoints: checkpoints);
+        }
+
+        public static async Task<IRoundReader> StartAsync(PipelineHarness pipeline, ISourceChannels channels, CancellationToken ct) =>
+            new EngineReader(pipeline, channels, await pipeline.CheckpointsAsync(ct));
+
+        public long Messages => _pipeline.InsertsAcknowledged;
 
         public Task Running => _engine.Run;
 
-        public async ValueTask DisposeAsync() => await PipelineHarness.StopAsync(_engine.Run, _engine.Stop);
+        public async ValueTask DisposeAsync() => await StopAsync(_engine.Run, _engine.Stop);
     }
 
     /// <summary>
     /// Warms both sides up, then runs <see cref="Blocks"/> blocks of <see cref="RoundsPerBlock"/> measured rounds on
-    /// each, taking turns; checks that the target acknowledged each of the pipeline's Inserts once.
+    /// each, taking turns; checks that the target acknowledged each of the pipeline's Inserts once. The engine reads
+    /// through <paramref name="channels"/>; <paramref name="openRaw"/> opens the plain readers of a source's pchannels.
     /// </summary>
-    private static async Task<Comparison> CompareAsync(PipelineHarness pipeline, KafkaSourceOptions kafka, CancellationToken ct)
+    private static async Task<Comparison> CompareAsync(
+        PipelineHarness pipeline, ISourceChannels channels, Func<SimulatedSource, Task<IRoundReader>> openRaw, CancellationToken ct,
+        int maxWarmUpPairs = MaxWarmUpPairs)
     {
         var vectors = Vectors(Rows, Dimension);
         var rawSource = await pipeline.AddUnreplicatedSourceAsync(ct);
         var sides = new[]
         {
-            new Side(pipeline.Source, Shards, () => new EngineReader(pipeline, kafka)),
-            new Side(rawSource, 2 * Shards, () => new RawReaders(rawSource.Collection.PhysicalChannels, kafka)),
+            new Side(pipeline.Source, Shards, () => EngineReader.StartAsync(pipeline, channels, ct)),
+            new Side(rawSource, 2 * Shards, () => openRaw(rawSource)),
         };
         var storeCalls = pipeline.EventStore.Calls;
         var storeTime = pipeline.EventStore.Total;
@@ -289,7 +305,7 @@ public static class ThroughputBenchmark
         async Task<List<RoundSample>> BlockAsync(int s, int block)
         {
             var samples = new List<RoundSample>();
-            await using var reader = sides[s].Open();
+            await using var reader = await sides[s].Open();
             for (var round = -1; round < RoundsPerBlock; round++)
             {
                 var sample = await RoundAsync(sides[s], reader, vectors, nextKey, block, ct);
@@ -305,7 +321,7 @@ public static class ThroughputBenchmark
         }
 
         var (pairs, quiet) = (0, false);
-        while (!quiet && pairs < MaxWarmUpPairs)
+        while (!quiet && pairs < maxWarmUpPairs)
         {
             var pair = (await BlockAsync(0, -1)).Concat(await BlockAsync(1, -1)).ToList();
             pairs++;
@@ -361,9 +377,9 @@ public static class ThroughputBenchmark
         PipelineHarness pipeline, int rounds, KafkaSourceOptions kafka, CancellationToken ct, Action? beforeStop = null)
     {
         var vectors = Vectors(Rows, Dimension);
-        var side = new Side(pipeline.Source, Shards, () => new EngineReader(pipeline, kafka));
+        var side = new Side(pipeline.Source, Shards, () => EngineReader.StartAsync(pipeline, new KafkaSourceChannels(kafka), ct));
         var elapsed = TimeSpan.Zero;
-        await using (var reader = side.Open())
+        await using (var reader = await side.Open())
         {
             for (var round = -WarmUpRounds; round < rounds; round++)
             {
