@@ -138,6 +138,32 @@ internal static class Scenario
     }
 
     /// <summary>
+    /// Asserts that the target received each key's writes exactly as the source made them, none lost, none twice, in
+    /// order. Rows go to the target as they are read, ahead of their tick, so the target can equal the source for a
+    /// moment while writes that cancel out (a delete and re-insert of the same keys) are still on their way: the writes
+    /// are compared once they have all arrived, or after 10 s. Returns the target's writes.
+    /// </summary>
+    public static async Task<IReadOnlyDictionary<(string Collection, long Key), string>> AssertWritesAsOnSourceAsync(
+        FakeMilvusServer target, ScenarioSource source, CancellationToken ct)
+    {
+        var onSource = source.Writes;
+        IReadOnlyDictionary<(string Collection, long Key), string> onTarget;
+        List<string> different;
+        for (var attempt = 0; ; attempt++)
+        {
+            onTarget = TargetWrites(target);
+            different = [.. onSource.Where(w => onTarget.GetValueOrDefault(w.Key) != w.Value).Take(5)
+                .Select(w => $"{w.Key.Collection}/{w.Key.Key}: source {w.Value}, target {onTarget.GetValueOrDefault(w.Key) ?? "nothing"}")];
+            if ((different.Count == 0 && onTarget.Count == onSource.Count) || attempt >= 100) break;
+            await Task.Delay(100, ct);
+        }
+
+        Assert.True(different.Count == 0, "writes of a key differ: " + string.Join("; ", different));
+        Assert.Equal(onSource.Count, onTarget.Count);
+        return onTarget;
+    }
+
+    /// <summary>
     /// Ticks the source until a pack reached every target pchannel of the collections: the task opens all its readers
     /// (at the latest offsets, as a new task does) before it writes anything, so from then on no write is missed.
     /// </summary>
