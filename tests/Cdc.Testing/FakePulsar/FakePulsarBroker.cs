@@ -21,7 +21,7 @@ public sealed class FakePulsarBroker : IAsyncDisposable
     private readonly ConcurrentQueue<CommandConnect> _connects = new();
     private readonly ConcurrentQueue<CommandSubscribe> _subscribes = new();
     private readonly ConcurrentQueue<CommandAuthResponse> _authResponses = new();
-    private readonly ConcurrentDictionary<string, ConcurrentQueue<FakePulsarFault>> _faults = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ConcurrentQueue<(FakePulsarFault Fault, long? EntryId)>> _faults = new(StringComparer.Ordinal);
     private readonly Task _accepting;
     private long _pingsReceived;
     private long _pongsReceived;
@@ -76,9 +76,12 @@ public sealed class FakePulsarBroker : IAsyncDisposable
     /// <summary>Whether PING is answered with PONG (off: the broker stays silent, as a hung broker).</summary>
     public void AnswerPings(bool answer) => _answerPings = answer;
 
-    /// <summary>The next MESSAGE frame of <paramref name="topic"/> goes wrong in this way (once).</summary>
-    public void InjectFault(string topic, FakePulsarFault fault) =>
-        _faults.GetOrAdd(topic, _ => new ConcurrentQueue<FakePulsarFault>()).Enqueue(fault);
+    /// <summary>
+    /// The next MESSAGE frame of <paramref name="topic"/> goes wrong in this way (once); with <paramref name="entryId"/>,
+    /// the next one carrying that entry (see <see cref="FakePulsarTopic.NextEntryId"/>), frames before it going out intact.
+    /// </summary>
+    public void InjectFault(string topic, FakePulsarFault fault, long? entryId = null) =>
+        _faults.GetOrAdd(topic, _ => new ConcurrentQueue<(FakePulsarFault, long?)>()).Enqueue((fault, entryId));
 
     /// <summary>Sends CLOSE_CONSUMER to every consumer of <paramref name="topic"/> (a topic unloaded or moved).</summary>
     public async Task CloseConsumersAsync(string topic)
@@ -127,8 +130,11 @@ public sealed class FakePulsarBroker : IAsyncDisposable
 
     internal void CountDispatched() => Interlocked.Increment(ref _messagesDispatched);
 
-    internal FakePulsarFault? TakeFault(string topic) =>
-        _faults.TryGetValue(topic, out var queue) && queue.TryDequeue(out var fault) ? fault : null;
+    internal FakePulsarFault? TakeFault(string topic, FakePulsarEntry entry) =>
+        _faults.TryGetValue(topic, out var queue) && queue.TryPeek(out var next) && (next.EntryId is null || next.EntryId == entry.EntryId)
+            && queue.TryDequeue(out var fault)
+            ? fault.Fault
+            : null;
 
     internal void Forget(FakePulsarConnection connection) => _connections.TryRemove(connection, out _);
 

@@ -90,6 +90,15 @@ public sealed class FakePulsarTopic
     /// <summary>Raised (outside the lock) after an entry is stored.</summary>
     internal event Action? Appended;
 
+    /// <summary>The entry id the next entry appended gets (in the current ledger).</summary>
+    public long NextEntryId
+    {
+        get
+        {
+            lock (_entries) return _nextEntry;
+        }
+    }
+
     /// <summary>Entries appended so far (those retention removed included: the index of the next entry).</summary>
     public int Count
     {

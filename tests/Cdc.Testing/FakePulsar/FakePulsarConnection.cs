@@ -301,7 +301,7 @@ internal sealed class FakePulsarConnection(FakePulsarBroker broker, TcpClient cl
         };
         var frame = PulsarFrames.WithPayload(message, entry.Metadata, entry.Payload);
         var magicAt = 8 + message.CalculateSize();
-        switch (broker.TakeFault(topic))
+        switch (broker.TakeFault(topic, entry))
         {
             case FakePulsarFault.WrongChecksum:
                 frame[magicAt + 2] ^= 0xFF;
