@@ -34,7 +34,8 @@ public static class CdcRequests
             TaskId: d.String("task_id") is { Length: > 0 } id ? id : null,
             DisableAutoStart: d.Bool("disable_auto_start"),
             KafkaConnectParam: k.IsPresent ? new KafkaConnectParam(k.String("address"), k.String("topic")) : null,
-            BufferConfig: b.IsPresent ? new BufferConfig(b.Int("period"), b.Int("size")) : null);
+            BufferConfig: b.IsPresent ? new BufferConfig(b.Int("period"), b.Int("size")) : null,
+            ApplyMode: d.String("apply_mode"));
     }
 
     public static PauseTask Pause(RequestData d) => new(d.String("task_id"));

@@ -30,6 +30,7 @@ public static class TaskJson
             o["db_collections"] = new JsonObject(dbs.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)Collections(kv.Value))));
         if (t.RpcChannel is { } rpc) o["rpc_channel_info"] = Compact(new JsonObject { ["name"] = rpc.Name, ["position"] = rpc.Position });
         if (t.DisableAutoStart) o["disable_auto_start"] = true;
+        if (t.ApplyMode != ApplyMode.Replicate) o["apply_mode"] = ApplyModes.Name(t.ApplyMode);
         o["state"] = t.State.ToString();
         if (!string.IsNullOrEmpty(t.Reason)) o["reason"] = t.Reason;
         if (t.Positions.Count > 0) o["position"] = Positions(t.Positions);

@@ -37,7 +37,8 @@ public sealed record CreateTask(
     string? TaskId = null,
     bool DisableAutoStart = false,
     KafkaConnectParam? KafkaConnectParam = null,
-    BufferConfig? BufferConfig = null) : IRequest<string>;
+    BufferConfig? BufferConfig = null,
+    string? ApplyMode = null) : IRequest<string>;
 
 /// <summary>The create checks of the reference server (zilliztech/milvus-cdc server/cdc_impl.go, Create), in its order; each names its field.</summary>
 public sealed class CreateTaskValidator : AbstractValidator<CreateTask>
@@ -103,6 +104,10 @@ public sealed class CreateTaskValidator : AbstractValidator<CreateTask>
         RuleFor(r => r.DbCollections!.Single().Value[0]).SetValidator(new CollectionInfoValidator(limits))
             .When(r => r.CollectionInfos is null && r.DbCollections is { Count: 1 } dbs && dbs.Single().Value.Count == 1)
             .OverridePropertyName("db_collections[0]");
+
+        RuleFor(r => r.ApplyMode).Must(mode => mode is null || ApplyModes.Parse(mode) is not null)
+            .OverridePropertyName("apply_mode")
+            .WithMessage(r => $"the apply mode must be \"{ApplyModes.Replicate}\" (the default) or \"{ApplyModes.Upsert}\", got \"{r.ApplyMode}\"");
 
         RuleFor(r => r.RpcChannelInfo!.Name)
             .Must(n => string.IsNullOrEmpty(n) || n == limits.ReplicateChannel)
@@ -200,6 +205,7 @@ public sealed class CreateTaskHandler(IEventStore store, ISecretProtector secret
             Password: string.IsNullOrEmpty(m.Password) ? null : secrets.Protect(m.Password),
             Token: string.IsNullOrEmpty(m.Token) ? null : secrets.Protect(m.Token));
         var rpc = request.RpcChannelInfo is { } r && (!string.IsNullOrEmpty(r.Name) || !string.IsNullOrEmpty(r.Position)) ? r : null;
-        return new TaskDefinition(target, new CollectionSelection(request.CollectionInfos, request.DbCollections), rpc, request.DisableAutoStart);
+        return new TaskDefinition(target, new CollectionSelection(request.CollectionInfos, request.DbCollections), rpc, request.DisableAutoStart,
+            ApplyModes.Parse(request.ApplyMode) ?? ApplyMode.Replicate);
     }
 }
