@@ -68,6 +68,7 @@ public static class TaskReplicationRegistration
         services.AddSingleton<IMilvusTargetFactory, MilvusTargetFactory>();
         services.AddSingleton<IDmlMessageRewriter, DmlMessageRewriter>();
         services.AddSingleton<IControlMessageFactory, ControlMessageFactory>();
+        services.AddSingleton<IUpsertRewriter, UpsertRewriter>();
         services.AddSingleton(TaskReplicationOptions.For(source.ReplicateChan));
         services.TryAddSingleton<ISourcePositionCodec, MsgPositionCodec>();
         services.AddSingleton<ITaskReplication, TaskReplication>();

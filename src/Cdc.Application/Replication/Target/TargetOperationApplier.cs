@@ -23,7 +23,8 @@ public enum OperationOutcome
 /// call carries replicateInfo with the source timestamp (done by the target client) and is made idempotent as the
 /// reference does (zilliztech/milvus-cdc core/writer/channel_writer.go): CreateCollection is skipped when the target describes the collection,
 /// CreatePartition and CreateDatabase when the target lists them, a drop of what is gone counts as done, and an
-/// operation on a collection first waits for the collection to exist on the target.
+/// operation on a collection first waits for the collection to exist on the target. <c>define</c> says how a source
+/// collection is created on the target (<see cref="TargetCollectionDefinitions.From"/> unless given).
 /// </summary>
 public sealed class TargetOperationApplier(
     IMilvusTarget target,
@@ -31,7 +32,8 @@ public sealed class TargetOperationApplier(
     TimeProvider clock,
     ILogger logger,
     TargetOperationApplier.WaitOptions? wait = null,
-    bool ignorePartition = false)
+    bool ignorePartition = false,
+    Func<SourceCollection, TargetCollectionDefinition>? define = null)
 {
     /// <summary>How long an operation waits for its collection to appear on the target.</summary>
     public sealed record WaitOptions(int Attempts, TimeSpan Delay)
@@ -108,7 +110,7 @@ public sealed class TargetOperationApplier(
                 if (await target.DescribeCollectionAsync(database, c.Name, cancellationToken) is not null) return OperationOutcome.AlreadyApplied;
                 if (database != CollectionSelection.DefaultDatabase && !(await target.ListDatabasesAsync(cancellationToken)).Contains(database))
                     await target.CreateDatabaseAsync(database, new Dictionary<string, string>(), c.CreatedTimestamp, cancellationToken);
-                await target.CreateCollectionAsync(database, TargetCollectionDefinitions.From(c), c.CreatedTimestamp, cancellationToken);
+                await target.CreateCollectionAsync(database, (define ?? TargetCollectionDefinitions.From)(c), c.CreatedTimestamp, cancellationToken);
                 return OperationOutcome.Applied;
             case PartitionCreated p when !ignorePartition && Selects(p.DbName, p.CollectionName):
                 return await OnCollectionAsync(p.DbName, p.CollectionName, async db =>
