@@ -25,7 +25,12 @@ var (host, port) = config.ListenEndpoint;
 builder.WebHost.ConfigureKestrel(k =>
 {
     k.Limits.MaxRequestBodySize = config.MaxRequestBytes + 1;
-    k.Listen(host is "0.0.0.0" or "" ? System.Net.IPAddress.Any : System.Net.IPAddress.TryParse(host, out var ip) ? ip : System.Net.IPAddress.Loopback, port);
+    k.Listen(host is "0.0.0.0" or "" ? System.Net.IPAddress.Any : System.Net.IPAddress.TryParse(host, out var ip) ? ip : System.Net.IPAddress.Loopback, port, listen =>
+    {
+        // apiTls: HTTPS only on the listener (the loader checked that the files load).
+        if (config.ApiTls is { } tls)
+            listen.UseHttps(System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(tls.CertPath, tls.KeyPath));
+    });
 });
 builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
 // Marten's per-statement and Wolverine's per-message lines are debug noise for an operator.
@@ -34,11 +39,15 @@ builder.Services.AddCdcInfrastructure(config).AddCdcApplication().AddCdcMetrics(
 builder.Host.UseWolverine(ReplicationHosting.Configure);
 
 var app = builder.Build();
+ErrorEnvelopes.Use(app);
+app.UseRouting();
+app.UseMiddleware<ApiTokenAuthentication>();
 CdcEndpoint.Map(app);
 AuditEndpoints.Map(app);
-app.MapGet("/healthz", () => Results.Text("ok\n"));
+app.MapGet("/healthz", () => Results.Text("ok\n")).AllowAnonymous();
 MetricsEndpoint.Map(app);
 HealthEndpoints.Map(app);
+StatusPage.Map(app); ApiDescription.Map(app);
 try
 {
     await app.RunAsync();

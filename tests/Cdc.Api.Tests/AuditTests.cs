@@ -1,3 +1,5 @@
+using System.Text.Json.Nodes;
+using Alba;
 using Cdc.Testing;
 
 namespace Cdc.Api.Tests;
@@ -10,14 +12,18 @@ public sealed class AuditTests
         await using var app = await CdcApp.StartAsync();
         var a = await app.CreateSeedTaskAsync();
         var b = await app.CreateSeedTaskAsync();
-        await app.PostAsync("pause", new { task_id = a });
-        await app.PostAsync("resume", new { task_id = a });
-        await app.PostAsync("delete", new { task_id = a });
+        foreach (var command in new[] { "pause", "resume", "delete" })
+            await app.Host.Scenario(s => s.PostEnvelope(command, new { task_id = a }));
 
-        var stream = (await CdcApp.ReadAsync(await app.Client.GetAsync($"/cdc/tasks/{a}/events")))["data"]!["events"]!.AsArray();
+        var streamResult = await app.Host.Scenario(s =>
+        {
+            s.Get.Url($"/cdc/tasks/{a}/events");
+            s.JsonPath("$.data.events").ShouldHaveCount(4);
+            s.JsonPath("$.data.events[1].data.reason").ShouldBe("manually pause through http interface");
+        });
+        var stream = (await streamResult.ReadAsJsonAsync<JsonObject>())["data"]!["events"]!.AsArray();
         Assert.Equal(["task_created", "task_paused", "task_resumed", "task_deleted"], stream.Select(e => e!["type"]!.GetValue<string>()));
         Assert.Equal([1L, 2, 3, 4], stream.Select(e => e!["version"]!.GetValue<long>()));
-        Assert.Equal("manually pause through http interface", stream[1]!["data"]!["reason"]!.GetValue<string>());
         Assert.All(stream, e => Assert.True(DateTimeOffset.Parse(e!["timestamp"]!.GetValue<string>()) > DateTimeOffset.UtcNow.AddMinutes(-5)));
 
         // the feed in pages of two, continuing from "next"
@@ -25,7 +31,8 @@ public sealed class AuditTests
         long after = 0;
         while (true)
         {
-            var page = (await CdcApp.ReadAsync(await app.Client.GetAsync($"/cdc/events?after={after}&limit=2")))["data"]!;
+            var pageResult = await app.Host.Scenario(s => s.Get.Url($"/cdc/events?after={after}&limit=2"));
+            var page = (await pageResult.ReadAsJsonAsync<JsonObject>())["data"]!;
             var events = page["events"]!.AsArray();
             if (events.Count == 0) break;
             Assert.Equal(5, page["high_water_mark"]!.GetValue<long>());
@@ -37,21 +44,36 @@ public sealed class AuditTests
         Assert.Equal("task_deleted", seen[^1].Type);
 
         // the same feed over POST /cdc
-        var (status, body) = await app.PostAsync("events", new { after = 3, limit = 10 });
-        Assert.Equal(200, status);
-        Assert.Equal([4L, 5], body["data"]!["events"]!.AsArray().Select(e => e!["seq"]!.GetValue<long>()));
+        await app.Host.Scenario(s =>
+        {
+            s.PostEnvelope("events", new { after = 3, limit = 10 });
+            s.StatusCodeShouldBeOk();
+            s.JsonPath("$.data.events").ShouldHaveCount(2);
+            s.JsonPath("$.data.events[0].seq").ShouldBe(4);
+            s.JsonPath("$.data.events[1].seq").ShouldBe(5);
+        });
     }
 
     [Fact]
     public async Task Bad_feed_queries_name_the_parameter()
     {
         await using var app = await CdcApp.StartAsync();
-        var response = await app.Client.GetAsync("/cdc/events?after=abc");
-        Assert.Equal(400, (int)response.StatusCode);
-        Assert.Contains("after: expected a whole number", (await CdcApp.ReadAsync(response))["message"]!.GetValue<string>());
-        response = await app.Client.GetAsync("/cdc/events?after=-1");
-        Assert.Contains("after: must be 0 or more", (await CdcApp.ReadAsync(response))["message"]!.GetValue<string>());
-        response = await app.Client.GetAsync("/cdc/tasks/unknown/events");
-        Assert.Equal(400, (int)response.StatusCode);
+        await app.Host.Scenario(s =>
+        {
+            s.Get.Url("/cdc/events?after=abc");
+            s.StatusCodeShouldBe(400);
+            s.MessageShouldContain("after: expected a whole number");
+        });
+        await app.Host.Scenario(s =>
+        {
+            s.Get.Url("/cdc/events?after=-1");
+            s.StatusCodeShouldBe(400);
+            s.MessageShouldContain("after: must be 0 or more");
+        });
+        await app.Host.Scenario(s =>
+        {
+            s.Get.Url("/cdc/tasks/unknown/events");
+            s.StatusCodeShouldBe(400);
+        });
     }
 }

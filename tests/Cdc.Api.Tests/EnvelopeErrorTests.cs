@@ -1,4 +1,4 @@
-using System.Net;
+using Alba;
 using Cdc.Testing;
 
 namespace Cdc.Api.Tests;
@@ -13,12 +13,14 @@ public sealed class EnvelopeErrorTests(SharedApp shared) : IClassFixture<SharedA
     [InlineData("PATCH")]
     public async Task Only_POST_is_accepted(string method)
     {
-        using var response = await shared.App.Client.SendAsync(new HttpRequestMessage(new HttpMethod(method), "/cdc"));
-        Assert.Equal(HttpStatusCode.MethodNotAllowed, response.StatusCode);
-        var body = await CdcApp.ReadAsync(response);
-        Assert.Equal(405, body["code"]!.GetValue<int>());
-        Assert.Equal("only support the POST method", body["message"]!.GetValue<string>());
-        Assert.Equal("POST", response.Content.Headers.Allow.Single());
+        await shared.App.Host.Scenario(s =>
+        {
+            s.FromHttpRequestMessage(new HttpRequestMessage(new HttpMethod(method), "/cdc"));
+            s.StatusCodeShouldBe(405);
+            s.JsonPath("$.code").ShouldBe(405);
+            s.JsonPath("$.message").ShouldBe("only support the POST method");
+            s.Header("Allow").SingleValueShouldEqual("POST");
+        });
     }
 
     [Theory]
@@ -37,10 +39,11 @@ public sealed class EnvelopeErrorTests(SharedApp shared) : IClassFixture<SharedA
     public async Task Malformed_envelopes_get_a_400_that_says_what_is_wrong(string body, string expected)
     {
         var before = await CreateErrorTests.HighWaterMarkAsync(shared.App);
-        var (status, answer) = await shared.App.PostRawAsync(body);
-        Assert.Equal(400, status);
-        Assert.Equal(400, answer["code"]!.GetValue<int>());
-        Assert.Contains(expected, answer["message"]!.GetValue<string>());
+        await shared.App.Host.Scenario(s =>
+        {
+            s.PostCdc(body);
+            s.ShouldBeRefused(400, expected);
+        });
         Assert.Equal(before, await CreateErrorTests.HighWaterMarkAsync(shared.App));
     }
 
@@ -49,16 +52,22 @@ public sealed class EnvelopeErrorTests(SharedApp shared) : IClassFixture<SharedA
     [InlineData("application/x-www-form-urlencoded")]
     public async Task A_body_that_is_not_declared_JSON_gets_415(string contentType)
     {
-        var (status, body) = await shared.App.PostRawAsync("""{"request_type":"list"}""", contentType);
-        Assert.Equal(415, status);
-        Assert.Contains($"must be application/json, got '{contentType}", body["message"]!.GetValue<string>());
+        await shared.App.Host.Scenario(s =>
+        {
+            s.PostCdc("""{"request_type":"list"}""", contentType);
+            s.StatusCodeShouldBe(415);
+            s.MessageShouldContain($"must be application/json, got '{contentType}");
+        });
     }
 
     [Fact]
     public async Task Json_with_a_charset_is_accepted()
     {
-        var (status, _) = await shared.App.PostRawAsync("""{"request_type":"list"}""", "application/json; charset=utf-8");
-        Assert.Equal(200, status);
+        await shared.App.Host.Scenario(s =>
+        {
+            s.PostCdc("""{"request_type":"list"}""", "application/json; charset=utf-8");
+            s.StatusCodeShouldBeOk();
+        });
     }
 
     [Fact]
@@ -66,10 +75,12 @@ public sealed class EnvelopeErrorTests(SharedApp shared) : IClassFixture<SharedA
     {
         var before = await CreateErrorTests.HighWaterMarkAsync(shared.App);
         var padding = new string('x', 1 << 20);
-        var (status, body) = await shared.App.PostRawAsync(
-            """{"request_type":"create","request_data":{"milvus_connect_param":{"uri":"http://h:1"},"collection_infos":[{"name":"*"}],"pad":""" + "\"" + padding + "\"}}");
-        Assert.Equal(413, status);
-        Assert.Contains("larger than 1048576 bytes", body["message"]!.GetValue<string>());
+        await shared.App.Host.Scenario(s =>
+        {
+            s.PostCdc("""{"request_type":"create","request_data":{"milvus_connect_param":{"uri":"http://h:1"},"collection_infos":[{"name":"*"}],"pad":""" + "\"" + padding + "\"}}");
+            s.StatusCodeShouldBe(413);
+            s.MessageShouldContain("larger than 1048576 bytes");
+        });
         Assert.Equal(before, await CreateErrorTests.HighWaterMarkAsync(shared.App));
     }
 
@@ -77,10 +88,16 @@ public sealed class EnvelopeErrorTests(SharedApp shared) : IClassFixture<SharedA
     public async Task Deeply_nested_json_is_refused_without_harm()
     {
         var deep = new string('[', 5000) + new string(']', 5000);
-        var (status, body) = await shared.App.PostRawAsync("""{"request_type":"list","request_data":{"x":""" + deep + "}}");
-        Assert.Equal(400, status);
-        Assert.Contains("fail to unmarshal the request", body["message"]!.GetValue<string>());
-        var (after, _) = await shared.App.PostAsync("list");
-        Assert.Equal(200, after);
+        await shared.App.Host.Scenario(s =>
+        {
+            s.PostCdc("""{"request_type":"list","request_data":{"x":""" + deep + "}}");
+            s.StatusCodeShouldBe(400);
+            s.MessageShouldContain("fail to unmarshal the request");
+        });
+        await shared.App.Host.Scenario(s =>
+        {
+            s.PostEnvelope("list");
+            s.StatusCodeShouldBeOk();
+        });
     }
 }

@@ -1,3 +1,4 @@
+using Alba;
 using Cdc.Application.Replication.Running;
 using Cdc.Application.Replication.Supervision;
 using Cdc.Testing;
@@ -10,12 +11,12 @@ public sealed class ReplicationWorkerTests
 {
     private static async Task Eventually(Func<Task<bool>> condition, string what)
     {
-        for (var i = 0; i < 300; i++)
+        var deadline = DateTimeOffset.UtcNow.AddSeconds(30);
+        while (!await condition())
         {
-            if (await condition()) return;
+            if (DateTimeOffset.UtcNow > deadline) Assert.Fail($"timed out waiting until {what}");
             await Task.Delay(50);
         }
-        Assert.Fail(what);
     }
 
     [Fact]
@@ -27,10 +28,10 @@ public sealed class ReplicationWorkerTests
         var id = await app.CreateSeedTaskAsync();
         await Eventually(() => Task.FromResult(replication.RunningCount(id) == 1), "the created task runs");
 
-        await app.PostAsync("pause", new { task_id = id });
+        await app.Host.Scenario(s => s.PostEnvelope("pause", new { task_id = id }));
         await Eventually(() => Task.FromResult(replication.RunningCount(id) == 0), "the paused task stops");
 
-        await app.PostAsync("resume", new { task_id = id });
+        await app.Host.Scenario(s => s.PostEnvelope("resume", new { task_id = id }));
         await Eventually(() => Task.FromResult(replication.RunningCount(id) == 1), "the resumed task runs again");
 
         replication.Halt(id, "fail to read the message, err: corrupt payload");
@@ -39,12 +40,15 @@ public sealed class ReplicationWorkerTests
             var (_, got) = await app.PostAsync("get", new { task_id = id });
             return got["data"]!["Task"]!["state"]!.GetValue<string>() == "Paused";
         }, "the halted task is paused");
-        var (_, task) = await app.PostAsync("get", new { task_id = id });
-        Assert.Equal("fail to read the message, err: corrupt payload", task["data"]!["Task"]!["reason"]!.GetValue<string>());
+        await app.Host.Scenario(s =>
+        {
+            s.PostEnvelope("get", new { task_id = id });
+            s.JsonPath("$.data.Task.reason").ShouldBe("fail to read the message, err: corrupt payload");
+        });
 
-        await app.PostAsync("resume", new { task_id = id });
+        await app.Host.Scenario(s => s.PostEnvelope("resume", new { task_id = id }));
         await Eventually(() => Task.FromResult(replication.RunningCount(id) == 1), "resumed after the halt");
-        await app.PostAsync("delete", new { task_id = id });
+        await app.Host.Scenario(s => s.PostEnvelope("delete", new { task_id = id }));
         await Eventually(() => Task.FromResult(replication.RunningCount(id) == 0), "the deleted task stops");
         Assert.Equal(["start", "stop", "start", "stop", "start", "stop"], replication.Log.Select(l => l.Split(' ')[0]));
     }

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Alba;
 using Cdc.Testing;
 using Npgsql;
 
@@ -14,38 +15,59 @@ public sealed class SecretTests
     public async Task Secrets_never_leave_the_server_and_are_encrypted_in_the_event_store()
     {
         await using var app = await CdcApp.StartAsync();
-        var answers = new List<string>();
-        var (_, created) = await app.PostAsync("create", JsonNode.Parse($$"""
-            {"milvus_connect_param":{"uri":"http://localhost:19530","token":"{{Token}}","connect_timeout":10},"collection_infos":[{"name":"*"}]}
-            """));
-        answers.Add(created.ToJsonString());
-        var id = created["data"]!["task_id"]!.GetValue<string>();
-        var (_, second) = await app.PostAsync("create", JsonNode.Parse($$"""
-            {"milvus_connect_param":{"uri":"http://localhost:19530","username":"alice","password":"{{Password}}"},"collection_infos":[{"name":"*"}]}
-            """));
-        answers.Add(second.ToJsonString());
-        // A failing create that carries the secret must not echo it either.
-        answers.Add((await app.PostAsync("create", JsonNode.Parse($$"""
-            {"milvus_connect_param":{"uri":"http://localhost:19530","token":"{{Token}}","connect_timeout":-5},"collection_infos":[{"name":"*"}]}
-            """))).Body.ToJsonString());
-        answers.Add((await app.PostRawAsync($$"""{"request_type":"create","request_data":{"milvus_connect_param":{"token":"{{Token}}" """)).Body.ToJsonString());
-
-        await app.PostAsync("pause", new { task_id = id });
-        answers.Add((await app.PostAsync("get", new { task_id = id })).Body.ToJsonString());
-        answers.Add((await app.PostAsync("list")).Body.ToJsonString());
-        answers.Add((await app.PostAsync("events", new { task_id = id })).Body.ToJsonString());
-        answers.Add((await app.PostAsync("events", new { after = 0, limit = 100 })).Body.ToJsonString());
-        answers.Add(await (await app.Client.GetAsync($"/cdc/tasks/{id}/events")).Content.ReadAsStringAsync());
-        var feed = await (await app.Client.GetAsync("/cdc/events?after=0&limit=100")).Content.ReadAsStringAsync();
-        answers.Add(feed);
-
-        foreach (var answer in answers)
+        var created = await app.Host.Scenario(s =>
         {
-            Assert.DoesNotContain(Token, answer);
-            Assert.DoesNotContain(Password, answer);
-            Assert.DoesNotContain("alice", answer);
+            s.PostEnvelope("create", JsonNode.Parse($$"""
+                {"milvus_connect_param":{"uri":"http://localhost:19530","token":"{{Token}}","connect_timeout":10},"collection_infos":[{"name":"*"}]}
+                """));
+            RevealsNoSecret(s);
+        });
+        var id = (await created.ReadAsJsonAsync<JsonObject>())["data"]!["task_id"]!.GetValue<string>();
+        await app.Host.Scenario(s =>
+        {
+            s.PostEnvelope("create", JsonNode.Parse($$"""
+                {"milvus_connect_param":{"uri":"http://localhost:19530","username":"alice","password":"{{Password}}"},"collection_infos":[{"name":"*"}]}
+                """));
+            RevealsNoSecret(s);
+        });
+        // A failing create that carries the secret must not echo it either.
+        await app.Host.Scenario(s =>
+        {
+            s.PostEnvelope("create", JsonNode.Parse($$"""
+                {"milvus_connect_param":{"uri":"http://localhost:19530","token":"{{Token}}","connect_timeout":-5},"collection_infos":[{"name":"*"}]}
+                """));
+            s.StatusCodeShouldBe(400);
+            RevealsNoSecret(s);
+        });
+        await app.Host.Scenario(s =>
+        {
+            s.PostCdc($$"""{"request_type":"create","request_data":{"milvus_connect_param":{"token":"{{Token}}" """);
+            s.StatusCodeShouldBe(400);
+            RevealsNoSecret(s);
+        });
+
+        await app.Host.Scenario(s => s.PostEnvelope("pause", new { task_id = id }));
+        foreach (var (type, data) in new (string, object)[] { ("get", new { task_id = id }), ("list", new { }), ("events", new { task_id = id }), ("events", new { after = 0, limit = 100 }) })
+        {
+            await app.Host.Scenario(s =>
+            {
+                s.PostEnvelope(type, data);
+                RevealsNoSecret(s);
+            });
         }
-        Assert.Contains("\"token\":\"******\"", feed); // audit shows that a token was set, not what it is
+
+        await app.Host.Scenario(s =>
+        {
+            s.Get.Url($"/cdc/tasks/{id}/events");
+            RevealsNoSecret(s);
+        });
+        await app.Host.Scenario(s =>
+        {
+            s.Get.Url("/cdc/events?after=0&limit=100");
+            RevealsNoSecret(s);
+            s.ContentShouldContain("\"token\":\"******\""); // audit shows that a token was set, not what it is
+        });
+
         Assert.DoesNotContain(Token, app.Logs.All);
         Assert.DoesNotContain(Password, app.Logs.All);
 
@@ -59,5 +81,12 @@ public sealed class SecretTests
         await using var views = new NpgsqlCommand("select string_agg(data::text, ' ') from cdc.mt_doc_taskview", conn);
         var viewText = (string)(await views.ExecuteScalarAsync())!;
         Assert.DoesNotContain("v1:", viewText); // the read model holds no credentials at all, not even encrypted
+    }
+
+    private static void RevealsNoSecret(Scenario scenario)
+    {
+        scenario.ContentShouldNotContain(Token);
+        scenario.ContentShouldNotContain(Password);
+        scenario.ContentShouldNotContain("alice");
     }
 }

@@ -1,3 +1,5 @@
+using System.Text.Json.Nodes;
+using Alba;
 using Cdc.Application.Replication.Supervision;
 using Cdc.Application.Tasks;
 using Cdc.Testing;
@@ -13,27 +15,36 @@ public sealed class TaskHealthApiTests
     {
         await using var app = await CdcApp.StartAsync();
         var id = await app.CreateSeedTaskAsync();
-        var (_, before) = await app.PostAsync("get", new { task_id = id });
-        Assert.Null(before["data"]!["Task"]!["health"]);
+        await app.Host.Scenario(s =>
+        {
+            s.PostEnvelope("get", new { task_id = id });
+            s.JsonPath("$.data.Task.health").ShouldNotExist();
+        });
 
         var failedAt = DateTimeOffset.UtcNow.AddSeconds(-2);
         await app.Services.GetRequiredService<ITaskRuntimeReports>().ReportAsync(id,
             new TaskRuntimeReport("other-server", "cannot write the pack of by-dev-rootcoord-dml_0: Unavailable", failedAt, null, DateTimeOffset.UtcNow),
             CancellationToken.None);
 
-        var (_, got) = await app.PostAsync("get", new { task_id = id });
-        var health = got["data"]!["Task"]!["health"]!;
-        Assert.Equal("retrying", health["status"]!.GetValue<string>());
-        Assert.Equal("cannot write the pack of by-dev-rootcoord-dml_0: Unavailable", health["last_error"]!.GetValue<string>());
+        var got = await app.Host.Scenario(s =>
+        {
+            s.PostEnvelope("get", new { task_id = id });
+            s.JsonPath("$.data.Task.health.status").ShouldBe("retrying");
+            s.JsonPath("$.data.Task.health.last_error").ShouldBe("cannot write the pack of by-dev-rootcoord-dml_0: Unavailable");
+            s.JsonPath("$.data.Task.health.lag_ms").ShouldNotExist(); // no checkpoint yet
+        });
+        var health = (await got.ReadAsJsonAsync<JsonObject>())["data"]!["Task"]!["health"]!;
         Assert.Equal(failedAt.ToUnixTimeMilliseconds(), health["last_error_time"]!.GetValue<DateTimeOffset>().ToUnixTimeMilliseconds());
-        Assert.Null(health["lag_ms"]); // no checkpoint yet
 
-        var (_, list) = await app.PostAsync("list", new { });
-        var listed = list["data"]!["tasks"]!.AsArray().Single(t => t!["task_id"]!.GetValue<string>() == id)!;
+        var list = await app.Host.Scenario(s => s.PostEnvelope("list", new { }));
+        var listed = (await list.ReadAsJsonAsync<JsonObject>())["data"]!["tasks"]!.AsArray().Single(t => t!["task_id"]!.GetValue<string>() == id)!;
         Assert.Equal("retrying", listed["health"]!["status"]!.GetValue<string>());
 
-        await app.PostAsync("pause", new { task_id = id });
-        (_, got) = await app.PostAsync("get", new { task_id = id });
-        Assert.Equal("paused", got["data"]!["Task"]!["health"]!["status"]!.GetValue<string>());
+        await app.Host.Scenario(s => s.PostEnvelope("pause", new { task_id = id }));
+        await app.Host.Scenario(s =>
+        {
+            s.PostEnvelope("get", new { task_id = id });
+            s.JsonPath("$.data.Task.health.status").ShouldBe("paused");
+        });
     }
 }

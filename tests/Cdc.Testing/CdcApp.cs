@@ -1,8 +1,6 @@
-using System.Net.Http.Json;
-using System.Text;
 using System.Text.Json.Nodes;
+using Alba;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
@@ -10,8 +8,9 @@ using Microsoft.Extensions.Logging;
 namespace Cdc.Testing;
 
 /// <summary>
-/// The real server (Cdc.Api's Program) in memory, with configs/cdc.yaml, its own fresh database and the given
-/// config overrides (keys as in cdc.yaml, ':'-separated). Its log lines are captured.
+/// The real server (Cdc.Api's Program) in memory on an Alba host, with configs/cdc.yaml, its own fresh database and
+/// the given config overrides (keys as in cdc.yaml, ':'-separated). Its log lines are captured. Tests check its HTTP
+/// answers with Alba scenarios on <see cref="Host"/> (see <see cref="CdcScenarioExtensions"/> for the envelope POST).
 /// </summary>
 public sealed class CdcApp : IAsyncDisposable
 {
@@ -26,41 +25,34 @@ public sealed class CdcApp : IAsyncDisposable
 
     public const string SecretKey = "k2Ya0cK1bQ3dJ8m4XfT9vW6yZ0pL5sN7eR2uH8iO1aE=";
 
-    private readonly WebApplicationFactory<Program> _factory;
-
-    private CdcApp(PostgresDatabase database, WebApplicationFactory<Program> factory, CapturedLogs logs, bool kestrel)
+    private CdcApp(PostgresDatabase database, IAlbaHost host, CapturedLogs logs)
     {
         Database = database;
-        _factory = factory;
+        Host = host;
         Logs = logs;
-        if (kestrel)
-        {
-            // Real sockets: Kestrel on the address the config names (cdc.yaml's "address"), a client that connects to it.
-            factory.UseKestrel();
-            factory.StartServer();
-        }
-
-        Client = factory.CreateClient();
+        Client = host.Server.CreateClient();
     }
 
     public PostgresDatabase Database { get; }
+
+    /// <summary>The Alba host of the server: <c>Host.Scenario(...)</c> sends a request and checks the answer.</summary>
+    public IAlbaHost Host { get; }
+
+    /// <summary>A plain HTTP client of the in-memory server, for callers that drive it rather than check its answers.</summary>
     public HttpClient Client { get; }
+
     public CapturedLogs Logs { get; }
-    public IServiceProvider Services => _factory.Services;
+
+    public IServiceProvider Services => Host.Services;
 
     /// <param name="overrides">Config overrides, keys as in cdc.yaml (':'-separated).</param>
     /// <param name="database">The database to use (a fresh one when null); disposed with the app.</param>
     /// <param name="services">Extra service registrations.</param>
-    /// <param name="kestrel">
-    /// Serve over real HTTP (Kestrel on the configured <c>address</c>, which should then name a free loopback port)
-    /// instead of the in-memory test server.
-    /// </param>
     /// <param name="minimumLogLevel">The least level logged (captured and written by the default providers).</param>
     public static async Task<CdcApp> StartAsync(
         IDictionary<string, string>? overrides = null,
         PostgresDatabase? database = null,
         Action<IServiceCollection>? services = null,
-        bool kestrel = false,
         LogLevel minimumLogLevel = LogLevel.Trace)
     {
         database ??= await PostgresDatabase.CreateAsync();
@@ -75,36 +67,50 @@ public sealed class CdcApp : IAsyncDisposable
         if (overrides is null || !overrides.Keys.Any(k => k.StartsWith("sourceConfig:", StringComparison.OrdinalIgnoreCase)))
             foreach (var (k, v) in WithoutReplicationEngine()) settings[k] = v;
         foreach (var (k, v) in overrides ?? new Dictionary<string, string>()) settings[k] = v;
-        var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b =>
+        try
         {
-            b.UseSetting("config", RepositoryRoot.File_("configs/cdc.yaml"));
-            foreach (var (k, v) in settings) b.UseSetting($"cdc:{k}", v);
-            b.ConfigureLogging(l => l.SetMinimumLevel(minimumLogLevel).AddFilter(level => level >= minimumLogLevel));
-            b.ConfigureServices(s =>
+            var host = await AlbaHost.For<Program>(b =>
             {
-                s.AddSingleton<ILoggerProvider>(logs);
-                if (settings.GetValueOrDefault("sourceConfig:pulsar:address") == NoSource) s.RemoveAll<Cdc.Application.Replication.Supervision.ITaskReplication>();
-                services?.Invoke(s);
+                b.UseSetting("config", RepositoryRoot.File_("configs/cdc.yaml"));
+                foreach (var (k, v) in settings) b.UseSetting($"cdc:{k}", v);
+                b.ConfigureLogging(l => l.SetMinimumLevel(minimumLogLevel).AddFilter(level => level >= minimumLogLevel));
+                b.ConfigureServices(s =>
+                {
+                    s.AddSingleton<ILoggerProvider>(logs);
+                    if (settings.GetValueOrDefault("sourceConfig:pulsar:address") == NoSource) s.RemoveAll<Cdc.Application.Replication.Supervision.ITaskReplication>();
+                    services?.Invoke(s);
+                });
             });
-        });
-        var app = new CdcApp(database, factory, logs, kestrel);
-        return app;
+            return new CdcApp(database, host, logs);
+        }
+        catch
+        {
+            await database.DisposeAsync();
+            throw;
+        }
     }
 
-    /// <summary>POSTs an envelope to /cdc and returns the HTTP status and parsed body.</summary>
-    public async Task<(int Status, JsonObject Body)> PostAsync(string requestType, object? requestData = null)
+    /// <summary>The envelope <c>{"request_type": ..., "request_data": ...}</c> as JSON text (no request_data when null).</summary>
+    public static string Envelope(string requestType, object? requestData = null)
     {
         var envelope = new JsonObject { ["request_type"] = requestType };
         if (requestData is not null) envelope["request_data"] = requestData as JsonNode ?? System.Text.Json.JsonSerializer.SerializeToNode(requestData);
-        return await PostRawAsync(envelope.ToJsonString());
+        return envelope.ToJsonString();
     }
 
+    /// <summary>POSTs an envelope to /cdc and returns the HTTP status and parsed body, whatever the status.</summary>
+    public Task<(int Status, JsonObject Body)> PostAsync(string requestType, object? requestData = null) =>
+        PostRawAsync(Envelope(requestType, requestData));
+
+    /// <summary>POSTs <paramref name="body"/> to /cdc as it is and returns the HTTP status and parsed body, whatever the status.</summary>
     public async Task<(int Status, JsonObject Body)> PostRawAsync(string body, string contentType = "application/json")
     {
-        using var content = new StringContent(body, Encoding.UTF8);
-        content.Headers.ContentType = System.Net.Http.Headers.MediaTypeHeaderValue.Parse(contentType);
-        using var response = await Client.PostAsync("/cdc", content);
-        return ((int)response.StatusCode, await ReadAsync(response));
+        var result = await Host.Scenario(s =>
+        {
+            s.PostCdc(body, contentType);
+            s.IgnoreStatusCode();
+        });
+        return (result.Context.Response.StatusCode, JsonNode.Parse(await result.ReadAsTextAsync())!.AsObject());
     }
 
     public static async Task<JsonObject> ReadAsync(HttpResponseMessage response)
@@ -113,12 +119,18 @@ public sealed class CdcApp : IAsyncDisposable
         return JsonNode.Parse(text)!.AsObject();
     }
 
-    /// <summary>Creates a task like the seed's create call and returns its id.</summary>
-    public async Task<string> CreateSeedTaskAsync(string token = "root:Milvus")
+    /// <summary>Creates a task like the seed's create call (it must answer 200) and returns its id.</summary>
+    public Task<string> CreateSeedTaskAsync(string token = "root:Milvus") => CreateTaskAsync(SeedCreate(token));
+
+    /// <summary>Creates a task from <paramref name="requestData"/> (it must answer 200) and returns its id.</summary>
+    public async Task<string> CreateTaskAsync(object requestData)
     {
-        var (status, body) = await PostAsync("create", SeedCreate(token));
-        if (status != 200) throw new InvalidOperationException($"create failed: {body.ToJsonString()}");
-        return body["data"]!["task_id"]!.GetValue<string>();
+        var result = await Host.Scenario(s =>
+        {
+            s.PostEnvelope("create", requestData);
+            s.StatusCodeShouldBeOk();
+        });
+        return (await result.ReadAsJsonAsync<JsonObject>())["data"]!["task_id"]!.GetValue<string>();
     }
 
     public static JsonObject SeedCreate(string token = "root:Milvus") => new()
@@ -130,7 +142,7 @@ public sealed class CdcApp : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Client.Dispose();
-        await _factory.DisposeAsync();
+        await Host.DisposeAsync();
         await Database.DisposeAsync();
     }
 }

@@ -23,12 +23,12 @@ public sealed class CdcServerProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly StringBuilder _output;
 
-    private CdcServerProcess(Process process, StringBuilder output, Uri address)
+    private CdcServerProcess(Process process, StringBuilder output, Uri address, HttpMessageHandler? handler)
     {
         _process = process;
         _output = output;
         Address = address;
-        Client = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(30) };
+        Client = new HttpClient(handler ?? new SocketsHttpHandler()) { BaseAddress = address, Timeout = TimeSpan.FromSeconds(30) };
     }
 
     /// <summary>Where Cdc.Api.dll of this build lives (scripts/test.sh builds the whole solution first).</summary>
@@ -54,8 +54,11 @@ public sealed class CdcServerProcess : IAsyncDisposable
     /// <summary>
     /// Starts the server with <paramref name="settings"/> (e.g. <c>metaStoreConfig:postgres:connectionString</c>) as
     /// <c>CDC_</c> variables and waits until /readyz answers 200 (event store open, replication worker running).
+    /// With <c>apiTls:certPath</c> among the settings the server speaks HTTPS, and so does <see cref="Client"/>, through
+    /// <paramref name="handler"/> when given (e.g. one that trusts the test CA).
     /// </summary>
-    public static async Task<CdcServerProcess> StartAsync(IReadOnlyDictionary<string, string> settings, CancellationToken cancellationToken)
+    public static async Task<CdcServerProcess> StartAsync(
+        IReadOnlyDictionary<string, string> settings, CancellationToken cancellationToken, HttpMessageHandler? handler = null)
     {
         if (!File.Exists(ServerAssembly))
             throw new InvalidOperationException($"{ServerAssembly} is missing: build the solution ({Configuration}) first, as scripts/test.sh does");
@@ -80,7 +83,8 @@ public sealed class CdcServerProcess : IAsyncDisposable
         process.ErrorDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var server = new CdcServerProcess(process, output, new Uri($"http://127.0.0.1:{port}/"));
+        var scheme = settings.ContainsKey("apiTls:certPath") ? "https" : "http";
+        var server = new CdcServerProcess(process, output, new Uri($"{scheme}://127.0.0.1:{port}/"), handler);
         try
         {
             await server.WaitUntilReadyAsync(TimeSpan.FromSeconds(60), cancellationToken);

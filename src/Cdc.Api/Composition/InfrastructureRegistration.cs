@@ -2,6 +2,7 @@ using Cdc.Api.Hosting;
 using Cdc.Application;
 using Cdc.Application.EventStore;
 using Cdc.Application.Replication.Source;
+using Cdc.Application.Replication.Target;
 using Cdc.Application.Replication.Supervision;
 using Cdc.Application.Secrets;
 using Cdc.Application.Tasks;
@@ -55,6 +56,7 @@ public static class InfrastructureRegistration
         services.AddSingleton<ISecretProtector>(_ =>
             new AesGcmSecretProtector(SecretKeySource.Resolve(config.MetaStore.SecretKey, config.MetaStore.SecretKeyFile)));
         services.TryAddSingleton<ISourcePositionCodec, Cdc.Infrastructure.Decoding.MsgPositionCodec>();
+        services.AddSingleton<ICertificateFiles>(new Cdc.Infrastructure.Security.CertificateFolder(config.CertificatesDir));
         services.AddTaskReplication(config.Source);
 
         services.AddSingleton<ReplicationHost>();

@@ -6,6 +6,7 @@ using Cdc.Application.Validation;
 using Cdc.Domain.Tasks;
 using Cdc.Infrastructure.Configuration;
 using MediatR;
+using Microsoft.AspNetCore.Http.Features;
 
 namespace Cdc.Api.Http;
 
@@ -21,7 +22,9 @@ public static class CdcEndpoint
     public static void Map(IEndpointRouteBuilder app)
     {
         app.MapPost("/cdc", HandleAsync).AddEndpointFilter<CdcRequestMetricsFilter>();
-        app.MapMethods("/cdc", ["GET", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"], (HttpContext ctx) =>
+        // Every other method, WebDAV's and unknown ones included: an endpoint without a method constraint, which
+        // routing ranks below the POST endpoint for POST requests.
+        app.Map("/cdc", (HttpContext ctx) =>
         {
             ctx.Response.Headers.Allow = "POST";
             return CdcResponse.Error(405, "only support the POST method");
@@ -35,8 +38,10 @@ public static class CdcEndpoint
             return CdcResponse.Error(415, $"the request content type must be application/json, got '{contentType ?? "none"}'");
 
         var limit = config.MaxRequestBytes;
-        if (ctx.Request.ContentLength > limit)
-            return CdcResponse.Error(413, $"the request body is larger than {limit} bytes");
+        if (ctx.Request.ContentLength > limit) return TooLarge(limit);
+        // The limit is counted here, on the body's bytes, however they are framed: Kestrel's own limit counts a
+        // chunked body's framing too and would refuse a body just under maxRequestBytes.
+        if (ctx.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } kestrelLimit) kestrelLimit.MaxRequestBodySize = null;
         byte[] body;
         try
         {
@@ -44,7 +49,7 @@ public static class CdcEndpoint
         }
         catch (InvalidDataException)
         {
-            return CdcResponse.Error(413, $"the request body is larger than {limit} bytes");
+            return TooLarge(limit);
         }
         catch (IOException ex)
         {
@@ -67,6 +72,8 @@ public static class CdcEndpoint
             var root = doc.RootElement;
             if (root.ValueKind != JsonValueKind.Object)
                 return CdcResponse.Error(400, "fail to unmarshal the request, error: the body must be a JSON object with request_type and request_data");
+            if (RequestText.FirstUnreadable(root) is { } unreadable)
+                return CdcResponse.Error(400, $"fail to unmarshal the request, error: {unreadable.Message}");
             var envelope = new RequestData(root, "");
             string? type;
             RequestData data;
@@ -154,6 +161,9 @@ public static class CdcEndpoint
         TaskLimitReached e => (500, e.Message),
         _ => null,
     };
+
+    /// <summary>413; the connection closes after it (see <see cref="ErrorEnvelopes"/>), so the rest of the body is not read.</summary>
+    private static IResult TooLarge(int limit) => CdcResponse.Error(413, $"the request body is larger than {limit} bytes");
 
     private static string PropertyName(JsonElement root, string name) =>
         root.TryGetProperty(name, out _) ? name

@@ -35,6 +35,9 @@ public static class CdcRequests
             DisableAutoStart: d.Bool("disable_auto_start"),
             KafkaConnectParam: k.IsPresent ? new KafkaConnectParam(k.String("address"), k.String("topic")) : null,
             BufferConfig: b.IsPresent ? new BufferConfig(b.Int("period"), b.Int("size")) : null,
+            NameMapping: d.Array("name_mapping")?.Select(n =>
+                new NameMapping(n.String("source_db") ?? "", n.String("target_db") ?? "", n.StringMap("collection_mapping"))).ToList(),
+            StartFrom: d.String("start_from"),
             ApplyMode: d.String("apply_mode"));
     }
 

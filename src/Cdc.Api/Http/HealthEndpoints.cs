@@ -6,7 +6,7 @@ namespace Cdc.Api.Http;
 /// <summary>
 /// <c>GET /readyz</c>: 200 <c>{"status":"ready","checks":{...}}</c> when the server can take requests, 503
 /// <c>{"status":"not ready","not_ready":[...],"checks":{...}}</c> naming what is not ready. (<c>/healthz</c>, the
-/// process being up, is mapped in Program.)
+/// process being up, is mapped in Program.) Both are open when API tokens are configured.
 /// </summary>
 public static class HealthEndpoints
 {
@@ -21,5 +21,5 @@ public static class HealthEndpoints
             body["checks"] = checks;
             return Results.Text(body.ToJsonString() + "\n", "application/json", System.Text.Encoding.UTF8,
                 readiness.IsReady ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
-        });
+        }).AllowAnonymous();
 }

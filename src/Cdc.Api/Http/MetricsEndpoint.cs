@@ -1,4 +1,5 @@
 using Cdc.Api.Metrics;
+using Cdc.Infrastructure.Configuration;
 using Cdc.Infrastructure.Metrics;
 using Prometheus;
 
@@ -20,11 +21,13 @@ public static class MetricsEndpoint
         services.GetRequiredService<TaskStateMetrics>();
         services.GetRequiredService<CdcRequestMetrics>();
         var registry = services.GetRequiredService<CollectorRegistry>();
-        app.MapMetrics(settings =>
+        var endpoint = app.MapMetrics(settings =>
             {
                 settings.Registry = registry;
                 settings.EnableOpenMetrics = false;
             }, "/cdc/metrics")
             .WithMetadata(new HttpMethodMetadata([HttpMethods.Get]));
+        // Open to scrapers when API tokens are configured, unless apiAuth.protectMetrics asks for a token here too.
+        if (!services.GetRequiredService<CdcConfig>().ApiAuth.ProtectMetrics) endpoint.AllowAnonymous();
     }
 }

@@ -28,12 +28,14 @@ public static class TaskJson
         if (t.Selection.CollectionInfos is { } infos) o["collection_infos"] = Collections(infos);
         if (t.Selection.DbCollections is { } dbs)
             o["db_collections"] = new JsonObject(dbs.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)Collections(kv.Value))));
+        if (t.NameMappings is { Count: > 0 } mappings) o["name_mapping"] = NameMappings(mappings);
+        if (t.Start is { } start) o["start_from"] = start.ToString();
         if (t.RpcChannel is { } rpc) o["rpc_channel_info"] = Compact(new JsonObject { ["name"] = rpc.Name, ["position"] = rpc.Position });
         if (t.DisableAutoStart) o["disable_auto_start"] = true;
         if (t.ApplyMode != ApplyMode.Replicate) o["apply_mode"] = ApplyModes.Name(t.ApplyMode);
         o["state"] = t.State.ToString();
         if (!string.IsNullOrEmpty(t.Reason)) o["reason"] = t.Reason;
-        if (t.Positions.Count > 0) o["position"] = Positions(t.Positions);
+        if (t.Positions.Count > 0) o["position"] = Positions(t.Positions, now, replicateChannel);
         if (TaskHealth.Of(t, now, replicateChannel) is { } health) o["health"] = Health(health);
         return o;
     }
@@ -56,6 +58,18 @@ public static class TaskJson
             ["time"] = (long)(p.Timestamp >> 18),
             ["checkpointed_at"] = p.CheckpointedAt,
         }).ToArray());
+
+    /// <summary>
+    /// The checkpoints as get and list show them: each with its channel's <c>lag_ms</c> at <paramref name="now"/>, but for
+    /// <paramref name="replicateChannel"/>, which carries no time ticks.
+    /// </summary>
+    private static JsonArray Positions(IReadOnlyList<ChannelPosition> positions, DateTimeOffset now, string? replicateChannel)
+    {
+        var entries = Positions(positions);
+        for (var i = 0; i < positions.Count; i++)
+            if (positions[i].Channel != replicateChannel) entries[i]!["lag_ms"] = TaskHealth.LagAt(positions[i].Timestamp, now);
+        return entries;
+    }
 
     public static JsonObject Audit(AuditEntry e) => new()
     {
@@ -92,6 +106,15 @@ public static class TaskJson
             var o = new JsonObject { ["name"] = i.Name };
             if (i.Positions is { Count: > 0 } p) o["positions"] = new JsonObject(p.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value)));
             if (i.UseStartPosition) o["use_start_position"] = true;
+            return (JsonNode)o;
+        }).ToArray());
+
+    private static JsonArray NameMappings(IEnumerable<NameMapping> mappings) =>
+        new(mappings.Select(m =>
+        {
+            var o = new JsonObject { ["source_db"] = m.SourceDb, ["target_db"] = m.TargetDb };
+            if (m.CollectionMapping is { Count: > 0 } c)
+                o["collection_mapping"] = new JsonObject(c.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value)));
             return (JsonNode)o;
         }).ToArray());
 

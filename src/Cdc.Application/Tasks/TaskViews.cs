@@ -22,6 +22,12 @@ public sealed record TaskView(
     DateTimeOffset UpdatedAt,
     long Version)
 {
+    /// <summary>The task's <c>name_mapping</c> (null: the source's names).</summary>
+    public IReadOnlyList<NameMapping>? NameMappings { get; init; }
+
+    /// <summary>The task's <c>start_from</c> (null: the latest message).</summary>
+    public ReplicationStart? Start { get; init; }
+
     /// <summary>How the task applies changes to its target (create's <c>apply_mode</c>).</summary>
     public ApplyMode ApplyMode { get; init; }
 

@@ -19,7 +19,8 @@ namespace Cdc.Infrastructure.Composition;
 /// <summary>
 /// Wires <see cref="TaskReplication"/> as the server's <see cref="ITaskReplication"/> with the adapters of the
 /// configured source (etcd metadata, Pulsar or Kafka channels) and target (Milvus gRPC). Expects TimeProvider, logging,
-/// <c>IEventStore</c> and <c>ISecretProtector</c> to be registered already (the server's infrastructure does).
+/// <c>IEventStore</c> and <c>ISecretProtector</c> to be registered already (the server's infrastructure does), and
+/// <c>ICertificateFiles</c> for targets dialled with TLS files (without it every dial_config file is refused).
 /// </summary>
 public static class TaskReplicationRegistration
 {
@@ -65,7 +66,7 @@ public static class TaskReplicationRegistration
             }, sp.GetService<ILogger<KafkaSourceChannels>>()));
         services.AddSingleton<IChangeDecoder, MsgStreamDecoder>();
         services.AddSingleton<ISourceMessageIdEncoder, SourceMessageIdEncoder>();
-        services.AddSingleton<IMilvusTargetFactory, MilvusTargetFactory>();
+        services.AddSingleton<IMilvusTargetFactory>(sp => new MilvusTargetFactory(sp.GetService<ICertificateFiles>()));
         services.AddSingleton<IDmlMessageRewriter, DmlMessageRewriter>();
         services.AddSingleton<IControlMessageFactory, ControlMessageFactory>();
         services.AddSingleton<IUpsertRewriter, UpsertRewriter>();

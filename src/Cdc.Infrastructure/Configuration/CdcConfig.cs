@@ -9,6 +9,9 @@ public sealed record CdcConfig(
     MetaStoreConfig MetaStore,
     SourceConfig Source)
 {
+    /// <summary><c>statusPage</c>: the operator's page at <c>/</c>.</summary>
+    public StatusPageConfig StatusPage { get; init; } = new(Actions: false);
+
     public (string Host, int Port) ListenEndpoint
     {
         get
@@ -17,7 +20,42 @@ public sealed record CdcConfig(
             return (Address[..i], int.Parse(Address[(i + 1)..], System.Globalization.CultureInfo.InvariantCulture));
         }
     }
+
+    /// <summary>
+    /// <c>certificatesDir</c>, as an absolute path: the only folder whose files a task's dial_config may name
+    /// (default <c>certs</c> in the working directory).
+    /// </summary>
+    public string CertificatesDir { get; init; } = Path.GetFullPath("certs");
+
+    /// <summary><c>apiAuth</c>: bearer tokens required by the HTTP API; off (no tokens) by default.</summary>
+    public ApiAuthConfig ApiAuth { get; init; } = ApiAuthConfig.Off;
+
+    /// <summary><c>apiTls</c>: the certificate of the HTTP listener; null serves plain HTTP (the default).</summary>
+    public ApiTlsConfig? ApiTls { get; init; }
 }
+
+/// <summary>
+/// <c>apiAuth</c>: when <see cref="Tokens"/> is not empty, every request needs <c>Authorization: Bearer</c> with one
+/// of them, except <c>/healthz</c>, <c>/readyz</c> and, unless <see cref="ProtectMetrics"/>, <c>/cdc/metrics</c>.
+/// </summary>
+public sealed record ApiAuthConfig(IReadOnlyList<string> Tokens, bool ProtectMetrics)
+{
+    public static readonly ApiAuthConfig Off = new([], false);
+
+    public bool Enabled => Tokens.Count > 0;
+
+    /// <summary>Never the tokens themselves: a config printed or logged shows how many there are.</summary>
+    public override string ToString() => $"ApiAuthConfig {{ Tokens = {Tokens.Count} configured, ProtectMetrics = {ProtectMetrics} }}";
+}
+
+/// <summary><c>apiTls</c>: PEM files of the HTTP listener's certificate and its private key.</summary>
+public sealed record ApiTlsConfig(string CertPath, string KeyPath);
+
+/// <summary>
+/// <c>statusPage.actions</c>: whether the status page offers pause, resume and delete buttons (each asks for a
+/// confirmation and sends the same POST /cdc request as curl would). Off by default: the page is read-only.
+/// </summary>
+public sealed record StatusPageConfig(bool Actions);
 
 /// <summary><c>metaStoreConfig</c>: the PostgreSQL event store, its tenant (<c>rootPath</c>) and the secret key.</summary>
 public sealed record MetaStoreConfig(

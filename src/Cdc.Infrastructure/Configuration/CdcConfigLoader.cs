@@ -105,8 +105,76 @@ public static partial class CdcConfigLoader
             r.Int("sourceConfig:readBufferBytes", 16 << 20, min: 1024));
 
         var maxRequestBytes = r.Int("maxRequestBytes", 1 << 20, min: 1024);
+        var certificatesDir = CertificatesDir(r);
+        var apiAuth = ApiAuth(r);
+        var apiTls = ApiTls(r);
+        var statusPage = new StatusPageConfig(r.Bool("statusPage:actions", false));
         r.ThrowIfAny();
-        return new CdcConfig(address, maxTaskNum, maxNameLength, maxRequestBytes, metaStore, source);
+        return new CdcConfig(address, maxTaskNum, maxNameLength, maxRequestBytes, metaStore, source)
+        {
+            CertificatesDir = certificatesDir,
+            ApiAuth = apiAuth,
+            ApiTls = apiTls,
+            StatusPage = statusPage,
+        };
+    }
+
+    /// <summary>The shortest API token accepted: shorter ones are too easy to guess.</summary>
+    public const int MinApiTokenLength = 16;
+
+    private static string CertificatesDir(Reader r)
+    {
+        var raw = r.String("certificatesDir", "certs");
+        try
+        {
+            var full = Path.GetFullPath(raw);
+            if (File.Exists(full)) r.Problem("certificatesDir", $"'{raw}' is a file, not a folder");
+            return full;
+        }
+        catch (Exception ex) when (ex is ArgumentException or NotSupportedException or PathTooLongException)
+        {
+            r.Problem("certificatesDir", $"'{raw}' is not a folder path");
+            return raw;
+        }
+    }
+
+    private static ApiAuthConfig ApiAuth(Reader r)
+    {
+        var tokens = r.List("apiAuth:tokens", []);
+        for (var i = 0; i < tokens.Count; i++)
+        {
+            // The value is a secret: problems describe it, never show it.
+            if (tokens[i].Length < MinApiTokenLength)
+                r.Problem($"apiAuth:tokens:{i}", $"must be at least {MinApiTokenLength} characters (a random value, e.g. from `openssl rand -hex 32`)");
+            else if (!tokens[i].All(c => c is > ' ' and <= '~'))
+                r.Problem($"apiAuth:tokens:{i}", "may only hold visible ASCII characters (no spaces), as an HTTP header carries it");
+        }
+        var protectMetrics = r.Bool("apiAuth:protectMetrics", false);
+        if (protectMetrics && tokens.Count == 0)
+            r.Problem("apiAuth:protectMetrics", "is true, so apiAuth.tokens must name at least one token");
+        return tokens.Count == 0 && !protectMetrics ? ApiAuthConfig.Off : new ApiAuthConfig(tokens, protectMetrics);
+    }
+
+    private static ApiTlsConfig? ApiTls(Reader r)
+    {
+        var certPath = r.OptionalString("apiTls:certPath");
+        var keyPath = r.OptionalString("apiTls:keyPath");
+        if (certPath is null && keyPath is null) return null;
+        if (certPath is null || keyPath is null)
+        {
+            r.Problem(certPath is null ? "apiTls:certPath" : "apiTls:keyPath", "apiTls needs both certPath and keyPath (PEM files)");
+            return null;
+        }
+        try
+        {
+            using var certificate = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(certPath, keyPath);
+            if (!certificate.HasPrivateKey) r.Problem("apiTls:keyPath", $"'{keyPath}' holds no private key of the certificate in '{certPath}'");
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException or ArgumentException)
+        {
+            r.Problem("apiTls:certPath", $"cannot load the certificate '{certPath}' with the key '{keyPath}': {ex.Message}");
+        }
+        return new ApiTlsConfig(certPath, keyPath);
     }
 
     private static Dictionary<string, string?> FlattenYaml(string yaml)

@@ -26,7 +26,12 @@ public sealed class TaskViewProjection : SingleStreamProjection<TaskView, string
     {
         (_, TaskCreated c) => new TaskView(c.TaskId, c.Definition.Target with { Username = null, Password = null, Token = null },
             c.Definition.Selection, c.Definition.RpcChannel, c.Definition.DisableAutoStart, TaskState.Running, null, [],
-            c.CreatedAt, c.CreatedAt, e.Version) { ApplyMode = c.Definition.ApplyMode },
+            c.CreatedAt, c.CreatedAt, e.Version)
+        {
+            NameMappings = c.Definition.NameMappings,
+            Start = c.Definition.Start,
+            ApplyMode = c.Definition.ApplyMode,
+        },
         ({ } v, TaskPaused p) => v with { State = TaskState.Paused, Reason = p.Reason, UpdatedAt = p.PausedAt, Version = e.Version },
         ({ } v, TaskResumed r) => v with { State = TaskState.Running, Reason = null, UpdatedAt = r.ResumedAt, Version = e.Version },
         (_, TaskDeleted) => null,

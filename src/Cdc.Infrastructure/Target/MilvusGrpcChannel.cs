@@ -1,7 +1,9 @@
 using System.Net.Security;
+using System.Security.Cryptography;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using Cdc.Application.Replication.Target;
+using Cdc.Infrastructure.Security;
 using Grpc.Net.Client;
 
 namespace Cdc.Infrastructure.Target;
@@ -10,7 +12,8 @@ namespace Cdc.Infrastructure.Target;
 /// The gRPC channel to one target: Grpc.Net.Client over a <see cref="SocketsHttpHandler"/> of its own, plain h2c
 /// for http://, TLS 1.3 for https:// with the dial_config rules: server_pem_path (or ca_pem_path) is the trust anchor
 /// instead of the system store, server_name overrides the host name checked, client_pem_path + client_key_path
-/// present a client certificate (mutual TLS).
+/// present a client certificate (mutual TLS). The PEM files are read through <see cref="ICertificateFiles"/>, so only
+/// files inside the server's certificates folder are ever opened.
 /// </summary>
 public static class MilvusGrpcChannel
 {
@@ -18,10 +21,10 @@ public static class MilvusGrpcChannel
     public const int MaxResponseBytes = 64 * 1024 * 1024;
 
     /// <summary>The channel, which owns (and disposes) its handler and so its connections.</summary>
-    public static GrpcChannel Create(MilvusConnection connection) =>
+    public static GrpcChannel Create(MilvusConnection connection, ICertificateFiles? certificates = null) =>
         GrpcChannel.ForAddress(Address(connection), new GrpcChannelOptions
         {
-            HttpHandler = CreateHandler(connection),
+            HttpHandler = CreateHandler(connection, certificates),
             DisposeHttpClient = true,
             MaxReceiveMessageSize = MaxResponseBytes,
             // No limit of our own on requests: the target enforces its receive limit and says so.
@@ -33,7 +36,9 @@ public static class MilvusGrpcChannel
             MaxReconnectBackoff = TimeSpan.FromSeconds(2),
         });
 
-    public static SocketsHttpHandler CreateHandler(MilvusConnection connection)
+    /// <param name="connection">The target.</param>
+    /// <param name="certificates">Where dial_config's files are read; null refuses every file.</param>
+    public static SocketsHttpHandler CreateHandler(MilvusConnection connection, ICertificateFiles? certificates = null)
     {
         var handler = new SocketsHttpHandler
         {
@@ -50,7 +55,7 @@ public static class MilvusGrpcChannel
 
         if (connection.UsesTls)
         {
-            handler.SslOptions = CreateTlsOptions(connection);
+            handler.SslOptions = CreateTlsOptions(connection, certificates ?? CertificateFolder.None);
         }
 
         return handler;
@@ -74,7 +79,7 @@ public static class MilvusGrpcChannel
         return builder.Uri;
     }
 
-    private static SslClientAuthenticationOptions CreateTlsOptions(MilvusConnection connection)
+    private static SslClientAuthenticationOptions CreateTlsOptions(MilvusConnection connection, ICertificateFiles certificates)
     {
         var dial = connection.DialConfig;
         var options = new SslClientAuthenticationOptions
@@ -88,12 +93,25 @@ public static class MilvusGrpcChannel
             options.TargetHost = dial.ServerName;
         }
 
-        var anchorPath = dial.ServerPemPath.Length > 0 ? dial.ServerPemPath : dial.CaPemPath;
+        var (anchorField, anchorPath) = dial.ServerPemPath.Length > 0
+            ? ("dial_config.server_pem_path", dial.ServerPemPath)
+            : ("dial_config.ca_pem_path", dial.CaPemPath);
         X509Certificate2Collection? anchors = null;
         if (anchorPath.Length > 0)
         {
             anchors = [];
-            anchors.ImportFromPemFile(anchorPath);
+            var pem = certificates.ReadText(anchorField, anchorPath);
+            try
+            {
+                anchors.ImportFromPem(pem);
+            }
+            catch (Exception ex) when (ex is CryptographicException or ArgumentException)
+            {
+                throw new CertificateFileException(anchorField, anchorPath, "the file holds no readable PEM certificate");
+            }
+
+            if (anchors.Count == 0)
+                throw new CertificateFileException(anchorField, anchorPath, "the file holds no PEM certificate");
         }
 
         if (anchors is not null || dial.ServerName.Length > 0)
@@ -105,7 +123,19 @@ public static class MilvusGrpcChannel
 
         if (dial.IsMutualTls)
         {
-            var client = X509Certificate2.CreateFromPemFile(dial.ClientPemPath, dial.ClientKeyPath);
+            var clientPem = certificates.ReadText("dial_config.client_pem_path", dial.ClientPemPath);
+            var keyPem = certificates.ReadText("dial_config.client_key_path", dial.ClientKeyPath);
+            X509Certificate2 client;
+            try
+            {
+                client = X509Certificate2.CreateFromPem(clientPem, keyPem);
+            }
+            catch (Exception ex) when (ex is CryptographicException or ArgumentException)
+            {
+                throw new CertificateFileException("dial_config.client_pem_path", dial.ClientPemPath,
+                    $"the file and the key in '{dial.ClientKeyPath}' are not a PEM certificate and its private key");
+            }
+
             options.ClientCertificates = [client];
             options.LocalCertificateSelectionCallback = (_, _, _, _, _) => client;
         }

@@ -31,9 +31,11 @@ public sealed class MilvusTargetClient : IMilvusTarget
     private readonly string? _authorization;
     private readonly bool _marksReplicated;
 
-    public MilvusTargetClient(MilvusConnection connection)
+    /// <param name="connection">The target.</param>
+    /// <param name="certificates">Where dial_config's files are read; null refuses every file.</param>
+    public MilvusTargetClient(MilvusConnection connection, ICertificateFiles? certificates = null)
     {
-        _channel = MilvusGrpcChannel.Create(connection);
+        _channel = MilvusGrpcChannel.Create(connection, certificates);
         _invoker = _channel.CreateCallInvoker();
         _client = new Rpc.MilvusService.MilvusServiceClient(_invoker);
         _deadline = connection.EffectiveTimeout;
@@ -94,12 +96,24 @@ public sealed class MilvusTargetClient : IMilvusTarget
         {
             Base = Replicated(sourceTimestamp),
             CollectionName = collection.Name,
-            Schema = ByteString.CopyFrom(collection.Schema.Span),
+            Schema = SchemaNamed(collection.Schema, collection.Name),
             ShardsNum = collection.ShardsNum,
             ConsistencyLevel = (ConsistencyLevel)(int)collection.ConsistencyLevel,
         };
         request.Properties.AddRange(KeyValuePairs.From(collection.Properties));
         return InvokeStatusAsync("CreateCollection", _client.CreateCollectionAsync, request, database, cancellationToken);
+    }
+
+    /// <summary>
+    /// The schema under the target collection's name: Milvus refuses a CreateCollection whose schema name differs from
+    /// its collection_name (milvus-proto schema.proto CollectionSchema.name = 1), as it does when a task renames.
+    /// </summary>
+    private static ByteString SchemaNamed(ReadOnlyMemory<byte> serialized, string name)
+    {
+        var schema = Milvus.Protos.Schema.CollectionSchema.Parser.ParseFrom(serialized.Span);
+        if (schema.Name == name) return ByteString.CopyFrom(serialized.Span);
+        schema.Name = name;
+        return schema.ToByteString();
     }
 
     public async Task<TargetCollection?> DescribeCollectionAsync(string database, string collection, CancellationToken cancellationToken)

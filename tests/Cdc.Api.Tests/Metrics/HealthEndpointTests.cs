@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using Alba;
 using Cdc.Application.EventStore;
 using Cdc.Application.Replication.Supervision;
 using Cdc.Application.Tasks;
@@ -13,52 +14,75 @@ namespace Cdc.Api.Tests.Metrics;
 /// <summary>/healthz (the process is up) and /readyz (the event store answers, the worker runs).</summary>
 public sealed class HealthEndpointTests
 {
-    private static async Task<(HttpStatusCode Status, JsonObject Body)> ReadyzAsync(CdcApp app)
+    /// <summary>GET /readyz, whose answer is JSON whatever its status.</summary>
+    private static void GetReadyz(Scenario scenario)
     {
-        using var response = await app.Client.GetAsync("/readyz");
-        Assert.Equal("application/json", response.Content.Headers.ContentType!.MediaType);
-        return (response.StatusCode, await CdcApp.ReadAsync(response));
+        scenario.Get.Url("/readyz");
+        scenario.Header("Content-Type").SingleValueShouldMatch("^application/json(;|$)");
     }
 
-    private static async Task<JsonObject> EventuallyReadyAsync(CdcApp app)
+    /// <summary>GET /readyz: its status (200 or 503) and JSON body.</summary>
+    private static async Task<(HttpStatusCode Status, JsonObject Body)> ReadyzAsync(CdcApp app)
     {
-        (HttpStatusCode Status, JsonObject Body) last = default;
-        for (var i = 0; i < 100; i++)
+        var result = await app.Host.Scenario(s =>
         {
-            last = await ReadyzAsync(app);
-            if (last.Status == HttpStatusCode.OK) return last.Body;
+            GetReadyz(s);
+            s.IgnoreStatusCode();
+        });
+        return ((HttpStatusCode)result.Context.Response.StatusCode, await result.ReadAsJsonAsync<JsonObject>());
+    }
+
+    /// <summary>Polls /readyz until it answers 200, for at most 30 s.</summary>
+    private static async Task EventuallyReadyAsync(CdcApp app)
+    {
+        var deadline = DateTimeOffset.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            var (status, body) = await ReadyzAsync(app);
+            if (status == HttpStatusCode.OK) return;
+            if (DateTimeOffset.UtcNow > deadline) Assert.Fail($"never ready: {body.ToJsonString()}");
             await Task.Delay(50);
         }
-        Assert.Fail($"never ready: {last.Body?.ToJsonString()}");
-        return null!;
     }
 
     [Fact]
     public async Task Healthz_answers_ok()
     {
         await using var app = await CdcApp.StartAsync();
-        using var response = await app.Client.GetAsync("/healthz");
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal("ok\n", await response.Content.ReadAsStringAsync());
+        await app.Host.Scenario(s =>
+        {
+            s.Get.Url("/healthz");
+            s.StatusCodeShouldBeOk();
+            s.ContentShouldBe("ok\n");
+        });
     }
 
     [Fact]
     public async Task A_healthy_server_without_an_engine_is_ready()
     {
         await using var app = await CdcApp.StartAsync(CdcApp.WithoutReplicationEngine());
-        var body = await EventuallyReadyAsync(app);
-        Assert.Equal("ready", body["status"]!.GetValue<string>());
-        Assert.Equal("ok", body["checks"]!["event_store"]!.GetValue<string>());
-        Assert.Equal("NotConfigured", body["checks"]!["replication_worker"]!.GetValue<string>());
-        Assert.Null(body["not_ready"]);
+        await EventuallyReadyAsync(app);
+        await app.Host.Scenario(s =>
+        {
+            GetReadyz(s);
+            s.StatusCodeShouldBeOk();
+            s.JsonPath("$.status").ShouldBe("ready");
+            s.JsonPath("$.checks.event_store").ShouldBe("ok");
+            s.JsonPath("$.checks.replication_worker").ShouldBe("NotConfigured");
+            s.JsonPath("$.not_ready").ShouldNotExist();
+        });
     }
 
     [Fact]
     public async Task A_server_with_a_running_engine_is_ready()
     {
         await using var app = await CdcApp.StartAsync(services: s => s.AddSingleton<ITaskReplication>(new RecordingReplication()));
-        var body = await EventuallyReadyAsync(app);
-        Assert.Equal("Running", body["checks"]!["replication_worker"]!.GetValue<string>());
+        await EventuallyReadyAsync(app);
+        await app.Host.Scenario(s =>
+        {
+            GetReadyz(s);
+            s.JsonPath("$.checks.replication_worker").ShouldBe("Running");
+        });
     }
 
     [Fact]
@@ -66,9 +90,12 @@ public sealed class HealthEndpointTests
     {
         await using var app = await CdcApp.StartAsync(services: s => s.AddSingleton<IEventFeed>(new SilentEventFeed()));
         var started = DateTime.UtcNow;
-        var (status, body) = await ReadyzAsync(app);
-        Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
-        Assert.Equal("no answer within 2 s", body["checks"]!["event_store"]!.GetValue<string>());
+        await app.Host.Scenario(s =>
+        {
+            GetReadyz(s);
+            s.StatusCodeShouldBe(HttpStatusCode.ServiceUnavailable);
+            s.JsonPath("$.checks.event_store").ShouldBe("no answer within 2 s");
+        });
         Assert.InRange(DateTime.UtcNow - started, TimeSpan.FromSeconds(1.5), TimeSpan.FromSeconds(10));
     }
 
@@ -81,14 +108,16 @@ public sealed class HealthEndpointTests
             s.AddSingleton<ITaskReplication>(new RecordingReplication());
             s.AddSingleton<ITaskViews>(sp => views.Over(ActivatorUtilities.CreateInstance<Cdc.Infrastructure.EventStore.MartenTaskViews>(sp)));
         });
-        (HttpStatusCode Status, JsonObject Body) last = default;
-        for (var i = 0; i < 100 && last.Body?["checks"]?["replication_worker"]?.GetValue<string>().Contains("the task views are not readable yet") != true; i++)
+        var deadline = DateTimeOffset.UtcNow.AddSeconds(30);
+        var last = await ReadyzAsync(app);
+        while (last.Body["checks"]?["replication_worker"]?.GetValue<string>().Contains("the task views are not readable yet") != true
+               && DateTimeOffset.UtcNow < deadline)
         {
-            if (i > 0) await Task.Delay(50);
+            await Task.Delay(50);
             last = await ReadyzAsync(app);
         }
         Assert.Equal(HttpStatusCode.ServiceUnavailable, last.Status);
-        Assert.Equal(["replication_worker"], last.Body!["not_ready"]!.AsArray().Select(n => n!.GetValue<string>()));
+        Assert.Equal(["replication_worker"], last.Body["not_ready"]!.AsArray().Select(n => n!.GetValue<string>()));
         Assert.Equal("ok", last.Body["checks"]!["event_store"]!.GetValue<string>());
         Assert.Equal("Starting: the task views are not readable yet", last.Body["checks"]!["replication_worker"]!.GetValue<string>());
 
@@ -105,18 +134,28 @@ public sealed class HealthEndpointTests
 
         await app.Database.DisposeAsync(); // drops the database under the running server
 
-        var (status, body) = await ReadyzAsync(app);
-        Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
-        Assert.Equal("not ready", body["status"]!.GetValue<string>());
-        Assert.Equal(["event_store"], body["not_ready"]!.AsArray().Select(n => n!.GetValue<string>()));
-        Assert.NotEqual("ok", body["checks"]!["event_store"]!.GetValue<string>());
-        Assert.Equal("NotConfigured", body["checks"]!["replication_worker"]!.GetValue<string>());
+        var readyz = await app.Host.Scenario(s =>
+        {
+            GetReadyz(s);
+            s.StatusCodeShouldBe(HttpStatusCode.ServiceUnavailable);
+            s.JsonPath("$.status").ShouldBe("not ready");
+            s.JsonPath("$.not_ready").ShouldBe(new[] { "event_store" });
+            s.JsonPath("$.checks.replication_worker").ShouldBe("NotConfigured");
+        });
+        Assert.NotEqual("ok", (await readyz.ReadAsJsonAsync<JsonObject>())["checks"]!["event_store"]!.GetValue<string>());
 
-        using (var health = await app.Client.GetAsync("/healthz")) Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+        await app.Host.Scenario(s =>
+        {
+            s.Get.Url("/healthz");
+            s.StatusCodeShouldBeOk();
+        });
 
-        using var metrics = await app.Client.GetAsync("/cdc/metrics");
-        Assert.Equal(HttpStatusCode.OK, metrics.StatusCode);
-        var families = ExpositionParser.Parse(await metrics.Content.ReadAsStringAsync()).ToDictionary(f => f.Name);
+        var metrics = await app.Host.Scenario(s =>
+        {
+            s.Get.Url("/cdc/metrics");
+            s.StatusCodeShouldBeOk();
+        });
+        var families = ExpositionParser.Parse(await metrics.ReadAsTextAsync()).ToDictionary(f => f.Name);
         Assert.NotEmpty(families["milvus_cdc_request_total"].Samples);
         Assert.Empty(families["milvus_cdc_task_num"].Samples); // declared, without series: Prometheus sees none
         Assert.Empty(families["milvus_cdc_task_state"].Samples);

@@ -1,5 +1,5 @@
 using System.Net;
-using System.Text;
+using Alba;
 using Cdc.Application.Metrics;
 using Cdc.Testing;
 using Cdc.Testing.Metrics;
@@ -10,12 +10,18 @@ namespace Cdc.Api.Tests.Metrics;
 /// <summary>GET /cdc/metrics on the real server after a scripted sequence of requests.</summary>
 public sealed class MetricsEndpointTests
 {
+    /// <summary>Prometheus' text exposition format 0.0.4, the reference's.</summary>
+    private const string TextFormat004 = "text/plain; version=0.0.4; charset=utf-8";
+
     private static async Task<Dictionary<string, ParsedFamily>> ScrapeAsync(CdcApp app)
     {
-        using var response = await app.Client.GetAsync("/cdc/metrics");
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal("text/plain; version=0.0.4; charset=utf-8", response.Content.Headers.ContentType!.ToString());
-        return ExpositionParser.Parse(await response.Content.ReadAsStringAsync()).ToDictionary(f => f.Name);
+        var result = await app.Host.Scenario(s =>
+        {
+            s.Get.Url("/cdc/metrics");
+            s.StatusCodeShouldBeOk();
+            s.ContentTypeShouldBe(TextFormat004);
+        });
+        return ExpositionParser.Parse(await result.ReadAsTextAsync()).ToDictionary(f => f.Name);
     }
 
     [Fact]
@@ -24,12 +30,36 @@ public sealed class MetricsEndpointTests
         await using var app = await CdcApp.StartAsync();
         var ids = new List<string>();
         for (var i = 0; i < 3; i++) ids.Add(await app.CreateSeedTaskAsync());
-        Assert.Equal(400, (await app.PostRawAsync("not json")).Status);
-        using (var get = await app.Client.GetAsync("/cdc")) Assert.Equal(HttpStatusCode.MethodNotAllowed, get.StatusCode);
-        Assert.Equal(200, (await app.PostAsync("pause", new { task_id = ids[0] })).Status);
-        Assert.Equal(400, (await app.PostAsync("pause", new { task_id = ids[0] })).Status);
-        Assert.Equal(400, (await app.PostRawAsync("""{"request_type":"explode"}""")).Status);
-        Assert.Equal(415, (await app.PostRawAsync("""{"request_type":"list"}""", "text/plain")).Status);
+        await app.Host.Scenario(s =>
+        {
+            s.PostCdc("not json");
+            s.StatusCodeShouldBe(400);
+        });
+        await app.Host.Scenario(s =>
+        {
+            s.Get.Url("/cdc");
+            s.StatusCodeShouldBe(HttpStatusCode.MethodNotAllowed);
+        });
+        await app.Host.Scenario(s =>
+        {
+            s.PostEnvelope("pause", new { task_id = ids[0] });
+            s.StatusCodeShouldBeOk();
+        });
+        await app.Host.Scenario(s =>
+        {
+            s.PostEnvelope("pause", new { task_id = ids[0] });
+            s.StatusCodeShouldBe(400);
+        });
+        await app.Host.Scenario(s =>
+        {
+            s.PostCdc("""{"request_type":"explode"}""");
+            s.StatusCodeShouldBe(400);
+        });
+        await app.Host.Scenario(s =>
+        {
+            s.PostCdc("""{"request_type":"list"}""", "text/plain");
+            s.StatusCodeShouldBe(415);
+        });
 
         var families = await ScrapeAsync(app);
 
@@ -69,7 +99,11 @@ public sealed class MetricsEndpointTests
         Assert.Equal(new Dictionary<string, double> { [ids[0]] = 2, [ids[1]] = 1, [ids[2]] = 1 }, states);
 
         // The task metrics follow the store: a delete drops the task from both families.
-        Assert.Equal(200, (await app.PostAsync("delete", new { task_id = ids[1] })).Status);
+        await app.Host.Scenario(s =>
+        {
+            s.PostEnvelope("delete", new { task_id = ids[1] });
+            s.StatusCodeShouldBeOk();
+        });
         families = await ScrapeAsync(app);
         Assert.Equal(1, families["milvus_cdc_task_num"].Samples.Single(s => s.Label("task_state") == "Running").Value);
         Assert.DoesNotContain(families["milvus_cdc_task_state"].Samples, s => s.Label("task_id") == ids[1]);
@@ -106,20 +140,23 @@ public sealed class MetricsEndpointTests
     public async Task A_scraper_asking_for_OpenMetrics_gets_the_text_format_as_from_the_reference()
     {
         await using var app = await CdcApp.StartAsync();
-        Assert.Equal(200, (await app.PostAsync("list")).Status);
-        using var request = new HttpRequestMessage(HttpMethod.Get, "/cdc/metrics");
-        // What Prometheus 2.x sends by default.
-        request.Headers.TryAddWithoutValidation("Accept",
-            "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1");
-        using var response = await app.Client.SendAsync(request);
-
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal("text/plain; version=0.0.4; charset=utf-8", response.Content.Headers.ContentType!.ToString());
-        var text = await response.Content.ReadAsStringAsync();
-        Assert.DoesNotContain("# EOF", text);
-        Assert.Contains("# TYPE milvus_cdc_request_total counter\n", text);
-        Assert.Contains("milvus_cdc_request_latency_bucket{request_type=\"list\",le=\"128\"} 1\n", text);
-        ExpositionParser.Parse(text);
+        await app.Host.Scenario(s =>
+        {
+            s.PostEnvelope("list");
+            s.StatusCodeShouldBeOk();
+        });
+        var result = await app.Host.Scenario(s =>
+        {
+            // What Prometheus 2.x sends by default.
+            s.Get.Url("/cdc/metrics").Accepts(
+                "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1");
+            s.StatusCodeShouldBeOk();
+            s.ContentTypeShouldBe(TextFormat004);
+            s.ContentShouldNotContain("# EOF");
+            s.ContentShouldContain("# TYPE milvus_cdc_request_total counter\n");
+            s.ContentShouldContain("milvus_cdc_request_latency_bucket{request_type=\"list\",le=\"128\"} 1\n");
+        });
+        ExpositionParser.Parse(await result.ReadAsTextAsync());
     }
 
     [Fact]
@@ -139,8 +176,14 @@ public sealed class MetricsEndpointTests
         await using var first = await CdcApp.StartAsync();
         await using var second = await CdcApp.StartAsync();
         first.Services.GetRequiredService<ICdcMetrics>().ApiExecuted("t-first", "Flush");
-        Assert.Equal(200, (await second.PostAsync("list")).Status);
-        Assert.Equal(200, (await second.PostAsync("list")).Status);
+        for (var i = 0; i < 2; i++)
+        {
+            await second.Host.Scenario(s =>
+            {
+                s.PostEnvelope("list");
+                s.StatusCodeShouldBeOk();
+            });
+        }
 
         var one = await ScrapeAsync(first);
         var two = await ScrapeAsync(second);
@@ -155,12 +198,25 @@ public sealed class MetricsEndpointTests
     public async Task The_metrics_route_does_not_disturb_the_cdc_route()
     {
         await using var app = await CdcApp.StartAsync();
-        using var metrics = await app.Client.GetAsync("/cdc/metrics");
-        Assert.Equal(HttpStatusCode.OK, metrics.StatusCode);
-        using var post = await app.Client.PostAsync("/cdc/metrics", new StringContent("{}", Encoding.UTF8, "application/json"));
-        Assert.Equal(HttpStatusCode.MethodNotAllowed, post.StatusCode);
-        using var cdc = await app.Client.GetAsync("/cdc");
-        Assert.Equal(HttpStatusCode.MethodNotAllowed, cdc.StatusCode);
-        Assert.Equal(200, (await app.PostAsync("list")).Status);
+        await app.Host.Scenario(s =>
+        {
+            s.Get.Url("/cdc/metrics");
+            s.StatusCodeShouldBeOk();
+        });
+        await app.Host.Scenario(s =>
+        {
+            s.Post.Text("{}").ToUrl("/cdc/metrics").ContentType("application/json");
+            s.StatusCodeShouldBe(HttpStatusCode.MethodNotAllowed);
+        });
+        await app.Host.Scenario(s =>
+        {
+            s.Get.Url("/cdc");
+            s.StatusCodeShouldBe(HttpStatusCode.MethodNotAllowed);
+        });
+        await app.Host.Scenario(s =>
+        {
+            s.PostEnvelope("list");
+            s.StatusCodeShouldBeOk();
+        });
     }
 }

@@ -1,3 +1,7 @@
+using System.Text.Json.Nodes;
+using Alba;
+using Cdc.Testing;
+
 namespace Cdc.Api.Tests.Scenarios;
 
 /// <summary>
@@ -36,16 +40,22 @@ public sealed class CorruptMessageScenario() : InProcessScenario("corrupt")
         Assert.Contains($"kafka offset {offset}", reason);
 
         // The server keeps answering, and the rows before the bad message stay delivered.
-        var (status, body) = await Cdc("list", new { });
-        Assert.True(status == 200, body.ToJsonString());
-        Assert.Contains(body["data"]!["tasks"]!.AsArray(), t => t!["task_id"]!.GetValue<string>() == taskId && t["state"]!.GetValue<string>() == "Paused");
-        using var health = await App.Client.GetAsync("/healthz");
-        Assert.True(health.IsSuccessStatusCode);
+        var list = await App.Host.Scenario(s =>
+        {
+            s.PostEnvelope("list", new { });
+            s.StatusCodeShouldBeOk();
+        });
+        Assert.Contains((await list.ReadAsJsonAsync<JsonObject>())["data"]!["tasks"]!.AsArray(),
+            t => t!["task_id"]!.GetValue<string>() == taskId && t["state"]!.GetValue<string>() == "Paused");
+        await App.Host.Scenario(s => s.Get.Url("/healthz"));
         Assert.Equal(Source.Rows("books"), Scenario.TargetRows(Target, "books"));
 
         // Resume does not skip the bad message: the task reads it again and pauses again with the same reason.
-        (status, body) = await Cdc("resume", new { task_id = taskId });
-        Assert.True(status == 200, body.ToJsonString());
+        await App.Host.Scenario(s =>
+        {
+            s.PostEnvelope("resume", new { task_id = taskId });
+            s.StatusCodeShouldBeOk();
+        });
         string? again = null;
         await Scenario.EventuallyAsync(async () =>
         {

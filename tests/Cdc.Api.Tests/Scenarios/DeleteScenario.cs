@@ -1,3 +1,6 @@
+using Alba;
+using Cdc.Testing;
+
 namespace Cdc.Api.Tests.Scenarios;
 
 /// <summary>
@@ -17,8 +20,11 @@ public sealed class DeleteScenario() : InProcessScenario("delete")
         await Source.TickAsync(Deadline);
         await Scenario.TargetEqualsSourceAsync(Target, Source, collections);
 
-        var (status, body) = await Cdc("delete", new { task_id = taskId });
-        Assert.True(status == 200, body.ToJsonString());
+        await App.Host.Scenario(s =>
+        {
+            s.PostEnvelope("delete", new { task_id = taskId });
+            s.StatusCodeShouldBeOk();
+        });
         await Scenario.EventuallyAsync(() => !Replicates(taskId), () => "the deleted task's replication to stop");
         await Task.Delay(300, Deadline); // the worker cancels the run right after it lets go of it
 
@@ -35,12 +41,17 @@ public sealed class DeleteScenario() : InProcessScenario("delete")
         foreach (var collection in collections) Assert.Equal(before[collection], Scenario.TargetRows(Target, collection));
         Assert.Equal(calls, Target.Calls.Count);
 
-        (status, body) = await Cdc("get", new { task_id = taskId });
-        Assert.Equal(400, status);
-        Assert.Contains("not found", body["message"]!.GetValue<string>());
-        Assert.Contains(taskId, body["message"]!.GetValue<string>());
-        (status, body) = await Cdc("list", new { });
-        Assert.Equal(200, status);
-        Assert.DoesNotContain(body["data"]!["tasks"]!.AsArray(), t => t!["task_id"]!.GetValue<string>() == taskId);
+        await App.Host.Scenario(s =>
+        {
+            s.PostEnvelope("get", new { task_id = taskId });
+            s.StatusCodeShouldBe(400);
+            s.MessageShouldContain("not found", taskId);
+        });
+        await App.Host.Scenario(s =>
+        {
+            s.PostEnvelope("list", new { });
+            s.StatusCodeShouldBeOk();
+            s.ContentShouldNotContain(taskId);
+        });
     }
 }

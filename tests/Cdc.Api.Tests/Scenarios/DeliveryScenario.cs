@@ -1,3 +1,4 @@
+using Alba;
 using Cdc.Testing.Metrics;
 using Cdc.Testing.SourceSimulator;
 
@@ -60,7 +61,8 @@ public sealed class DeliveryScenario() : InProcessScenario("delivery")
         for (var attempt = 0; attempt < 50 && scraped != expected; attempt++)
         {
             if (attempt > 0) await Task.Delay(100, Deadline);
-            var rows = ExpositionParser.Parse(await App.Client.GetStringAsync("/cdc/metrics", Deadline))
+            var scrape = await App.Host.Scenario(s => s.Get.Url("/cdc/metrics"));
+            var rows = ExpositionParser.Parse(await scrape.ReadAsTextAsync())
                 .Single(f => f.Name == "milvus_cdc_replicate_data_cnt").Samples.Where(r => r.Label("op_type") == "write").ToList();
             scraped = (rows.Where(r => r.Label("api_type") == "insert").Sum(r => r.Value), rows.Where(r => r.Label("api_type") == "delete").Sum(r => r.Value));
         }

@@ -1,3 +1,6 @@
+using Alba;
+using Cdc.Testing;
+
 namespace Cdc.Api.Tests.Scenarios;
 
 /// <summary>
@@ -18,8 +21,11 @@ public sealed class PauseResumeScenario() : InProcessScenario("pause")
         await Source.TickAsync(Deadline);
         await Scenario.TargetEqualsSourceAsync(Target, Source, collections);
 
-        var (status, body) = await Cdc("pause", new { task_id = taskId });
-        Assert.True(status == 200, body.ToJsonString());
+        await App.Host.Scenario(s =>
+        {
+            s.PostEnvelope("pause", new { task_id = taskId });
+            s.StatusCodeShouldBeOk();
+        });
         Assert.Equal("Paused", (await Scenario.GetTaskAsync(Cdc, taskId)).State);
         await Scenario.EventuallyAsync(() => !Replicates(taskId), () => "the paused task's replication to stop");
         await Task.Delay(300, Deadline); // the worker cancels the run right after it lets go of it
@@ -38,8 +44,11 @@ public sealed class PauseResumeScenario() : InProcessScenario("pause")
         foreach (var collection in collections) Assert.Equal(beforePause[collection], Scenario.TargetRows(Target, collection));
         Assert.Equal("Paused", (await Scenario.GetTaskAsync(Cdc, taskId)).State);
 
-        (status, body) = await Cdc("resume", new { task_id = taskId });
-        Assert.True(status == 200, body.ToJsonString());
+        await App.Host.Scenario(s =>
+        {
+            s.PostEnvelope("resume", new { task_id = taskId });
+            s.StatusCodeShouldBeOk();
+        });
         await Source.TickAsync(Deadline);
         await Scenario.TargetEqualsSourceAsync(Target, Source, collections);
         Assert.Equal("Running", (await Scenario.GetTaskAsync(Cdc, taskId)).State);

@@ -18,6 +18,12 @@ public sealed class ChannelStartsTests
         new("t1", new TaskDefinition(new MilvusTarget("http://t:19530", 5), selection ?? new CollectionSelection([new CollectionInfo("*")], null),
             rpcPosition is null ? null : new RpcChannelInfo(null, rpcPosition)), checkpoints);
 
+    private static TaskRunContext Starting(ReplicationStart start) =>
+        new("t1", new TaskDefinition(new MilvusTarget("http://t:19530", 5), new CollectionSelection([new CollectionInfo("*")], null), Start: start), []);
+
+    private static InsertChange Insert(string collection, string shard, HybridTimestamp ts) =>
+        new(new ChangeOrigin("dml_0", new KafkaOffset(1), shard, ts, 1, 1, false, ""), default, "", collection, "_default", 1, 1, 1, 1, shard, 1, ts, ts, []);
+
     private static ChannelPosition Checkpoint(string channel, byte id, ulong ts) => new(channel, Convert.ToBase64String([id]), ts, Now);
 
     private static TargetCollection Target(long id, string vchannel) =>
@@ -82,5 +88,55 @@ public sealed class ChannelStartsTests
     private sealed class FixedPositions(byte[] id) : ISourcePositionCodec
     {
         public MsgPositionToken Decode(string base64) => new("", id, 0);
+    }
+
+    [Fact]
+    public void Requested_positions_start_a_shared_channel_at_the_earliest_and_each_collection_after_its_own()
+    {
+        var selection = new CollectionSelection([
+            new CollectionInfo("late", new Dictionary<string, string> { ["dml_0_1v0"] = "late" }),
+            new CollectionInfo("early", new Dictionary<string, string> { ["dml_0_2v0"] = "early" }),
+        ], null);
+        var codec = new NamedPositions(new() { ["late"] = new("dml_0", [30], 300), ["early"] = new("dml_0", [20], 200) });
+        var routes = TestRoutes.Table(
+            TestRoutes.Route(TestRoutes.Source(1, "late", ["dml_0_1v0"]), Target(901, "t_0_901v0")),
+            TestRoutes.Route(TestRoutes.Source(2, "early", ["dml_0_2v0"]), Target(902, "t_0_902v0")));
+        var starts = new ChannelStarts(Context(selection), Replicate, codec);
+
+        Assert.Equal([(byte)20], Assert.IsType<SourceChannelStart.AfterPosition>(starts.DmlChannel("dml_0", routes).Start).Position.MessageId.ToArray());
+        Assert.True(starts.IsBeforeStart(Insert("late", "dml_0_1v0", new HybridTimestamp(250))));
+        Assert.True(starts.IsBeforeStart(Insert("late", "dml_0_1v0", new HybridTimestamp(300))));
+        Assert.False(starts.IsBeforeStart(Insert("late", "dml_0_1v0", new HybridTimestamp(301))));
+        Assert.False(starts.IsBeforeStart(Insert("early", "dml_0_2v0", new HybridTimestamp(250))));
+        Assert.IsType<SourceChannelStart.LatestStart>(starts.DmlChannel("dml_1", routes).Start);
+    }
+
+    [Fact]
+    public void A_position_that_cannot_be_decoded_halts_the_run_naming_the_collection_and_shard()
+    {
+        var selection = new CollectionSelection([new CollectionInfo("c", new Dictionary<string, string> { ["dml_0_1v0"] = "bad" })], null);
+        var halted = Assert.Throws<ReplicationHalted>(() => new ChannelStarts(Context(selection), Replicate, new NamedPositions([])));
+        Assert.Contains("the position of c on dml_0_1v0", halted.Reason);
+    }
+
+    [Fact]
+    public void Start_from_earliest_or_a_time_starts_channels_without_a_checkpoint_there()
+    {
+        var earliest = new ChannelStarts(Starting(ReplicationStart.Earliest), Replicate, null);
+        Assert.IsType<SourceChannelStart.EarliestStart>(earliest.ReplicateChannel().Start);
+        Assert.IsType<SourceChannelStart.EarliestStart>(earliest.DmlChannel("dml_0", TestRoutes.Table()).Start);
+        Assert.False(earliest.IsBeforeStart(Insert("c", "dml_0_1v0", new HybridTimestamp(1))));
+
+        var time = DateTimeOffset.Parse("2026-12-04T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture);
+        var at = new ChannelStarts(Starting(ReplicationStart.At(time)), Replicate, null);
+        Assert.Equal(time, Assert.IsType<SourceChannelStart.AtTimeStart>(at.DmlChannel("dml_0", TestRoutes.Table()).Start).Time);
+        Assert.True(at.IsBeforeStart(Insert("c", "dml_0_1v0", HybridTimestamp.FromTime(time.AddMilliseconds(-1), 5))));
+        Assert.False(at.IsBeforeStart(Insert("c", "dml_0_1v0", HybridTimestamp.FromTime(time))));
+        Assert.False(at.IsBeforeStart(new TimeTickChange(new ChangeOrigin("dml_0", new KafkaOffset(1), null, HybridTimestamp.FromTime(time.AddSeconds(-1)), 1, 1, false, ""), default)));
+    }
+
+    private sealed class NamedPositions(Dictionary<string, MsgPositionToken> positions) : ISourcePositionCodec
+    {
+        public MsgPositionToken Decode(string base64) => positions.TryGetValue(base64, out var p) ? p : throw new FormatException("not a MsgPosition");
     }
 }

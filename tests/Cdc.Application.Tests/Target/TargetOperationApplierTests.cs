@@ -1,5 +1,6 @@
 using Cdc.Application.Replication.Target;
 using Cdc.Domain.Changes;
+using Cdc.Domain.SourceMeta;
 using Cdc.Domain.Tasks;
 using Cdc.Infrastructure.Target;
 using Cdc.Testing.FakeMilvus;
@@ -15,7 +16,8 @@ public sealed class TargetOperationApplierTests : IAsyncLifetime
 {
     private static readonly HybridTimestamp Ts = HybridTimestamp.FromParts(1_723_104_195_025, 2);
     private static readonly CollectionSelection AllDatabases = new(null, new Dictionary<string, IReadOnlyList<CollectionInfo>> { ["*"] = [new CollectionInfo("*")] });
-    private static readonly CollectionSelection DefaultDatabase = new([new CollectionInfo("*")], null);
+    private static readonly CollectionSelection DefaultDatabase = new(null, new Dictionary<string, IReadOnlyList<CollectionInfo>> { ["default"] = [new CollectionInfo("*")] });
+    private static readonly CollectionSelection WholeCluster = new([new CollectionInfo("*")], null);
     private FakeMilvusServer _server = null!;
     private IMilvusTarget _target = null!;
 
@@ -33,8 +35,17 @@ public sealed class TargetOperationApplierTests : IAsyncLifetime
         await _server.DisposeAsync();
     }
 
-    private TargetOperationApplier Applier(CollectionSelection selection) =>
-        new(_target, selection, TimeProvider.System, NullLogger.Instance, new TargetOperationApplier.WaitOptions(3, TimeSpan.FromMilliseconds(10)));
+    private TargetOperationApplier Applier(CollectionSelection selection, TargetNames? names = null) =>
+        new(_target, selection, TimeProvider.System, NullLogger.Instance, new TargetOperationApplier.WaitOptions(3, TimeSpan.FromMilliseconds(10)), names: names);
+
+    /// <summary>A created source collection with a real schema (named as on the source).</summary>
+    private static SourceCollection TestCollection(string database, string name) =>
+        Cdc.Testing.TestRoutes.Source(name.GetHashCode(StringComparison.Ordinal), name, [$"by-dev-rootcoord-dml_0_{name.Length}v0"], database) with
+        {
+            Schema = new SourceCollectionSchema(Schema(name).ToByteArray(), [], [], false),
+        };
+
+    private bool HasCollection(string database, string name) => _server.Collections.Any(c => c.DbName == database && c.Name == name);
 
     private static ChangeOrigin Origin() => new("by-dev-replicate-msg", new KafkaOffset(7), null, Ts, 1, 1, false, "");
 
@@ -101,5 +112,57 @@ public sealed class TargetOperationApplierTests : IAsyncLifetime
         Assert.Equal(OperationOutcome.TargetMissing, await applier.ApplyAsync(new LoadCollectionChange(Origin(), default, "default", "ghost", 1), default));
         Assert.Empty(_server.CallsTo("LoadCollection"));
         Assert.Equal(3, _server.CallsTo("DescribeCollection").Count(c => c.RequestAs<Rpc.DescribeCollectionRequest>().CollectionName == "ghost"));
+    }
+
+    [Fact]
+    public async Task Collection_infos_star_is_the_whole_cluster_databases_created_and_dropped_later_included()
+    {
+        var applier = Applier(WholeCluster);
+        Assert.Equal(OperationOutcome.Applied, await applier.ApplyAsync(new CreateDatabaseChange(Origin(), default, "sales", new Dictionary<string, string>()), default));
+        Assert.Contains("sales", _server.Databases);
+        var created = new CollectionCreated(1, TestCollection("sales", "orders"));
+        Assert.Equal(OperationOutcome.Applied, await applier.ApplyAsync(created, default));
+        Assert.True(HasCollection("sales", "orders"));
+        Assert.Equal(OperationOutcome.Applied, await applier.ApplyAsync(new LoadCollectionChange(Origin(), default, "sales", "orders", 1), default));
+        await _target.DropCollectionAsync("sales", "orders", Ts, default); // the source drops its collections first (a DML-channel message)
+        Assert.Equal(OperationOutcome.Applied, await applier.ApplyAsync(new DropDatabaseChange(Origin(), default, "sales"), default));
+        Assert.DoesNotContain("sales", _server.Databases);
+    }
+
+    [Fact]
+    public async Task Named_collections_create_their_database_but_never_drop_or_alter_it()
+    {
+        var applier = Applier(new CollectionSelection(null, new Dictionary<string, IReadOnlyList<CollectionInfo>> { ["sales"] = [new CollectionInfo("orders")] }));
+        Assert.Equal(OperationOutcome.Applied, await applier.ApplyAsync(new CreateDatabaseChange(Origin(), default, "sales", new Dictionary<string, string>()), default));
+        Assert.Equal(OperationOutcome.NotSelected, await applier.ApplyAsync(new CreateDatabaseChange(Origin(), default, "hr", new Dictionary<string, string>()), default));
+        Assert.Equal(OperationOutcome.NotSelected, await applier.ApplyAsync(new CollectionCreated(1, TestCollection("sales", "invoices")), default));
+        Assert.Equal(OperationOutcome.NotSelected, await applier.ApplyAsync(new DropDatabaseChange(Origin(), default, "sales"), default));
+        Assert.Equal(OperationOutcome.NotSelected,
+            await applier.ApplyAsync(new AlterDatabaseChange(Origin(), default, "sales", new Dictionary<string, string> { ["k"] = "v" }, []), default));
+        Assert.Contains("sales", _server.Databases);
+        Assert.DoesNotContain("hr", _server.Databases);
+        Assert.False(HasCollection("sales", "invoices"));
+    }
+
+    [Fact]
+    public async Task A_name_mapping_sends_every_operation_to_the_mapped_database_and_collection()
+    {
+        var names = new TargetNames([new NameMapping("sales", "sales_dr", new Dictionary<string, string> { ["orders"] = "orders_copy" })]);
+        var applier = Applier(WholeCluster, names);
+        Assert.Equal(OperationOutcome.Applied, await applier.ApplyAsync(new CollectionCreated(1, TestCollection("sales", "orders")), default));
+        Assert.Equal(OperationOutcome.Applied, await applier.ApplyAsync(new CollectionCreated(2, TestCollection("sales", "items")), default));
+        var index = new Dictionary<string, string> { ["index_type"] = "HNSW", ["metric_type"] = "L2" };
+        Assert.Equal(OperationOutcome.Applied, await applier.ApplyAsync(new CreateIndexChange(Origin(), default, "sales", "orders", "vec", "vec_idx", index), default));
+        Assert.Equal(OperationOutcome.Applied, await applier.ApplyAsync(new LoadCollectionChange(Origin(), default, "sales", "orders", 1), default));
+
+        Assert.DoesNotContain("sales", _server.Databases);
+        var copy = _server.Collection("sales_dr", "orders_copy");
+        Assert.True(copy.IsLoaded);
+        Assert.Equal("vec_idx", copy.Indexes.Single().IndexName);
+        Assert.True(HasCollection("sales_dr", "items")); // not named in the mapping: its own name, in the mapped database
+        await _target.DropCollectionAsync("sales_dr", "orders_copy", Ts, default);
+        await _target.DropCollectionAsync("sales_dr", "items", Ts, default);
+        Assert.Equal(OperationOutcome.Applied, await applier.ApplyAsync(new DropDatabaseChange(Origin(), default, "sales"), default));
+        Assert.DoesNotContain("sales_dr", _server.Databases);
     }
 }

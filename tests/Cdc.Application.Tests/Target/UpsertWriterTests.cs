@@ -49,7 +49,7 @@ public sealed class UpsertWriterTests : IAsyncLifetime
         _monitor = _monitors.Monitor();
         _retry = new RetryPolicy(TimeSpan.FromMilliseconds(10), TimeSpan.FromMilliseconds(40), 3, _monitor, TimeProvider.System, NullLogger.Instance, "t1");
         var applier = new TargetOperationApplier(_target, new CollectionSelection([new CollectionInfo("*")], null), TimeProvider.System, NullLogger.Instance,
-            new TargetOperationApplier.WaitOptions(3, TimeSpan.FromMilliseconds(10)), define: c => TargetCollectionDefinitions.From(c) with { Schema = _upserts.KeepingSourceKeys(c.Schema.Serialized) });
+            new TargetOperationApplier.WaitOptions(3, TimeSpan.FromMilliseconds(10)), define: (c, name) => TargetCollectionDefinitions.From(c, name) with { Schema = _upserts.KeepingSourceKeys(c.Schema.Serialized) });
         _setup = new CollectionSetup("t1", _target, applier, _routes, _retry, NullLogger.Instance);
     }
 

@@ -22,6 +22,7 @@ using Cdc.Testing.Metrics;
 using Cdc.Testing.Milvus;
 using Cdc.Testing.SourceSimulator;
 using Google.Protobuf;
+using Rpc = Cdc.Infrastructure.Milvus.Protos.Rpc;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Cdc.Infrastructure.Tests.EndToEnd;
@@ -214,6 +215,57 @@ public sealed class UpsertReplicationTests : IAsyncLifetime
         Assert.Empty(_server.CallsTo("Upsert"));
     }
 
+    [Fact]
+    public async Task Under_a_name_mapping_rows_operations_and_drops_reach_the_mapped_collection()
+    {
+        var ct = KafkaTestBroker.Deadline(60);
+        _stream = new SourceStreamSimulator(_producer, SourceMilvusVersion.V2_5, TimeProvider.System, ReplicateChannel);
+        var books = await CreateBooksAsync(ct);
+        string[] v = [.. books.VirtualChannels];
+        var run = Start([], ct, [new NameMapping("default", "dr", new Dictionary<string, string> { ["books"] = "books_dr" })]);
+        await WaitUntilReadingAsync(run, books, ct);
+        FakeCollection Mapped() => _server.Collection("dr", "books_dr");
+
+        Assert.Contains("dr", _server.Databases);
+        Assert.False(CollectionSchema.Parser.ParseFrom(Mapped().Schema).Fields.Single(f => f.IsPrimaryKey).AutoID);
+        var p1 = await _meta.CreatePartitionAsync("default", "books", "p1", ct);
+        await EventuallyAsync(() => Mapped().Partitions.ContainsKey("p1"), run, "partition p1 of dr.books_dr");
+        await _stream.LoadCollectionAsync("default", "books", cancellationToken: ct);
+        await EventuallyAsync(() => Mapped().IsLoaded, run, "dr.books_dr loaded");
+
+        await _stream.InsertAsync(v[0], books.Id, books.Partitions[0].Id, [2, 4], Vectors([2, 4]), ct, collectionName: "books");
+        await _stream.InsertAsync(v[1], books.Id, p1.Id, [3], Vectors([3]), ct, collectionName: "books", partitionName: "p1");
+        await _stream.TickAsync(ct);
+        await _stream.DeleteAsync(v[0], books.Id, [4], ct, collectionName: "books");
+        await _stream.UpsertAsync(v[1], books.Id, p1.Id, [3], Vectors([3], version: 300), ct, collectionName: "books", partitionName: "p1");
+        await _stream.TickAsync(ct);
+        await EventuallyAsync(() => Keys("dr", "books_dr").SequenceEqual([2L, 3]), run, "the rows in dr.books_dr");
+        Assert.Equal(2, await _client.CountAsync("dr", "books_dr"));
+        var rows = await _client.FetchAsync("dr", "books_dr", "pk", [2, 3], ["vec"]);
+        Assert.Equal(Vectors([2]).Concat(Vectors([3], 300)).SelectMany(x => x), rows.FieldsData.Single(f => f.FieldName == "vec").Vectors.FloatVector.Data);
+
+        await _stream.DropPartitionAsync(books.Id, p1.Id, "p1", books.VirtualChannels, ct, collectionName: "books");
+        await _stream.TickAsync(ct);
+        await EventuallyAsync(() => !Mapped().Partitions.ContainsKey("p1"), run, "p1 of dr.books_dr dropped");
+        await _stream.DropCollectionAsync(books.Id, books.VirtualChannels, ct, collectionName: "books");
+        await _meta.DropCollectionAsync("default", "books", ct);
+        await _stream.TickAsync(ct);
+        await EventuallyAsync(() => !_server.Collections.Any(c => c.Name == "books_dr"), run, "dr.books_dr dropped");
+
+        // Nothing was written under the source's names.
+        var writes = _server.Calls.Where(c => c.Request is Rpc.UpsertRequest or Rpc.DeleteRequest or Rpc.CreateCollectionRequest).ToList();
+        Assert.Equal(["CreateCollection", "Delete", "Upsert"], writes.Select(c => c.Method).Distinct().Order());
+        Assert.All(writes, c => Assert.Equal(("dr", "books_dr"), (c.Metadata.GetValueOrDefault("dbname"), c.Request switch
+        {
+            Rpc.UpsertRequest u => u.CollectionName,
+            Rpc.DeleteRequest d => d.CollectionName,
+            Rpc.CreateCollectionRequest create => create.CollectionName,
+            _ => "",
+        })));
+        Assert.False(run.Task.IsCompleted);
+        await run.StopAsync();
+    }
+
     private static MsgBase? BaseOf(FakeMilvusCall call) =>
         call.Request.Descriptor.FindFieldByNumber(1) is { FieldType: Google.Protobuf.Reflection.FieldType.Message } field
             ? field.Accessor.GetValue(call.Request) as MsgBase
@@ -229,7 +281,7 @@ public sealed class UpsertReplicationTests : IAsyncLifetime
         return books;
     }
 
-    private EngineRun Start(IReadOnlyList<ChannelPosition> checkpoints, CancellationToken ct)
+    private EngineRun Start(IReadOnlyList<ChannelPosition> checkpoints, CancellationToken ct, IReadOnlyList<NameMapping>? names = null)
     {
         _registry = Prometheus.Metrics.NewCustomRegistry();
         var engine = new TaskReplication(
@@ -244,7 +296,7 @@ public sealed class UpsertReplicationTests : IAsyncLifetime
             new CdcReplicationMetrics(_registry, TimeProvider.System), _store.Reports, new MsgPositionCodec(), new UpsertRewriter());
         var definition = new TaskDefinition(new MilvusTarget(_server.Uri.ToString(), 5),
             new CollectionSelection(null, new Dictionary<string, IReadOnlyList<CollectionInfo>> { [CollectionInfo.All] = [new CollectionInfo(CollectionInfo.All)] }),
-            ApplyMode: ApplyMode.Upsert);
+            NameMappings: names, ApplyMode: ApplyMode.Upsert);
         var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         return new EngineRun(engine.RunAsync(new TaskRunContext(TaskId, definition, checkpoints, "test-owner"), stop.Token), stop);
     }
@@ -262,10 +314,12 @@ public sealed class UpsertReplicationTests : IAsyncLifetime
         return positions;
     }
 
-    /// <summary>The primary keys the target holds in a collection of the default database (none while it does not exist).</summary>
-    private List<long> Keys(string collection) =>
-        _server.Collections.Any(c => c.DbName == "default" && c.Name == collection)
-            ? [.. _server.Rows("default", collection).Select(r => (long)r.PrimaryKey).Order()]
+    /// <summary>The primary keys the target holds in a collection (of the default database unless named; none while it does not exist).</summary>
+    private List<long> Keys(string collection) => Keys("default", collection);
+
+    private List<long> Keys(string database, string collection) =>
+        _server.Collections.Any(c => c.DbName == database && c.Name == collection)
+            ? [.. _server.Rows(database, collection).Select(r => (long)r.PrimaryKey).Order()]
             : [];
 
     /// <summary>The vectors the source writes for keys: (key + version, key + version + 0.5).</summary>

@@ -39,6 +39,11 @@ public sealed partial class ChannelMapping
         VirtualPattern().Match(virtualChannel) is { Success: true } m ? m.Groups[1].Value
         : throw new ArgumentException($"'{virtualChannel}' is not a virtual channel name");
 
+    /// <summary>The collection id a virtual channel name carries (<c>&lt;pchannel&gt;_&lt;collection id&gt;v&lt;shard&gt;</c>).</summary>
+    public static long CollectionIdOf(string virtualChannel) =>
+        VirtualPattern().Match(virtualChannel) is { Success: true } m && long.TryParse(m.Groups[2].Value, out var id) ? id
+        : throw new ArgumentException($"'{virtualChannel}' is not a virtual channel name");
+
     [GeneratedRegex(@"^(.*)_(\d+)v(\d+)$")]
     private static partial Regex VirtualPattern();
 }

@@ -2,22 +2,29 @@ using System.Collections.Concurrent;
 using Cdc.Application.Replication.Target;
 using Cdc.Domain.Changes;
 using Cdc.Domain.SourceMeta;
+using Cdc.Domain.Tasks;
 
 namespace Cdc.Application.Replication.Routing;
 
 /// <summary>
 /// Where the DML of one source collection goes on the target: the target collection's id, its shards paired with the
 /// source's (<see cref="ChannelMapping"/>) and its partitions by name. Partitions are refreshed from the target when a
-/// new one is created; lookups are thread-safe.
+/// new one is created; lookups are thread-safe. Under a <c>name_mapping</c> the target database and collection names differ
+/// from the source's, and every DML message is rewritten to carry them.
 /// </summary>
 public sealed class CollectionRoute
 {
     private readonly ConcurrentDictionary<string, long> _partitions = new(StringComparer.Ordinal);
+    private readonly bool _renamed;
 
-    public CollectionRoute(SourceCollection source, TargetCollection target, IEnumerable<TargetPartition> partitions)
+    public CollectionRoute(SourceCollection source, TargetCollection target, IEnumerable<TargetPartition> partitions, TargetNames? names = null)
     {
         Source = source ?? throw new ArgumentNullException(nameof(source));
         Target = target ?? throw new ArgumentNullException(nameof(target));
+        names ??= TargetNames.Identity;
+        TargetDatabase = names.DatabaseOf(source.DbName);
+        TargetName = names.CollectionOf(source.DbName, source.Name);
+        _renamed = names.Renames(source.DbName, source.Name);
         Channels = ChannelMapping.Pair(source.VirtualChannels, target.VirtualChannels);
         UpdatePartitions(partitions);
     }
@@ -28,8 +35,11 @@ public sealed class CollectionRoute
 
     public ChannelMapping Channels { get; }
 
-    /// <summary>The target database name the collection lives in.</summary>
-    public string TargetDatabase => Domain.Tasks.CollectionSelection.DatabaseOrDefault(Source.DbName);
+    /// <summary>The target database the collection lives in.</summary>
+    public string TargetDatabase { get; }
+
+    /// <summary>The collection's name on the target.</summary>
+    public string TargetName { get; }
 
     /// <summary>The source pchannels the collection's shards live on.</summary>
     public IEnumerable<string> SourcePhysicalChannels => Source.VirtualChannels.Select(ChannelMapping.ToPhysical).Distinct(StringComparer.Ordinal);
@@ -63,7 +73,9 @@ public sealed class CollectionRoute
         var partition = PartitionNameOf(change) is { } name
             ? _partitions.TryGetValue(name, out var id) ? id : throw new InvalidOperationException($"partition '{name}' of collection '{Source.Name}' is not on the target")
             : (long?)null;
-        return new DmlRewrite(Target.CollectionId, Channels.TargetOf(ShardOf(change)), partition);
+        return _renamed
+            ? new DmlRewrite(Target.CollectionId, Channels.TargetOf(ShardOf(change)), partition, TargetDatabase, TargetName)
+            : new DmlRewrite(Target.CollectionId, Channels.TargetOf(ShardOf(change)), partition);
     }
 
     private static string? PartitionNameOf(SourceChange change) => change switch

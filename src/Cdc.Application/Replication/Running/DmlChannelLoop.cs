@@ -17,7 +17,7 @@ internal sealed class DmlChannelLoop(TaskRunStages stages)
         var packer = NewPacker(pchannel, start.LastTick);
         return stages.Reading.ReadAsync(pchannel, start.Start, opened, async (message, token) =>
         {
-            if (stages.Decoding.Decode(message) is not { } change)
+            if (stages.Decoding.Decode(message) is not { } change || stages.Starts.IsBeforeStart(change))
             {
                 packer.Skip(message.Id);
                 return null;

@@ -15,7 +15,7 @@ internal sealed class ReplicateChannelLoop(TaskRunStages stages, string taskId, 
         stages.Reading.ReadAsync(channel, start.Start, opened, async (message, token) =>
         {
             var position = new SourcePosition(channel, stages.Ids.Encode(message.Id));
-            if (stages.Decoding.Decode(message) is not { } change) return position;
+            if (stages.Decoding.Decode(message) is not { } change || stages.Starts.IsBeforeStart(change)) return position;
 
             var outcome = await stages.Retry.RunAsync($"apply {change.Kind} from {change.Origin.Describe()}",
                 t => stages.Operations.ApplyAsync(change, t), token);

@@ -47,14 +47,16 @@ public sealed class TaskReplication(
         var retry = new RetryPolicy(options.RetryDelay, options.MaxRetryDelay, options.MissingTargetAttempts, monitor, clock, logger, taskId);
         var checkpoints = new CheckpointRecorder(taskId, store, clock, options.Checkpoints, monitor);
         var routes = new RouteTable(context.Definition.Selection);
-        var operations = new TargetOperationApplier(target, context.Definition.Selection, clock, logger, options.OperationWait, context.Definition.Target.IgnorePartition,
-            mode == ApplyMode.Upsert ? c => TargetCollectionDefinitions.From(c) with { Schema = Upserts().KeepingSourceKeys(c.Schema.Serialized) } : null);
-        var setup = new CollectionSetup(taskId, target, operations, routes, retry, logger);
+        var names = context.Definition.NamesOnTarget();
+        var operations = new TargetOperationApplier(target, context.Definition.Selection, clock, logger, options.OperationWait, context.Definition.Target.IgnorePartition, names,
+            mode == ApplyMode.Upsert ? (c, name) => TargetCollectionDefinitions.From(c, name) with { Schema = Upserts().KeepingSourceKeys(c.Schema.Serialized) } : null);
+        var setup = new CollectionSetup(taskId, target, operations, routes, retry, logger, names);
         var replays = new ReplayCounter(context, options.Checkpoints.Interval, monitor, logger);
         var writing = new DmlWriteOptions(options.SendDmlAhead, options.MissingTargetAttempts, options.RetryDelay, context.Definition.Target.IgnorePartition);
         IDmlWriter writer = mode == ApplyMode.Upsert
             ? new UpsertWriter(taskId, target, routes, setup, Upserts(), retry, monitor, replays, clock, logger, writing, options.UpsertRequestBytes)
-            : new TargetPackWriter(taskId, target, routes, setup, rewriter, control, retry, monitor, replays, clock, logger, writing);
+            : new TargetPackWriter(taskId, target, routes, setup, rewriter, control, retry, monitor, replays, clock, logger, writing,
+                new TargetTimeReservations(taskId, store, clock, options.TargetTimeMargin, retry, options.Checkpoints));
         var stages = new TaskRunStages(
             metadata,
             new ChannelReading(taskId, channels, retry, checkpoints, monitor, clock, logger),

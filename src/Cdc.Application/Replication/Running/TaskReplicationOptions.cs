@@ -29,6 +29,13 @@ public sealed record TaskReplicationOptions(
     public bool SendDmlAhead { get; init; } = true;
 
     /// <summary>
+    /// How far beyond what is about to be sent a task reserves time on a target pchannel (see
+    /// <see cref="TargetTimeReservations"/>): about one event store write per margin of channel time and channel, and
+    /// after a crash the next run's timestamps on the channel start up to this far ahead of the source's.
+    /// </summary>
+    public TimeSpan TargetTimeMargin { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
     /// The largest request apply mode "upsert" sends (an Insert's columns above it are split by rows): half the
     /// 64 MiB a Milvus proxy takes by default (milvus-io/milvus configs/milvus.yaml, proxy.grpc.serverMaxRecvSize).
     /// </summary>

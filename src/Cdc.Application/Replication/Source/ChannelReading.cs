@@ -18,8 +18,18 @@ public sealed class ChannelReading(
 {
     private readonly ConcurrentDictionary<string, ISourceChannelReader> _readers = new(StringComparer.Ordinal);
 
-    public Task<ISourceChannelReader> OpenAsync(string channel, SourceChannelStart start, CancellationToken ct) =>
-        retry.RunAsync($"open the source channel {channel}", token => channels.OpenReaderAsync(channel, start, token), ct);
+    /// <exception cref="ReplicationHalted">The channel cannot be read from there (its start is gone, say).</exception>
+    public async Task<ISourceChannelReader> OpenAsync(string channel, SourceChannelStart start, CancellationToken ct)
+    {
+        try
+        {
+            return await retry.RunAsync($"open the source channel {channel}", token => channels.OpenReaderAsync(channel, start, token), ct);
+        }
+        catch (SourceChannelException ex) when (!ex.IsRetryable && !ct.IsCancellationRequested)
+        {
+            throw ReplicationHalted.Because(ex.Message, ex);
+        }
+    }
 
     /// <summary>
     /// Reads <paramref name="channel"/> until cancelled. <paramref name="handle"/> returns the position a message

@@ -21,4 +21,7 @@ public interface IDmlWriter : IDisposable
     /// <param name="position">The change's own position, a checkpoint once written.</param>
     /// <param name="lastTick">The last tick of the change's channel.</param>
     Task<bool> TryWriteAheadAsync(SourceChange change, SourcePosition position, HybridTimestamp lastTick, CancellationToken ct);
+
+    /// <summary>At a clean stop, once no loop writes any more: what the writer keeps across runs brought up to date.</summary>
+    Task SettleAsync(CancellationToken ct);
 }

@@ -6,11 +6,11 @@ namespace Cdc.Application.Replication.Target;
 public static class TargetCollectionDefinitions
 {
     /// <summary>
-    /// The target definition of <paramref name="collection"/>. The schema bytes keep the source collection's name,
-    /// so a differently named target collection needs its schema rewritten first (not done here).
+    /// The target definition of <paramref name="collection"/>, under <paramref name="name"/> on the target (the target
+    /// client writes that name into the schema too).
     /// </summary>
-    public static TargetCollectionDefinition From(SourceCollection collection) =>
-        new(collection.Name,
+    public static TargetCollectionDefinition From(SourceCollection collection, string? name = null) =>
+        new(name ?? collection.Name,
             collection.Schema.Serialized,
             collection.ShardsNum,
             (TargetConsistencyLevel)(int)collection.ConsistencyLevel,

@@ -19,12 +19,14 @@ public enum OperationOutcome
 
 /// <summary>
 /// Applies to the target, through its normal RPCs, the operations that arrive on the source's replicate channel
-/// (index, load/release, flush, database) and the creates seen in the source's etcd (collections, partitions). Each
-/// call carries replicateInfo with the source timestamp (done by the target client) and is made idempotent as the
-/// reference does (zilliztech/milvus-cdc core/writer/channel_writer.go): CreateCollection is skipped when the target describes the collection,
-/// CreatePartition and CreateDatabase when the target lists them, a drop of what is gone counts as done, and an
-/// operation on a collection first waits for the collection to exist on the target. <c>define</c> says how a source
-/// collection is created on the target (<see cref="TargetCollectionDefinitions.From"/> unless given).
+/// (index, load/release, flush, database) and the creates seen in the source's etcd (collections, partitions), under
+/// the task's target names (<c>name_mapping</c>). Each call carries replicateInfo with the source timestamp (done by the
+/// target client) and is made idempotent as the reference does (zilliztech/milvus-cdc core/writer/channel_writer.go):
+/// CreateCollection is skipped when the target describes the collection, CreatePartition and CreateDatabase when the
+/// target lists them, a drop of what is gone counts as done, and an operation on a collection first waits for the
+/// collection to exist on the target. A database is created when the selection takes some of its collections; it is
+/// dropped or altered only when the selection takes all of them. <c>define</c> says how a source collection is created
+/// on the target under its target name (<see cref="TargetCollectionDefinitions.From"/> unless given).
 /// </summary>
 public sealed class TargetOperationApplier(
     IMilvusTarget target,
@@ -33,7 +35,8 @@ public sealed class TargetOperationApplier(
     ILogger logger,
     TargetOperationApplier.WaitOptions? wait = null,
     bool ignorePartition = false,
-    Func<SourceCollection, TargetCollectionDefinition>? define = null)
+    TargetNames? names = null,
+    Func<SourceCollection, string, TargetCollectionDefinition>? define = null)
 {
     /// <summary>How long an operation waits for its collection to appear on the target.</summary>
     public sealed record WaitOptions(int Attempts, TimeSpan Delay)
@@ -42,56 +45,55 @@ public sealed class TargetOperationApplier(
     }
 
     private readonly WaitOptions _wait = wait ?? WaitOptions.Default;
+    private readonly TargetNames _names = names ?? TargetNames.Identity;
 
     public async Task<OperationOutcome> ApplyAsync(SourceChange change, CancellationToken cancellationToken)
     {
         var ts = change.Timestamp;
         switch (change)
         {
-            case CreateDatabaseChange c when SelectsDatabase(c.DbName):
-                if ((await target.ListDatabasesAsync(cancellationToken)).Contains(c.DbName)) return OperationOutcome.AlreadyApplied;
-                await target.CreateDatabaseAsync(c.DbName, c.Properties, ts, cancellationToken);
-                return OperationOutcome.Applied;
-            case DropDatabaseChange d when SelectsDatabase(d.DbName):
+            case CreateDatabaseChange c when selection.TouchesDatabase(c.DbName):
+                return await EnsureDatabaseAsync(c.DbName, c.Properties, ts, cancellationToken) ? OperationOutcome.Applied : OperationOutcome.AlreadyApplied;
+            case DropDatabaseChange d when selection.CoversWholeDatabase(d.DbName):
                 try
                 {
-                    await target.DropDatabaseAsync(d.DbName, ts, cancellationToken);
+                    await target.DropDatabaseAsync(_names.DatabaseOf(d.DbName), ts, cancellationToken);
                     return OperationOutcome.Applied;
                 }
                 catch (MilvusTargetException ex) when (ex.IsDatabaseNotFound)
                 {
                     return OperationOutcome.AlreadyApplied;
                 }
-            case AlterDatabaseChange a when SelectsDatabase(a.DbName):
-                await target.AlterDatabaseAsync(a.DbName, a.Properties, a.DeletedKeys, ts, cancellationToken);
+            case AlterDatabaseChange a when selection.CoversWholeDatabase(a.DbName):
+                await target.AlterDatabaseAsync(_names.DatabaseOf(a.DbName), a.Properties, a.DeletedKeys, ts, cancellationToken);
                 return OperationOutcome.Applied;
             case CreateIndexChange i when Selects(i.DbName, i.CollectionName):
-                return await OnCollectionAsync(i.DbName, i.CollectionName, db =>
-                    target.CreateIndexAsync(db, new TargetIndexDefinition(i.CollectionName, i.FieldName, i.IndexName, i.Parameters), ts, cancellationToken), cancellationToken);
+                return await OnCollectionAsync(i.DbName, i.CollectionName, (db, name) =>
+                    target.CreateIndexAsync(db, new TargetIndexDefinition(name, i.FieldName, i.IndexName, i.Parameters), ts, cancellationToken), cancellationToken);
             case DropIndexChange i when Selects(i.DbName, i.CollectionName):
-                return await OnCollectionAsync(i.DbName, i.CollectionName, db =>
-                    target.DropIndexAsync(db, i.CollectionName, i.FieldName, i.IndexName, ts, cancellationToken), cancellationToken);
+                return await OnCollectionAsync(i.DbName, i.CollectionName, (db, name) =>
+                    target.DropIndexAsync(db, name, i.FieldName, i.IndexName, ts, cancellationToken), cancellationToken);
             case AlterIndexChange i when Selects(i.DbName, i.CollectionName):
-                return await OnCollectionAsync(i.DbName, i.CollectionName, db =>
-                    target.AlterIndexAsync(db, i.CollectionName, i.IndexName, i.Parameters, i.DeletedKeys, ts, cancellationToken), cancellationToken);
+                return await OnCollectionAsync(i.DbName, i.CollectionName, (db, name) =>
+                    target.AlterIndexAsync(db, name, i.IndexName, i.Parameters, i.DeletedKeys, ts, cancellationToken), cancellationToken);
             case LoadCollectionChange l when Selects(l.DbName, l.CollectionName):
-                return await OnCollectionAsync(l.DbName, l.CollectionName, db =>
-                    target.LoadCollectionAsync(db, l.CollectionName, l.ReplicaNumber, ts, cancellationToken), cancellationToken);
+                return await OnCollectionAsync(l.DbName, l.CollectionName, (db, name) =>
+                    target.LoadCollectionAsync(db, name, l.ReplicaNumber, ts, cancellationToken), cancellationToken);
             case ReleaseCollectionChange r when Selects(r.DbName, r.CollectionName):
-                return await OnCollectionAsync(r.DbName, r.CollectionName, db =>
-                    target.ReleaseCollectionAsync(db, r.CollectionName, ts, cancellationToken), cancellationToken);
+                return await OnCollectionAsync(r.DbName, r.CollectionName, (db, name) =>
+                    target.ReleaseCollectionAsync(db, name, ts, cancellationToken), cancellationToken);
             case LoadPartitionsChange l when Selects(l.DbName, l.CollectionName):
-                return await OnCollectionAsync(l.DbName, l.CollectionName, db =>
-                    target.LoadPartitionsAsync(db, l.CollectionName, l.PartitionNames, l.ReplicaNumber, ts, cancellationToken), cancellationToken);
+                return await OnCollectionAsync(l.DbName, l.CollectionName, (db, name) =>
+                    target.LoadPartitionsAsync(db, name, l.PartitionNames, l.ReplicaNumber, ts, cancellationToken), cancellationToken);
             case ReleasePartitionsChange r when Selects(r.DbName, r.CollectionName):
-                return await OnCollectionAsync(r.DbName, r.CollectionName, db =>
-                    target.ReleasePartitionsAsync(db, r.CollectionName, r.PartitionNames, ts, cancellationToken), cancellationToken);
+                return await OnCollectionAsync(r.DbName, r.CollectionName, (db, name) =>
+                    target.ReleasePartitionsAsync(db, name, r.PartitionNames, ts, cancellationToken), cancellationToken);
             case FlushChange f:
                 // One call per selected collection, as the reference does.
                 var outcome = OperationOutcome.NotSelected;
                 foreach (var collection in f.CollectionNames.Where(c => Selects(f.DbName, c)))
                 {
-                    var one = await OnCollectionAsync(f.DbName, collection, db => target.FlushAsync(db, collection, ts, cancellationToken), cancellationToken);
+                    var one = await OnCollectionAsync(f.DbName, collection, (db, name) => target.FlushAsync(db, name, ts, cancellationToken), cancellationToken);
                     if (outcome != OperationOutcome.Applied) outcome = one;
                 }
                 return outcome;
@@ -106,18 +108,17 @@ public sealed class TargetOperationApplier(
         switch (metadata)
         {
             case CollectionCreated { Collection: var c } when Selects(c.DbName, c.Name):
-                var database = CollectionSelection.DatabaseOrDefault(c.DbName);
-                if (await target.DescribeCollectionAsync(database, c.Name, cancellationToken) is not null) return OperationOutcome.AlreadyApplied;
-                if (database != CollectionSelection.DefaultDatabase && !(await target.ListDatabasesAsync(cancellationToken)).Contains(database))
-                    await target.CreateDatabaseAsync(database, new Dictionary<string, string>(), c.CreatedTimestamp, cancellationToken);
-                await target.CreateCollectionAsync(database, (define ?? TargetCollectionDefinitions.From)(c), c.CreatedTimestamp, cancellationToken);
+                var (database, name) = (_names.DatabaseOf(c.DbName), _names.CollectionOf(c.DbName, c.Name));
+                if (await target.DescribeCollectionAsync(database, name, cancellationToken) is not null) return OperationOutcome.AlreadyApplied;
+                await EnsureDatabaseAsync(c.DbName, new Dictionary<string, string>(), c.CreatedTimestamp, cancellationToken);
+                await target.CreateCollectionAsync(database, define is null ? TargetCollectionDefinitions.From(c, name) : define(c, name), c.CreatedTimestamp, cancellationToken);
                 return OperationOutcome.Applied;
             case PartitionCreated p when !ignorePartition && Selects(p.DbName, p.CollectionName):
-                return await OnCollectionAsync(p.DbName, p.CollectionName, async db =>
+                return await OnCollectionAsync(p.DbName, p.CollectionName, async (db, name) =>
                 {
-                    var existing = await target.ShowPartitionsAsync(db, p.CollectionName, cancellationToken);
+                    var existing = await target.ShowPartitionsAsync(db, name, cancellationToken);
                     if (existing.Any(e => e.Name == p.Partition.Name)) return OperationOutcome.AlreadyApplied;
-                    await target.CreatePartitionAsync(db, p.CollectionName, p.Partition.Name, p.Partition.CreatedTimestamp, cancellationToken);
+                    await target.CreatePartitionAsync(db, name, p.Partition.Name, p.Partition.CreatedTimestamp, cancellationToken);
                     return OperationOutcome.Applied;
                 }, cancellationToken);
             default:
@@ -127,25 +128,32 @@ public sealed class TargetOperationApplier(
 
     private bool Selects(string db, string collection) => selection.Covers(db, collection);
 
-    private bool SelectsDatabase(string db) =>
-        selection.DbCollections?.Keys.Any(k => k == CollectionInfo.All || k == CollectionSelection.DatabaseOrDefault(db)) ?? false;
-
-    private Task<OperationOutcome> OnCollectionAsync(string db, string collection, Func<string, Task> apply, CancellationToken cancellationToken) =>
-        OnCollectionAsync(db, collection, async database => { await apply(database); return OperationOutcome.Applied; }, cancellationToken);
-
-    private async Task<OperationOutcome> OnCollectionAsync(string db, string collection, Func<string, Task<OperationOutcome>> apply, CancellationToken cancellationToken)
+    /// <summary>Creates a source database's target database unless it exists (the default one always does); true when created.</summary>
+    private async Task<bool> EnsureDatabaseAsync(string sourceDatabase, IReadOnlyDictionary<string, string> properties, HybridTimestamp ts, CancellationToken cancellationToken)
     {
-        var database = CollectionSelection.DatabaseOrDefault(db);
+        var database = _names.DatabaseOf(sourceDatabase);
+        if (database == CollectionSelection.DefaultDatabase || (await target.ListDatabasesAsync(cancellationToken)).Contains(database)) return false;
+        await target.CreateDatabaseAsync(database, properties, ts, cancellationToken);
+        return true;
+    }
+
+    private Task<OperationOutcome> OnCollectionAsync(string db, string collection, Func<string, string, Task> apply, CancellationToken cancellationToken) =>
+        OnCollectionAsync(db, collection, async (database, name) => { await apply(database, name); return OperationOutcome.Applied; }, cancellationToken);
+
+    /// <summary>Waits for the (target-named) collection of a source collection to exist on the target, then applies.</summary>
+    private async Task<OperationOutcome> OnCollectionAsync(string db, string collection, Func<string, string, Task<OperationOutcome>> apply, CancellationToken cancellationToken)
+    {
+        var (database, name) = (_names.DatabaseOf(db), _names.CollectionOf(db, collection));
         for (var attempt = 1; ; attempt++)
         {
-            if (await target.DescribeCollectionAsync(database, collection, cancellationToken) is not null) break;
+            if (await target.DescribeCollectionAsync(database, name, cancellationToken) is not null) break;
             if (attempt >= _wait.Attempts)
             {
-                logger.LogWarning("skipped an operation on {Database}.{Collection}: the collection did not appear on the target", database, collection);
+                logger.LogWarning("skipped an operation on {Database}.{Collection}: the collection did not appear on the target", database, name);
                 return OperationOutcome.TargetMissing;
             }
             await Task.Delay(_wait.Delay, clock, cancellationToken);
         }
-        return await apply(database);
+        return await apply(database, name);
     }
 }

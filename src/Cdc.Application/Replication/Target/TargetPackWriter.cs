@@ -35,7 +35,8 @@ public sealed class TargetPackWriter(
     ReplayCounter replays,
     TimeProvider clock,
     ILogger logger,
-    DmlWriteOptions options) : IDmlWriter
+    DmlWriteOptions options,
+    TargetTimeReservations? reservations = null) : IDmlWriter
 {
     private readonly ConcurrentDictionary<string, TargetChannelWriter> _writers = new(StringComparer.Ordinal);
     private readonly RoutableChanges _routable = new(taskId, routes, setup, clock, logger, options);
@@ -65,7 +66,7 @@ public sealed class TargetPackWriter(
 
         replays.Count(pack);
         foreach (var drop in pack.Changes.Where(c => !RouteTable.IsDml(c)))
-            await _drops.ApplyAsync(drop, pack.Channel, ct);
+            await _drops.ApplyAsync(drop, pack.Channel, StampAsync, ct);
     }
 
     /// <summary>
@@ -100,7 +101,25 @@ public sealed class TargetPackWriter(
     private TargetChannelWriter Writer(string targetChannel) =>
         _writers.TryGetValue(targetChannel, out var writer)
             ? writer
-            : _writers.GetOrAdd(targetChannel, c => new TargetChannelWriter(target, new TargetTimestampRewriter(c, rewriter, control, clock), routes));
+            : _writers.GetOrAdd(targetChannel, c => new TargetChannelWriter(target, new TargetTimestampRewriter(c, rewriter, control, clock), routes, reservations?.For(c)));
+
+    /// <summary>
+    /// At a clean stop, once no loop writes any more: each target pchannel's reserved time comes down to what was sent
+    /// on it, so the next run does not jump ahead by the margin.
+    /// </summary>
+    public async Task SettleAsync(CancellationToken ct)
+    {
+        foreach (var writer in _writers.Values) await writer.SettleAsync(ct);
+    }
+
+    /// <summary>
+    /// Applies a drop at a timestamp above everything sent on the collection's target pchannels (Milvus writes the drop
+    /// to each of them), reserved on each first.
+    /// </summary>
+    private Task StampAsync(CollectionRoute route, SourceChange drop, Func<HybridTimestamp, CancellationToken, Task> apply, CancellationToken ct) =>
+        TargetChannelWriter.StampAsync(
+            [.. route.Target.VirtualChannels.Select(ChannelMapping.ToPhysical).Distinct(StringComparer.Ordinal).Select(Writer)],
+            drop.Timestamp, apply, ct);
 
     public void Dispose()
     {

@@ -56,7 +56,7 @@ public sealed class UpsertWriter(
         monitor.Written(pack with { Changes = changes }, asUpserts: true);
         replays.Count(pack);
         foreach (var drop in pack.Changes.Where(c => !RouteTable.IsDml(c)))
-            await _drops.ApplyAsync(drop, pack.Channel, ct);
+            await _drops.ApplyAsync(drop, pack.Channel, CollectionDrops.AtItsOwnTime, ct);
     }
 
     /// <summary>
@@ -141,7 +141,7 @@ public sealed class UpsertWriter(
     private UpsertLayout Layout(CollectionRoute route)
     {
         var source = route.Source.Schema;
-        var name = $"{route.TargetDatabase}.{route.Source.Name}";
+        var name = $"{route.TargetDatabase}.{route.TargetName}";
         var primary = source.PrimaryKey ?? throw ReplicationHalted.Because($"collection {name} has no primary key on the source");
         SourceCollectionSchema onTarget;
         try
@@ -157,9 +157,12 @@ public sealed class UpsertWriter(
             throw ReplicationHalted.Because($"collection {name} on the target has another schema than the source's: {string.Join("; ", differences)}");
 
         logger.LogInformation("task {TaskId} upserts into collection {Collection} by its primary key {Key}", taskId, name, primary.Name);
-        return new UpsertLayout(route.TargetDatabase, route.Source.Name, primary.Name, source.Fields.Any(f => f.IsPartitionKey),
+        return new UpsertLayout(route.TargetDatabase, route.TargetName, primary.Name, source.Fields.Any(f => f.IsPartitionKey),
             source.Functions.SelectMany(f => f.OutputFieldNames).ToHashSet(StringComparer.Ordinal));
     }
+
+    /// <summary>Nothing to settle: the target gives normal writes their own timestamps, no time is reserved.</summary>
+    public Task SettleAsync(CancellationToken ct) => Task.CompletedTask;
 
     public void Dispose()
     {

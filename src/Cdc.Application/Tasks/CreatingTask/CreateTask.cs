@@ -38,12 +38,14 @@ public sealed record CreateTask(
     bool DisableAutoStart = false,
     KafkaConnectParam? KafkaConnectParam = null,
     BufferConfig? BufferConfig = null,
+    IReadOnlyList<NameMapping>? NameMapping = null,
+    string? StartFrom = null,
     string? ApplyMode = null) : IRequest<string>;
 
 /// <summary>The create checks of the reference server (zilliztech/milvus-cdc server/cdc_impl.go, Create), in its order; each names its field.</summary>
 public sealed class CreateTaskValidator : AbstractValidator<CreateTask>
 {
-    public CreateTaskValidator(CdcLimits limits, ISourcePositionCodec? positions = null)
+    public CreateTaskValidator(CdcLimits limits, ISourcePositionCodec? positions = null, TimeProvider? clock = null)
     {
         ClassLevelCascadeMode = CascadeMode.Stop;
         RuleLevelCascadeMode = CascadeMode.Stop;
@@ -79,31 +81,7 @@ public sealed class CreateTaskValidator : AbstractValidator<CreateTask>
         RuleFor(r => r.BufferConfig!.Size).GreaterThanOrEqualTo(0).When(r => r.BufferConfig is not null)
             .OverridePropertyName("buffer_config.size").WithMessage("the cache size is less zero");
 
-        RuleFor(r => r).Must(r => r.CollectionInfos is not null || r.DbCollections is not null)
-            .OverridePropertyName("collection_infos").WithMessage("the collection info is empty");
-        RuleFor(r => r).Must(r => r.CollectionInfos is null || r.DbCollections is null)
-            .OverridePropertyName("db_collections").WithMessage("the collection info and db collection info should be only one");
-        RuleFor(r => r.CollectionInfos!.Count).Equal(1).When(r => r.CollectionInfos is not null)
-            .OverridePropertyName("collection_infos").WithMessage(r => r.CollectionInfos!.Count == 0 ? "empty collection info" : "the collection info should be only one");
-        RuleFor(r => r.DbCollections!.Count).Equal(1).When(r => r.DbCollections is not null)
-            .OverridePropertyName("db_collections").WithMessage(r => r.DbCollections!.Count == 0 ? "the collection info is empty" : "the collection info should be only one");
-
-        When(r => r.DbCollections is { Count: 1 }, () =>
-        {
-            RuleFor(r => r.DbCollections!.Single().Key)
-                .Must(db => db.Length > 0).OverridePropertyName("db_collections").WithMessage("the db name is empty")
-                .Must(db => db.Length <= limits.MaxNameLength).OverridePropertyName("db_collections")
-                .WithMessage(r => $"the db name length exceeds {limits.MaxNameLength} characters, {r.DbCollections!.Single().Key}");
-            RuleFor(r => r.DbCollections!.Single().Value.Count).Equal(1)
-                .OverridePropertyName("db_collections").WithMessage(r => r.DbCollections!.Single().Value.Count == 0 ? "empty collection info" : "the collection info should be only one.");
-        });
-
-        RuleFor(r => r.CollectionInfos![0]).SetValidator(new CollectionInfoValidator(limits))
-            .When(r => r.CollectionInfos is { Count: 1 } && r.DbCollections is null)
-            .OverridePropertyName("collection_infos[0]");
-        RuleFor(r => r.DbCollections!.Single().Value[0]).SetValidator(new CollectionInfoValidator(limits))
-            .When(r => r.CollectionInfos is null && r.DbCollections is { Count: 1 } dbs && dbs.Single().Value.Count == 1)
-            .OverridePropertyName("db_collections[0]");
+        Include(new SelectionRules(limits, positions, clock ?? TimeProvider.System));
 
         RuleFor(r => r.ApplyMode).Must(mode => mode is null || ApplyModes.Parse(mode) is not null)
             .OverridePropertyName("apply_mode")
@@ -132,23 +110,6 @@ public sealed class CreateTaskValidator : AbstractValidator<CreateTask>
 
     private static bool BeAMilvusUri(string uri) =>
         System.Uri.TryCreate(uri, UriKind.Absolute, out var u) && u.Scheme is "http" or "https" && u.Host.Length > 0;
-
-    /// <summary>Collection-level rules: the name, the <c>*</c> rule, and position keys that must be vchannels.</summary>
-    private sealed class CollectionInfoValidator : AbstractValidator<CollectionInfo>
-    {
-        public CollectionInfoValidator(CdcLimits limits)
-        {
-            RuleLevelCascadeMode = CascadeMode.Stop;
-            ClassLevelCascadeMode = CascadeMode.Stop;
-            RuleFor(c => c.Name).NotEmpty().OverridePropertyName("name").WithMessage("there is a collection name that is empty. ");
-            RuleFor(c => c.Name).Must(n => n == CollectionInfo.All)
-                .OverridePropertyName("name").WithMessage(c => $"only the collection name '*' is supported: the server replicates a whole cluster or database, not single collections (got '{c.Name}')");
-            RuleFor(c => c.Name).MaximumLength(limits.MaxNameLength)
-                .OverridePropertyName("name").WithMessage(c => $"there are some collection names whose length exceeds {limits.MaxNameLength} characters, [{c.Name}]");
-            RuleFor(c => c.Positions).Must(p => p is null || p.Count == 0)
-                .OverridePropertyName("positions").WithMessage("the collection name is `*`, the positions should be empty");
-        }
-    }
 }
 
 public sealed class CreateTaskHandler(IEventStore store, ISecretProtector secrets, CdcLimits limits, TimeProvider clock)
@@ -206,6 +167,8 @@ public sealed class CreateTaskHandler(IEventStore store, ISecretProtector secret
             Token: string.IsNullOrEmpty(m.Token) ? null : secrets.Protect(m.Token));
         var rpc = request.RpcChannelInfo is { } r && (!string.IsNullOrEmpty(r.Name) || !string.IsNullOrEmpty(r.Position)) ? r : null;
         return new TaskDefinition(target, new CollectionSelection(request.CollectionInfos, request.DbCollections), rpc, request.DisableAutoStart,
+            request.NameMapping is { Count: > 0 } mappings ? mappings : null,
+            request.StartFrom is { } start && ReplicationStart.Parse(start) is { Kind: not ReplicationStartKind.Latest } parsed ? parsed : null,
             ApplyModes.Parse(request.ApplyMode) ?? ApplyMode.Replicate);
     }
 }

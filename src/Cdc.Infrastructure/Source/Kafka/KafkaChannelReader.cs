@@ -23,11 +23,14 @@ internal sealed class KafkaChannelReader : ISourceChannelReader
     private long _bufferedBytes;
     private int _bufferedMessages;
     private int _disposed;
+    private long _nextOffset; // the offset the consumer is to deliver next (consumer thread only)
 
     public KafkaChannelReader(
-        IConsumer<Ignore, byte[]> consumer, string channel, int readAhead, long maxBytes = long.MaxValue, SourcePosition? startsAfter = null)
+        IConsumer<Ignore, byte[]> consumer, string channel, int readAhead, long maxBytes = long.MaxValue, SourcePosition? startsAfter = null,
+        long firstOffset = 0)
     {
         _consumer = consumer;
+        _nextOffset = firstOffset;
         Channel = channel;
         StartsAfter = startsAfter;
         _maxBytes = Math.Max(1, maxBytes);
@@ -73,6 +76,7 @@ internal sealed class KafkaChannelReader : ISourceChannelReader
                 var result = _consumer.Consume(_stop.Token);
                 if (result?.Message is null || result.IsPartitionEOF) continue;
                 var message = ToSourceMessage(result);
+                _nextOffset = result.Offset.Value + 1;
                 // On this dedicated thread blocking is fine: it is the back-pressure on the consumer.
                 WaitForRoom(message.Payload.Length);
                 Interlocked.Add(ref _bufferedBytes, message.Payload.Length);
@@ -83,6 +87,12 @@ internal sealed class KafkaChannelReader : ISourceChannelReader
         }
         catch (OperationCanceledException) when (_stop.IsCancellationRequested)
         {
+        }
+        catch (ConsumeException e) when (e.Error.Code == ErrorCode.Local_AutoOffsetReset)
+        {
+            // The next offset is gone (auto.offset.reset=error): retention deleted it while this reader was behind.
+            failure = new SourceChannelException(Channel,
+                $"{KafkaSourceChannels.RetentionLost(_nextOffset, LowWatermark() ?? _nextOffset + 1)} ({e.Error.Reason})", e, retryable: false);
         }
         catch (ConsumeException e)
         {
@@ -97,6 +107,18 @@ internal sealed class KafkaChannelReader : ISourceChannelReader
             failure = new SourceChannelException(Channel, e.Message, e);
         }
         _messages.Writer.TryComplete(failure);
+    }
+
+    private long? LowWatermark()
+    {
+        try
+        {
+            return _consumer.QueryWatermarkOffsets(new TopicPartition(Channel, new Partition(0)), TimeSpan.FromSeconds(5)).Low.Value;
+        }
+        catch (KafkaException)
+        {
+            return null;
+        }
     }
 
     private SourceMessage ToSourceMessage(ConsumeResult<Ignore, byte[]> result)

@@ -13,6 +13,9 @@ public sealed class KafkaSourceChannels(KafkaSourceOptions options, ILogger<Kafk
     : ISourceChannels
 {
     private const int ChannelPartition = 0;
+
+    /// <summary>How much earlier than a start time a reader seeks (see <see cref="SourceChannelStart.AtTimeStart"/>).</summary>
+    public static readonly TimeSpan TimeSeekMargin = TimeSpan.FromMinutes(1);
     private readonly ILogger _logger = logger ?? NullLogger<KafkaSourceChannels>.Instance;
 
     public async Task<ISourceChannelReader> OpenReaderAsync(
@@ -27,17 +30,13 @@ public sealed class KafkaSourceChannels(KafkaSourceOptions options, ILogger<Kafk
         try
         {
             var partition = new TopicPartition(channel, new Partition(ChannelPartition));
-            var offset = start switch
-            {
-                SourceChannelStart.AfterPosition after => ResumeOffset(channel, after.Position) + 1,
-                _ => await Task.Run(() => LatestOffset(consumer, partition), cancellationToken),
-            };
+            var offset = await Task.Run(() => StartOffset(consumer, partition, start), cancellationToken);
             consumer.Assign(new TopicPartitionOffset(partition, new Offset(offset)));
             _logger.LogInformation("reading {Channel} partition {Partition} from offset {Offset}", channel, ChannelPartition, offset);
             // From the latest message: the offset was fixed now, so the position before it names the same start
             // (offset -1 for a topic nobody wrote yet: the exclusive seek after it is offset 0).
             var startsAfter = start is SourceChannelStart.LatestStart ? new SourcePosition(channel, KafkaMessageId.FromOffset(offset - 1)) : null;
-            return new KafkaChannelReader(consumer, channel, options.ReadAhead, options.ReadBufferBytes, startsAfter);
+            return new KafkaChannelReader(consumer, channel, options.ReadAhead, options.ReadBufferBytes, startsAfter, offset);
         }
         catch (KafkaException e)
         {
@@ -60,20 +59,56 @@ public sealed class KafkaSourceChannels(KafkaSourceOptions options, ILogger<Kafk
     }
 
     /// <summary>
-    /// The high watermark: the offset the next message written will get. Fixed now, so a message written after the
-    /// reader was opened is read even if the consumer starts fetching later.
+    /// The first offset to read. The latest start is the high watermark (the offset the next message written will get),
+    /// fixed now so that a message written after the reader was opened is read even if the consumer starts fetching
+    /// later; the earliest is the low watermark; a time is the first offset whose message was stored at or after it.
+    /// A resume whose next offset the topic no longer holds (retention deleted it) is refused: reading on from the
+    /// oldest message kept would skip the lost range without a word.
     /// </summary>
-    private long LatestOffset(IConsumer<Ignore, byte[]> consumer, TopicPartition partition)
+    private long StartOffset(IConsumer<Ignore, byte[]> consumer, TopicPartition partition, SourceChannelStart start)
+    {
+        var channel = partition.Topic;
+        switch (start)
+        {
+            case SourceChannelStart.AfterPosition after:
+                var next = ResumeOffset(channel, after.Position) + 1;
+                var low = Watermarks(consumer, partition).Low;
+                if (next < low) throw new SourceChannelException(channel, RetentionLost(next, low), retryable: false);
+                return next;
+            case SourceChannelStart.EarliestStart:
+                return Watermarks(consumer, partition).Low;
+            case SourceChannelStart.AtTimeStart at:
+                // Kafka seeks by the time it stored with each message (the producer's clock), the reading stage filters
+                // by the Milvus timestamp: seek a margin earlier so that a producer clock behind Milvus' loses nothing.
+                var seek = at.Time - TimeSeekMargin;
+                var found = consumer.OffsetsForTimes([new TopicPartitionTimestamp(partition, new Timestamp(seek))], options.OpenTimeout);
+                // No message that late: the next one written is the first.
+                return found is [{ Offset.Value: >= 0 } hit] ? hit.Offset.Value : Watermarks(consumer, partition).High;
+            default:
+                return Watermarks(consumer, partition).High;
+        }
+    }
+
+    private (long Low, long High) Watermarks(IConsumer<Ignore, byte[]> consumer, TopicPartition partition)
     {
         try
         {
-            return consumer.QueryWatermarkOffsets(partition, options.OpenTimeout).High.Value;
+            var marks = consumer.QueryWatermarkOffsets(partition, options.OpenTimeout);
+            return (marks.Low.Value, marks.High.Value);
         }
         catch (KafkaException e) when (e.Error.Code is ErrorCode.UnknownTopicOrPart or ErrorCode.Local_UnknownTopic
                                            or ErrorCode.Local_UnknownPartition)
         {
             // No such topic yet: nothing was written, so everything that will be written is "later".
-            return 0;
+            return (0, 0);
         }
     }
+
+    /// <summary>
+    /// Why a reader cannot go on without losing messages: the task pauses with this reason (a non-retryable
+    /// <see cref="SourceChannelException"/> names the channel).
+    /// </summary>
+    internal static string RetentionLost(long next, long low) => low > next + 1
+        ? $"offsets {next} to {low - 1} were deleted from the topic (retention) before they were replicated; the oldest offset kept is {low}"
+        : $"offset {next} was deleted from the topic (retention) before it was replicated; the oldest offset kept is {low}";
 }

@@ -43,8 +43,9 @@ public sealed record KafkaSourceOptions
             BootstrapServers = Address,
             // Required by the client even without a subscription; unique so that no group state is shared.
             GroupId = $"cdc-source-{Guid.NewGuid():N}",
-            // Where to go when the position asked for is gone (retention) or out of range: the oldest message kept.
-            AutoOffsetReset = AutoOffsetReset.Earliest,
+            // A position that is gone (retention deleted it while the reader was behind) is an error, never a silent
+            // jump to the oldest or newest message kept: the reader fails and the task pauses naming the lost range.
+            AutoOffsetReset = AutoOffsetReset.Error,
             AllowAutoCreateTopics = true,
             EnablePartitionEof = false,
             // librdkafka prefetches up to 64 MiB per partition by default: hold it to the reader's own cap, which bounds
@@ -61,6 +62,7 @@ public sealed record KafkaSourceOptions
         // Never hand positions to the broker, whatever the extra settings say.
         config.EnableAutoCommit = false;
         config.EnableAutoOffsetStore = false;
+        config.AutoOffsetReset = AutoOffsetReset.Error;
         return config;
     }
 }

@@ -56,6 +56,8 @@ public sealed class PulsarSourceChannels : ISourceChannels
         var after = start switch
         {
             SourceChannelStart.AfterPosition a => ResumePoint(channel, a.Position),
+            // A time: from the first message kept; the reading stage drops what is older than the time.
+            SourceChannelStart.EarliestStart or SourceChannelStart.AtTimeStart => ResumePoint(channel, Earliest(channel)),
             _ => (MessagePoint?)null,
         };
         try
