@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using Cdc.Testing;
 using Cdc.Testing.FakeMilvus;
 using Cdc.Testing.Milvus;
@@ -52,7 +51,7 @@ public sealed class UpsertCrashScenario(ITestOutputHelper output) : IAsyncLifeti
         try
         {
             CdcCall firstCdc = (type, data) => first.PostAsync(type, data);
-            var taskId = await CreateUpsertTaskAsync(firstCdc);
+            var taskId = await Scenario.CreateTaskAsync(firstCdc, _target, applyMode: "upsert");
             await WaitUntilReadingAsync(firstCdc, taskId);
             foreach (var collection in collections) await _client.LoadCollectionAsync("default", collection, _deadline);
 
@@ -129,18 +128,6 @@ public sealed class UpsertCrashScenario(ITestOutputHelper output) : IAsyncLifeti
     private long UpsertedRows() =>
         _target.CallsTo("Upsert").Select(c => c.RequestAs<Cdc.Infrastructure.Milvus.Protos.Rpc.UpsertRequest>())
             .Where(u => u.CollectionName != "notes").Sum(u => (long)u.NumRows);
-
-    private async Task<string> CreateUpsertTaskAsync(CdcCall cdc)
-    {
-        var (status, body) = await cdc("create", new JsonObject
-        {
-            ["milvus_connect_param"] = new JsonObject { ["uri"] = _target.Uri.ToString(), ["token"] = "root:Milvus", ["connect_timeout"] = 10 },
-            ["collection_infos"] = new JsonArray(new JsonObject { ["name"] = "*" }),
-            ["apply_mode"] = "upsert",
-        });
-        Assert.True(status == 200, $"create answered {status}: {body.ToJsonString()}");
-        return body["data"]!["task_id"]!.GetValue<string>();
-    }
 
     /// <summary>
     /// Waits until get shows a checkpoint on every channel of the task: a new task checkpoints each channel where it

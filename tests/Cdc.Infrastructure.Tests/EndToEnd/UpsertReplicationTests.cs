@@ -284,21 +284,12 @@ public sealed class UpsertReplicationTests : IAsyncLifetime
     private EngineRun Start(IReadOnlyList<ChannelPosition> checkpoints, CancellationToken ct, IReadOnlyList<NameMapping>? names = null)
     {
         _registry = Prometheus.Metrics.NewCustomRegistry();
-        var engine = new TaskReplication(
-            new EtcdSourceMetadata(_etcd, _meta.Layout), KafkaTestBroker.Channels(), new MsgStreamDecoder(), new SourceMessageIdEncoder(),
-            new MilvusTargetFactory(), new DmlMessageRewriter(), new ControlMessageFactory(),
-            new AesGcmSecretProtector(new byte[32]), _store.Store, TimeProvider.System, NullLogger<TaskReplication>.Instance,
-            new TaskReplicationOptions(ReplicateChannel, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(1), MissingTargetAttempts: 20)
-            {
-                Checkpoints = new CheckpointOptions(TimeSpan.FromMilliseconds(200)),
-                OperationWait = new TargetOperationApplier.WaitOptions(20, TimeSpan.FromMilliseconds(100)),
-            },
-            new CdcReplicationMetrics(_registry, TimeProvider.System), _store.Reports, new MsgPositionCodec(), new UpsertRewriter());
+        var engine = EngineRun.Replication(new EtcdSourceMetadata(_etcd, _meta.Layout), KafkaTestBroker.Channels(), _store.Store, ReplicateChannel,
+            new CdcReplicationMetrics(_registry, TimeProvider.System), _store.Reports);
         var definition = new TaskDefinition(new MilvusTarget(_server.Uri.ToString(), 5),
             new CollectionSelection(null, new Dictionary<string, IReadOnlyList<CollectionInfo>> { [CollectionInfo.All] = [new CollectionInfo(CollectionInfo.All)] }),
             NameMappings: names, ApplyMode: ApplyMode.Upsert);
-        var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        return new EngineRun(engine.RunAsync(new TaskRunContext(TaskId, definition, checkpoints, "test-owner"), stop.Token), stop);
+        return EngineRun.Start(engine, new TaskRunContext(TaskId, definition, checkpoints, "test-owner"), WaitLimit, ct);
     }
 
     /// <summary>
@@ -326,24 +317,5 @@ public sealed class UpsertReplicationTests : IAsyncLifetime
     private static IReadOnlyList<float[]> Vectors(IEnumerable<long> keys, int version = 0) =>
         [.. keys.Select(k => new[] { k + version, k + version + 0.5f })];
 
-    private static async Task EventuallyAsync(Func<bool> condition, EngineRun run, string what)
-    {
-        var deadline = DateTimeOffset.UtcNow + WaitLimit;
-        while (!condition())
-        {
-            if (run.Task.IsCompleted) await run.Task; // surfaces a halt
-            if (DateTimeOffset.UtcNow > deadline) Assert.Fail($"timed out waiting for {what}");
-            await Task.Delay(100);
-        }
-    }
-
-    private sealed record EngineRun(Task Task, CancellationTokenSource Stop)
-    {
-        public async Task StopAsync()
-        {
-            await Stop.CancelAsync();
-            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Task.WaitAsync(WaitLimit));
-            Stop.Dispose();
-        }
-    }
+    private static Task EventuallyAsync(Func<bool> condition, EngineRun run, string what) => run.EventuallyAsync(condition, what);
 }
