@@ -23,7 +23,8 @@ namespace Cdc.Bench;
 /// One task's whole replication, wired as the server wires it (production options): a simulated source (collection
 /// metadata in the etcd, msgstream messages in the Kafka mock that scripts/bench.sh started), the
 /// <see cref="TaskReplication"/> with its checkpoints in a fresh PostgreSQL event store, and the fake target
-/// Milvus over real gRPC (HTTP/2 on loopback). Everything but etcd, Kafka and PostgreSQL runs in this process.
+/// Milvus over real gRPC (HTTP/2 on loopback). Everything but etcd, Kafka and PostgreSQL runs in this process, the fake
+/// target too unless asked to run in a process of its own.
 /// The fake target keeps no calls and, unless asked, applies no rows: it checks each message's header and advances
 /// its channel position, so what is measured is the CDC, not the fake.
 /// </summary>
@@ -44,9 +45,11 @@ public sealed class PipelineHarness : IAsyncDisposable
     private readonly ApplyMode _applyMode;
 
     private PipelineHarness(
-        EventStoreHarness store, EtcdClient etcd, KafkaTestProducer producer, FakeMilvusServer target, TargetCounter counter,
-        SimulatedSource source, string replicateChannel, string name, int dimension, int shards, ApplyMode applyMode)
+        EventStoreHarness store, EtcdClient etcd, KafkaTestProducer producer, FakeMilvusServer? target, FakeTargetProcess? targetProcess,
+        TargetCounter counter, SimulatedSource source, string replicateChannel, string name, int dimension, int shards, ApplyMode applyMode)
     {
+        _target = target;
+        TargetProcess = targetProcess;
         _applyMode = applyMode;
         _store = store;
         _etcd = etcd;
@@ -55,12 +58,19 @@ public sealed class PipelineHarness : IAsyncDisposable
         _name = name;
         _dimension = dimension;
         _shards = shards;
-        Target = target;
         Source = source;
         ReplicateChannel = replicateChannel;
     }
 
-    public FakeMilvusServer Target { get; }
+    private readonly FakeMilvusServer? _target;
+
+    /// <summary>The fake target, when it runs in this process.</summary>
+    public FakeMilvusServer Target => _target ?? throw new InvalidOperationException("the fake target runs in a process of its own");
+
+    /// <summary>The fake target, when it runs in a process of its own.</summary>
+    public FakeTargetProcess? TargetProcess { get; }
+
+    private Uri TargetUri => _target?.Uri ?? TargetProcess!.Uri;
 
     /// <summary>The source the task replicates.</summary>
     public SimulatedSource Source { get; }
@@ -78,10 +88,10 @@ public sealed class PipelineHarness : IAsyncDisposable
     public TimedEventStore EventStore { get; private set; } = null!;
 
     /// <summary>Inserts the target acknowledged so far (in ReplicateMessage calls, or as Upsert calls in apply mode upsert).</summary>
-    public long InsertsAcknowledged => _counter.Inserts;
+    public long InsertsAcknowledged => TargetProcess?.Inserts ?? _counter.Inserts;
 
     /// <summary>Bytes of the Insert messages the target acknowledged so far (the msgstream payloads).</summary>
-    public long InsertBytesAcknowledged => _counter.InsertBytes;
+    public long InsertBytesAcknowledged => TargetProcess?.InsertBytes ?? _counter.InsertBytes;
 
     /// <summary>Kafka mock bootstrap servers (CDC_TEST_KAFKA).</summary>
     public static string KafkaBootstrap => TestEnvironment.Require("CDC_TEST_KAFKA");
@@ -93,22 +103,34 @@ public sealed class PipelineHarness : IAsyncDisposable
     /// <param name="onInsertAcknowledged">Called for each Insert message in a ReplicateMessage the target acknowledged.</param>
     /// <param name="onTimeTickAcknowledged">Called with the timestamp of each CDC time tick the target acknowledged.</param>
     /// <param name="applyMode">The task's apply mode; in "upsert" the fake target is an ordinary Milvus (ttMsgEnabled on).</param>
+    /// <param name="targetInOwnProcess">
+    /// Whether the fake target runs in a process of its own (<see cref="FakeTargetProcess"/>: replicate mode, no rows
+    /// applied, no callbacks), so its CPU time is not the pipeline's.
+    /// </param>
     public static async Task<PipelineHarness> StartAsync(
         string name, int dimension, int shards, bool applyRows, Action<ByteString>? onInsertAcknowledged,
-        CancellationToken cancellationToken, Action<ulong>? onTimeTickAcknowledged = null, ApplyMode applyMode = ApplyMode.Replicate)
+        CancellationToken cancellationToken, Action<ulong>? onTimeTickAcknowledged = null, ApplyMode applyMode = ApplyMode.Replicate,
+        bool targetInOwnProcess = false)
     {
+        if (targetInOwnProcess && (applyRows || onInsertAcknowledged is not null || onTimeTickAcknowledged is not null || applyMode != ApplyMode.Replicate))
+        {
+            throw new ArgumentException("a fake target in a process of its own neither applies rows nor calls back, in replicate mode", nameof(targetInOwnProcess));
+        }
+
         var suffix = Guid.NewGuid().ToString("N")[..12];
         var replicateChannel = $"cdc-bench-{name}-{suffix}-replicate-msg";
 
         var store = await EventStoreHarness.StartAsync();
         var counter = new TargetCounter(onInsertAcknowledged, onTimeTickAcknowledged);
-        var target = await FakeMilvusServer.StartAsync(new FakeMilvusOptions
+        var targetProcess = targetInOwnProcess ? await FakeTargetProcess.StartAsync(cancellationToken) : null;
+        var target = targetInOwnProcess ? null : await FakeMilvusServer.StartAsync(new FakeMilvusOptions
         {
             RecordCalls = false,
             ApplyRows = applyRows,
             OnHandled = counter.OnHandled,
             TtMsgEnabled = applyMode == ApplyMode.Upsert,
         }, cancellationToken);
+        var targetUri = target?.Uri ?? targetProcess!.Uri;
         var etcd = new EtcdClient(new EtcdOptions
         {
             Address = [TestEnvironment.Require("CDC_TEST_ETCD")],
@@ -117,8 +139,8 @@ public sealed class PipelineHarness : IAsyncDisposable
         var producer = new KafkaTestProducer(KafkaBootstrap, messageMaxBytes: 16 * 1024 * 1024);
         var source = await CreateSourceAsync(etcd, producer, name, suffix, dimension, shards, replicateChannel, cancellationToken);
         await store.Store.AppendAsync(new StreamAppend(TaskId, StreamTypes.Task, 0,
-            [new TaskCreated(TaskId, Definition(target, applyMode), DateTimeOffset.UtcNow)]), cancellationToken);
-        return new PipelineHarness(store, etcd, producer, target, counter, source, replicateChannel, name, dimension, shards, applyMode)
+            [new TaskCreated(TaskId, Definition(targetUri, applyMode), DateTimeOffset.UtcNow)]), cancellationToken);
+        return new PipelineHarness(store, etcd, producer, target, targetProcess, counter, source, replicateChannel, name, dimension, shards, applyMode)
         {
             EventStore = new TimedEventStore(store.Store),
         };
@@ -174,7 +196,7 @@ public sealed class PipelineHarness : IAsyncDisposable
             TaskReplicationOptions.For(ReplicateChannel) with { SendDmlAhead = sendDmlAhead },
             upserts: new UpsertRewriter());
         var stop = new CancellationTokenSource();
-        var run = engine.RunAsync(new TaskRunContext(TaskId, Definition(Target, _applyMode), []), stop.Token);
+        var run = engine.RunAsync(new TaskRunContext(TaskId, Definition(TargetUri, _applyMode), []), stop.Token);
         return (run, stop);
     }
 
@@ -223,8 +245,8 @@ public sealed class PipelineHarness : IAsyncDisposable
         return [.. Enumerable.Range(0, rows).Select(_ => Enumerable.Range(0, dimension).Select(_ => (float)random.NextDouble()).ToArray())];
     }
 
-    private static TaskDefinition Definition(FakeMilvusServer target, ApplyMode applyMode) => new(
-        new MilvusTarget(target.Uri.ToString(), 5),
+    private static TaskDefinition Definition(Uri target, ApplyMode applyMode) => new(
+        new MilvusTarget(target.ToString(), 5),
         new CollectionSelection([new CollectionInfo(CollectionName, UseStartPosition: true)], null),
         ApplyMode: applyMode);
 
@@ -232,55 +254,11 @@ public sealed class PipelineHarness : IAsyncDisposable
     {
         _producer.Dispose();
         _etcd.Dispose();
-        await Target.DisposeAsync();
+        if (_target is not null) await _target.DisposeAsync();
+        if (TargetProcess is not null) await TargetProcess.DisposeAsync();
         await _store.DisposeAsync();
     }
 
     /// <summary>A simulated source: its metadata in etcd, its message stream in Kafka and the collection "bench" on it.</summary>
     public sealed record SimulatedSource(SourceMetaSimulator Meta, SourceStreamSimulator Stream, SimulatedCollection Collection);
-
-    /// <summary>Counts the Insert messages of the ReplicateMessage calls the fake target acknowledged, and its Upsert calls.</summary>
-    private sealed class TargetCounter(Action<ByteString>? onInsert, Action<ulong>? onTick)
-    {
-        private static readonly MessageParser<MsgHeader> HeaderParser = MsgHeader.Parser.WithDiscardUnknownFields(true);
-        private long _inserts;
-        private long _insertBytes;
-
-        public long Inserts => Interlocked.Read(ref _inserts);
-
-        public long InsertBytes => Interlocked.Read(ref _insertBytes);
-
-        public void OnHandled(FakeMilvusCall call, bool handled)
-        {
-            if (handled && call.Method == "Upsert")
-            {
-                Interlocked.Increment(ref _inserts);
-                Interlocked.Add(ref _insertBytes, call.Request.CalculateSize());
-                return;
-            }
-
-            if (!handled || call.Method != "ReplicateMessage")
-            {
-                return;
-            }
-
-            foreach (var message in call.RequestAs<Rpc.ReplicateMessageRequest>().Msgs)
-            {
-                var header = HeaderParser.ParseFrom(message).Base;
-                if (header?.MsgType == MsgType.TimeTick)
-                {
-                    onTick?.Invoke(header.Timestamp);
-                }
-
-                if (header?.MsgType != MsgType.Insert)
-                {
-                    continue;
-                }
-
-                Interlocked.Increment(ref _inserts);
-                Interlocked.Add(ref _insertBytes, message.Length);
-                onInsert?.Invoke(message);
-            }
-        }
-    }
 }
