@@ -181,7 +181,8 @@ public sealed class PipelineHarness : IAsyncDisposable
     }
 
     /// <summary>
-    /// Starts the task's replication from the collection's start position, with the options the server uses
+    /// Starts the task's replication from its checkpoints, or the collection's start position the first time, with the
+    /// options the server uses
     /// (<see cref="TaskReplicationOptions.For"/>, and default Kafka reader settings).
     /// </summary>
     /// <param name="sendDmlAhead">Whether DML may go to the target ahead of its tick (the server's default).</param>
@@ -195,8 +196,10 @@ public sealed class PipelineHarness : IAsyncDisposable
             new AesGcmSecretProtector(new byte[32]), EventStore, TimeProvider.System, NullLogger<TaskReplication>.Instance,
             TaskReplicationOptions.For(ReplicateChannel) with { SendDmlAhead = sendDmlAhead },
             upserts: new UpsertRewriter());
+        // From the task's checkpoints, as the server resumes a task: a run stopped earlier left them (none the first time).
+        var checkpoints = _store.Views.GetAsync(TaskId, CancellationToken.None).GetAwaiter().GetResult()?.Positions ?? [];
         var stop = new CancellationTokenSource();
-        var run = engine.RunAsync(new TaskRunContext(TaskId, Definition(TargetUri, _applyMode), []), stop.Token);
+        var run = engine.RunAsync(new TaskRunContext(TaskId, Definition(TargetUri, _applyMode), checkpoints), stop.Token);
         return (run, stop);
     }
 
