@@ -32,6 +32,25 @@ for trx in "$RUN"/results/*.trx; do
   p=$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$c"); f=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$c")
   passed=$(( passed + ${p:-0} )); failed=$(( failed + ${f:-0} ))
 done
+# The failed tests again, with the first lines of their messages, so the end of the output says what broke.
+if [ "$failed" -gt 0 ]; then
+  echo "failed tests:"
+  for trx in "$RUN"/results/*.trx; do
+    [ -f "$trx" ] || continue
+    python3 - "$trx" <<'PY' || true
+import sys, xml.etree.ElementTree as ET
+ns = {"t": "http://microsoft.com/schemas/VisualStudio/TeamTest/2010"}
+for r in ET.parse(sys.argv[1]).getroot().iterfind(".//t:UnitTestResult", ns):
+    if r.get("outcome") != "Failed":
+        continue
+    message = r.find(".//t:Message", ns)
+    lines = (message.text or "").strip().splitlines() if message is not None else []
+    print("  " + r.get("testName", "?"))
+    for line in lines[:6]:
+        print("      " + line[:300])
+PY
+  done
+fi
 if [ "$test_rc" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; log "the test run failed outside any test (build or host crash)"; fi
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -29,8 +29,8 @@ public sealed class TimedEventStore(IEventStore inner) : IEventStore
     public Task<long> AppendAsync(StreamAppend append, CancellationToken cancellationToken) =>
         TimeAsync(() => inner.AppendAsync(append, cancellationToken));
 
-    public Task TrimStreamAsync(string streamId, int keepLast, CancellationToken cancellationToken) =>
-        TimeAsync(async () => { await inner.TrimStreamAsync(streamId, keepLast, cancellationToken); return 0; });
+    public Task TrimStreamAsync(string streamId, string streamType, int keepLast, CancellationToken cancellationToken) =>
+        TimeAsync(async () => { await inner.TrimStreamAsync(streamId, streamType, keepLast, cancellationToken); return 0; });
 
     private async Task<T> TimeAsync<T>(Func<Task<T>> call)
     {

@@ -34,8 +34,15 @@ public static class StreamTypes
 {
     public const string Task = "cdc_task";
     public const string ChannelCheckpoint = "cdc_channel_checkpoint";
+    public const string TargetTime = "cdc_target_time";
 
     public static string ChannelCheckpointStream(string taskId, string channel) => $"{taskId}/{channel}";
+
+    /// <summary>
+    /// The stream of a task's time reservations on one target pchannel. "/target/" cannot clash with a checkpoint
+    /// stream: a source channel (a Kafka topic or a Milvus pchannel name) holds no '/'.
+    /// </summary>
+    public static string TargetTimeStream(string taskId, string targetChannel) => $"{taskId}/target/{targetChannel}";
 }
 
 /// <summary>The write side: streams read whole and appended with optimistic concurrency.</summary>
@@ -49,10 +56,12 @@ public interface IEventStore
     Task<long> AppendAsync(StreamAppend append, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Folds all but the newest <paramref name="keepLast"/> events of a checkpoint stream into one snapshot event
-    /// (checkpoints have no lasting history); the stream's version, and so optimistic concurrency, are unaffected.
+    /// Folds all but the newest <paramref name="keepLast"/> events of a checkpoint or target time stream
+    /// (<paramref name="streamType"/>: <see cref="StreamTypes.ChannelCheckpoint"/> or <see cref="StreamTypes.TargetTime"/>)
+    /// into one snapshot event (neither has a lasting history); the stream's version, and so optimistic concurrency, are
+    /// unaffected.
     /// </summary>
-    Task TrimStreamAsync(string streamId, int keepLast, CancellationToken cancellationToken);
+    Task TrimStreamAsync(string streamId, string streamType, int keepLast, CancellationToken cancellationToken);
 }
 
 /// <summary>

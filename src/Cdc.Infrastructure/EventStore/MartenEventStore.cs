@@ -60,18 +60,31 @@ public sealed class MartenEventStore(IDocumentStore store, EventStoreOptions opt
         return newVersion;
     }
 
-    public async Task TrimStreamAsync(string streamId, int keepLast, CancellationToken cancellationToken)
+    public async Task TrimStreamAsync(string streamId, string streamType, int keepLast, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(keepLast);
         var version = await VersionAsync(streamId);
         if (version <= keepLast + 1) return;
         await using var session = store.LightweightSession(options.Tenant);
-        await session.Events.CompactStreamAsync<ChannelPositionDocument>(streamId, request =>
+        switch (streamType)
         {
-            request.Version = version - keepLast;
-            request.CancellationToken = cancellationToken;
-        });
+            case StreamTypes.ChannelCheckpoint:
+                await session.Events.CompactStreamAsync<ChannelPositionDocument>(streamId, request => Before(request, version - keepLast, cancellationToken));
+                break;
+            case StreamTypes.TargetTime:
+                await session.Events.CompactStreamAsync<TargetTimeDocument>(streamId, request => Before(request, version - keepLast, cancellationToken));
+                break;
+            default:
+                throw new ArgumentException($"streams of type {streamType} keep their history", nameof(streamType));
+        }
+
         await session.SaveChangesAsync(cancellationToken);
+    }
+
+    private static void Before<T>(JasperFx.Events.Protected.StreamCompactingRequest<T> request, long version, CancellationToken cancellationToken) where T : class
+    {
+        request.Version = version;
+        request.CancellationToken = cancellationToken;
     }
 
     /// <summary>The tasks of the tenant that exist (not deleted), read inside the create's transaction under its lock.</summary>

@@ -14,7 +14,7 @@ namespace Cdc.Infrastructure.EventStore;
 
 /// <summary>
 /// The event store on Marten: one PostgreSQL schema, conjoined tenants (<c>metaStoreConfig.rootPath</c>), string
-/// stream ids (a task's id; <c>{task}/{channel}</c> for checkpoints), stable event names, and the inline projections
+/// stream ids (a task's id; <c>{task}/{channel}</c> for checkpoints, <c>{task}/target/{channel}</c> for target time), stable event names, and the inline projections
 /// behind get, list and position. Appends use Marten's "rich" mode, which checks an expected stream version.
 /// </summary>
 public static class MartenStoreSetup
@@ -27,6 +27,7 @@ public static class MartenStoreSetup
         [typeof(TaskResumed)] = "task_resumed",
         [typeof(TaskDeleted)] = "task_deleted",
         [typeof(ChannelCheckpointed)] = "channel_checkpointed",
+        [typeof(TargetTimeReserved)] = "target_time_reserved",
     };
 
     /// <summary>Registers the Marten store; the caller chains further integration (the server adds Wolverine).</summary>
@@ -58,9 +59,12 @@ public static class MartenStoreSetup
         o.Schema.For<TaskView>().Identity(v => v.TaskId);
         o.Schema.For<ChannelPositionDocument>().Index(p => p.TaskId);
         o.Schema.For<TaskRuntimeDocument>();
+        o.Schema.For<TargetTimeDocument>().Index(t => t.TaskId);
         o.Projections.Add(new TaskViewProjection(), ProjectionLifecycle.Inline);
         o.Projections.Add(new ChannelPositionProjection(), ProjectionLifecycle.Inline);
         o.Projections.Add(new TaskDeletionProjection(), ProjectionLifecycle.Inline);
+        o.Projections.Add(new TargetTimeProjection(), ProjectionLifecycle.Inline);
+        o.Projections.Add(new TargetTimeDeletionProjection(), ProjectionLifecycle.Inline);
     }
 
     /// <summary>A protected secret is stored as its ciphertext string (never the plain text, which it never holds).</summary>

@@ -3,6 +3,7 @@ using Cdc.Application.Replication.Routing;
 using Cdc.Infrastructure.Milvus.Protos.Common;
 using Cdc.Infrastructure.Milvus.Protos.Msg;
 using Cdc.Testing.FakeMilvus;
+using Xunit.Abstractions;
 using Rpc = Cdc.Infrastructure.Milvus.Protos.Rpc;
 
 namespace Cdc.Api.Tests.Scenarios;
@@ -45,10 +46,51 @@ internal static class Scenario
             ? [.. target.Rows("default", collection).Select(r => (long)r.PrimaryKey).Order()]
             : [];
 
-    /// <summary>Waits until the target holds exactly the source's rows in each collection.</summary>
-    public static Task TargetEqualsSourceAsync(FakeMilvusServer target, ScenarioSource source, IReadOnlyList<string> collections, TimeSpan? limit = null) =>
-        EventuallyAsync(() => collections.All(c => TargetRows(target, c).SequenceEqual(source.Rows(c))),
+    /// <summary>
+    /// Waits until the target holds exactly the source's rows in each collection; every target pchannel received its
+    /// messages in time order meanwhile (<see cref="AssertTimeInOrder"/>).
+    /// </summary>
+    public static async Task TargetEqualsSourceAsync(FakeMilvusServer target, ScenarioSource source, IReadOnlyList<string> collections, TimeSpan? limit = null)
+    {
+        await EventuallyAsync(() => collections.All(c => TargetRows(target, c).SequenceEqual(source.Rows(c))),
             () => "the target's rows equal the source's: " + string.Join("; ", collections.Select(c => Difference(target, source, c))), limit);
+        AssertTimeInOrder(target);
+    }
+
+    /// <summary>
+    /// No target pchannel's time went back: its time ticks never decreased, and every Insert, Delete and drop was above
+    /// the last tick the channel had received (what Milvus's consumers of the channel rely on).
+    /// </summary>
+    public static void AssertTimeInOrder(FakeMilvusServer target)
+    {
+        var violations = target.TimeViolations;
+        Assert.True(violations.Count == 0,
+            $"{violations.Count} messages went back in time on the target, e.g.:\n{string.Join("\n", violations.Take(10))}");
+    }
+
+    /// <summary>
+    /// Every target pchannel that had received ticks at <paramref name="before"/> (a crash, a take-over) received later
+    /// ones since: its time went on above what it was; how far its last tick is beyond that one is written out.
+    /// </summary>
+    public static void AssertTimeMovedOn(FakeMilvusServer target, IReadOnlyDictionary<string, ulong> before, ITestOutputHelper output)
+    {
+        var now = target.LastTicks;
+        Assert.NotEmpty(before);
+        foreach (var (channel, tick) in before)
+        {
+            Assert.True(now[channel] > tick, $"{channel}: no tick above {tick} after it");
+            output.WriteLine($"{channel}: last tick {(long)(now[channel] >> 18) - (long)(tick >> 18)} ms after the one at the crash");
+        }
+    }
+
+    /// <summary>Writes out how many keys the target was sent more writes than the source made (re-sent after a crash).</summary>
+    public static void WriteResent(ScenarioSource source, FakeMilvusServer target, ITestOutputHelper output)
+    {
+        var onTarget = TargetWrites(target);
+        var writes = source.Writes;
+        output.WriteLine($"{writes.Count(w => onTarget.GetValueOrDefault(w.Key, "").Length > w.Value.Length)} of {writes.Count} keys had writes "
+                         + "delivered again after the crash (the same writes in the same order; the target keeps one row per key)");
+    }
 
     /// <summary>How the target's rows of a collection differ from the source's, for a failure message.</summary>
     public static string Difference(FakeMilvusServer target, ScenarioSource source, string collection)

@@ -10,9 +10,13 @@ internal sealed class RecordingMilvusTarget : IMilvusTarget
 
     public int FailNext { get; set; }
 
-    public Task<string> ReplicateMessageAsync(TargetReplicatePack pack, CancellationToken cancellationToken)
+    /// <summary>Called with each pack as it arrives, before it is taken (to look at what was persisted by then).</summary>
+    public Func<TargetReplicatePack, Task>? OnArrival { get; set; }
+
+    public async Task<string> ReplicateMessageAsync(TargetReplicatePack pack, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
+        if (OnArrival is { } arrival) await arrival(pack);
         if (FailNext > 0)
         {
             FailNext--;
@@ -20,7 +24,7 @@ internal sealed class RecordingMilvusTarget : IMilvusTarget
         }
 
         Packs.Add(pack);
-        return Task.FromResult($"pos-{Packs.Count}");
+        return $"pos-{Packs.Count}";
     }
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;

@@ -41,7 +41,7 @@ public sealed class TargetChannelWriterTests
     }
 
     [Fact]
-    public async Task A_refused_pack_leaves_the_channel_state_so_a_retry_sends_the_same_request()
+    public async Task A_pack_whose_call_failed_is_retried_above_what_that_call_carried()
     {
         using var writer = NewWriter();
         _packer.Add(Insert(1, Ts(1)));
@@ -49,10 +49,24 @@ public sealed class TargetChannelWriterTests
         _target.FailNext = 1;
 
         await Assert.ThrowsAsync<MilvusTargetException>(() => writer.WriteAsync(pack, CancellationToken.None));
-        Assert.Equal(HybridTimestamp.Zero, writer.MaxSent);
+        Assert.Equal(Ts(2), writer.HighestSent);
 
+        // The target may have taken the failed call (its tick at Ts(2)): the retry's row and tick come after it.
         Assert.True(await writer.WriteAsync(pack, CancellationToken.None));
         var sent = Assert.Single(_target.Packs);
-        Assert.Equal($"tick:{Ts(1).Value}", Text(sent.Messages[0]));
+        var above = Ts(2).Value + 1;
+        Assert.Equal([$"insert@1|900|{above}", $"tick:{above}"], sent.Messages.Select(Text));
+        Assert.Equal(above, writer.MaxSent.Value);
+    }
+
+    [Fact]
+    public async Task The_first_pack_on_a_channel_begins_with_a_tick_just_before_its_first_row()
+    {
+        using var writer = NewWriter();
+        _packer.Add(Insert(1, Ts(1)));
+
+        Assert.True(await writer.WriteAsync(_packer.Add(Tick(2, Ts(2)))!, CancellationToken.None));
+
+        Assert.Equal([$"tick:{Ts(1).Value - 1}", "insert@1|900|-", $"tick:{Ts(2).Value}"], Assert.Single(_target.Packs).Messages.Select(Text));
     }
 }

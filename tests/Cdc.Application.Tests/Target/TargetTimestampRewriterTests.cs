@@ -29,11 +29,11 @@ public sealed class TargetTimestampRewriterTests
     {
         var rewriter = NewRewriter();
 
-        var prepared = rewriter.Prepare(Pack(Ts(1), Ts(3), 5, 7, Insert(5, Ts(1)), Delete(6, Ts(2))), TargetIds)!;
+        var prepared = rewriter.Prepare(Pack(Ts(0), Ts(3), 5, 7, Insert(5, Ts(1)), Delete(6, Ts(2))), TargetIds)!;
 
-        Assert.Equal([$"tick:{Ts(1).Value}", "insert@5|900|-", "delete@6|900|-", $"tick:{Ts(3).Value}"], Texts(prepared));
+        Assert.Equal([$"tick:{Ts(0).Value}", "insert@5|900|-", "delete@6|900|-", $"tick:{Ts(3).Value}"], Texts(prepared));
         Assert.Equal(Target, prepared.Request.ChannelName);
-        Assert.Equal(Ts(1), prepared.Request.BeginTs);
+        Assert.Equal(Ts(0), prepared.Request.BeginTs);
         Assert.Equal(Ts(3), prepared.Request.EndTs);
         Assert.False(prepared.TimestampsShifted);
         Assert.False(prepared.IsTimeTickOnly);
@@ -45,8 +45,19 @@ public sealed class TargetTimestampRewriterTests
         Assert.Equal(Target, end.ChannelName);
         Assert.Equal(5L, BitConverter.ToInt64(start.MsgId));
         Assert.Equal(7L, BitConverter.ToInt64(end.MsgId));
-        Assert.Equal(Ts(1), start.Timestamp);
+        Assert.Equal(Ts(0), start.Timestamp);
         Assert.Equal(Ts(3), end.Timestamp);
+    }
+
+    [Fact]
+    public void A_first_pack_that_begins_at_its_first_change_gets_its_leading_tick_just_before_that_change()
+    {
+        // A channel read from its start has no earlier tick: the pack begins at its first change's timestamp.
+        var prepared = NewRewriter().Prepare(Pack(Ts(1), Ts(3), 5, 7, Insert(5, Ts(1)), Delete(6, Ts(2))), TargetIds)!;
+
+        var leading = Ts(1).Value - 1;
+        Assert.Equal([$"tick:{leading}", "insert@5|900|-", "delete@6|900|-", $"tick:{Ts(3).Value}"], Texts(prepared));
+        Assert.Equal(leading, prepared.Request.BeginTs.Value);
     }
 
     [Fact]

@@ -80,10 +80,18 @@ public sealed class CdcTaskTests
 
     [Theory]
     [InlineData("default", "books", true)]
-    [InlineData("", "books", true)] // Milvus leaves the default database's name empty
-    [InlineData("other", "books", false)]
-    public void Collection_infos_cover_the_default_database_only(string db, string collection, bool covered) =>
+    [InlineData("", "books", true)]
+    [InlineData("other", "books", true)] // a database created later included
+    public void Collection_infos_star_covers_the_whole_cluster(string db, string collection, bool covered) =>
         Assert.Equal(covered, new CollectionSelection([new CollectionInfo("*")], null).Covers(db, collection));
+
+    [Theory]
+    [InlineData("default", "books", true)]
+    [InlineData("", "books", true)] // Milvus leaves the default database's name empty
+    [InlineData("default", "films", false)]
+    [InlineData("other", "books", false)]
+    public void Named_collection_infos_are_collections_of_the_default_database(string db, string collection, bool covered) =>
+        Assert.Equal(covered, new CollectionSelection([new CollectionInfo("books")], null).Covers(db, collection));
 
     [Theory]
     [InlineData("*", "any", true)]

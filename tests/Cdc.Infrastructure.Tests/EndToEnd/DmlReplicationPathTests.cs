@@ -142,6 +142,8 @@ public sealed class DmlReplicationPathTests
                 Assert.All(requests, r => Assert.Equal(r.EndTs, Msg.TimeTickMsg.Parser.ParseFrom(r.Msgs[^1]).Base.Timestamp));
                 Assert.All(requests, r => Assert.Equal(r.ChannelName, r.EndPositions.Single().ChannelName));
             }
+
+            Assert.Empty(server.TimeViolations);
         }
         finally
         {
@@ -220,6 +222,7 @@ public sealed class DmlReplicationPathTests
             Assert.Equal([7L, 8L, 9L], rows.Keys.Order());
             Assert.Equal([max + 1, max + 1, max + 2], rows.Values.OrderBy(r => (long)r.PrimaryKey).Select(r => r.Timestamp));
             Assert.Equal(max + 2, writer.MaxSent.Value);
+            Assert.Empty(server.TimeViolations);
         }
         finally
         {

@@ -64,12 +64,15 @@ public sealed partial class TaskReplicationTests : IAsyncLifetime
         _stream = new SourceStreamSimulator(_producer, SourceMilvusVersion.V2_4, TimeProvider.System, ReplicateChannel);
     }
 
+    /// <summary>Also checks, after every test, that no target pchannel's time went back (see <see cref="FakeTimeViolation"/>).</summary>
     public async Task DisposeAsync()
     {
+        var violations = _server.TimeViolations;
         _producer.Dispose();
         _etcd.Dispose();
         await _server.DisposeAsync();
         await _store.DisposeAsync();
+        Assert.True(violations.Count == 0, $"messages went back in time on the target:\n{string.Join("\n", violations.Take(10))}");
     }
 
     [Theory]
@@ -425,6 +428,47 @@ public sealed partial class TaskReplicationTests : IAsyncLifetime
         await resumed.StopAsync();
     }
 
+    /// <summary>
+    /// A run reserves time on each target pchannel ahead of what it sends (here an hour, so a jump would show); a clean
+    /// stop brings the reservation down to what was sent, so the next run's rows keep their source timestamps.
+    /// </summary>
+    [Fact]
+    public async Task After_a_clean_stop_the_next_run_continues_the_target_time_right_after_what_was_sent()
+    {
+        var ct = KafkaTestBroker.Deadline(60);
+        var books = await CreateBooksAsync(ct);
+        var margin = TimeSpan.FromHours(1);
+        var first = Start([], ct, targetTimeMargin: margin);
+        await WaitUntilReadingAsync(first, ct);
+        await _stream.InsertAsync(books.VirtualChannels[0], books.Id, books.Partitions[0].Id, [1, 2], Vectors(2), ct);
+        await _stream.InsertAsync(books.VirtualChannels[1], books.Id, books.Partitions[0].Id, [3], Vectors(1), ct);
+        await _stream.TickAsync(ct);
+        await EventuallyAsync(() => Keys().SequenceEqual([1L, 2L, 3L]), first, "the first rows");
+        var targetChannels = _server.Collection("default", "books").PhysicalChannels;
+        var reservedWhileRunning = await ReservedAsync(targetChannels[0]);
+        // While running, the reservation reaches about the margin beyond what was sent (it was written at the first send).
+        var ahead = TimeSpan.FromMilliseconds((long)(reservedWhileRunning >> 18) - (long)(_server.LastTicks[targetChannels[0]] >> 18));
+        Assert.InRange(ahead, margin - TimeSpan.FromMinutes(1), margin);
+        await first.StopAsync();
+
+        // Stopped cleanly: each channel's reservation is the highest timestamp the run sent on it.
+        var sent = _server.CallsTo("ReplicateMessage").Select(c => c.RequestAs<Rpc.ReplicateMessageRequest>())
+            .GroupBy(r => r.ChannelName).ToDictionary(g => g.Key, g => g.Max(r => r.EndTs));
+        foreach (var channel in targetChannels) Assert.Equal(sent[channel], await ReservedAsync(channel));
+
+        var second = Start((await _store.Views.GetAsync(TaskId, ct))!.Positions, ct, targetTimeMargin: margin);
+        var later = await _stream.InsertAsync(books.VirtualChannels[0], books.Id, books.Partitions[0].Id, [4], Vectors(1), ct);
+        await _stream.TickAsync(ct);
+        await EventuallyAsync(() => Keys().Contains(4L), second, "the row after the restart");
+        Assert.Equal(later.Timestamp.Value, _server.Rows("default", "books").Single(r => (long)r.PrimaryKey == 4).Timestamp);
+        await second.StopAsync();
+    }
+
+    /// <summary>The time the task has reserved on a target pchannel, as stored.</summary>
+    private async Task<ulong> ReservedAsync(string targetChannel) =>
+        (await _store.Store.FetchStreamAsync(StreamTypes.TargetTimeStream(TaskId, targetChannel), default))
+        .Events.Select(e => e.Data).OfType<TargetTimeReserved>().Last().Timestamp;
+
     [Fact]
     public async Task A_new_task_checkpoints_where_it_starts_so_rows_written_before_its_first_pack_are_not_lost()
     {
@@ -571,7 +615,7 @@ public sealed partial class TaskReplicationTests : IAsyncLifetime
     private EngineRun Start(
         IReadOnlyList<ChannelPosition> checkpoints, CancellationToken ct, CollectionSelection? selection = null, string? rpcPosition = null,
         TaskRuntimeReport? lastRun = null, TimeSpan? checkpointInterval = null, ISourceChannels? channels = null,
-        IReadOnlyList<NameMapping>? names = null, ReplicationStart? start = null)
+        IReadOnlyList<NameMapping>? names = null, ReplicationStart? start = null, TimeSpan? targetTimeMargin = null)
     {
         _registry = Prometheus.Metrics.NewCustomRegistry();
         _metrics = new CdcReplicationMetrics(_registry, TimeProvider.System);
@@ -583,6 +627,7 @@ public sealed partial class TaskReplicationTests : IAsyncLifetime
             {
                 Checkpoints = new CheckpointOptions(checkpointInterval ?? TimeSpan.FromMilliseconds(200)),
                 OperationWait = new TargetOperationApplier.WaitOptions(20, TimeSpan.FromMilliseconds(100)),
+                TargetTimeMargin = targetTimeMargin ?? TaskReplicationOptions.For(ReplicateChannel).TargetTimeMargin,
             },
             _metrics, _store.Reports, new MsgPositionCodec());
         var definition = new TaskDefinition(

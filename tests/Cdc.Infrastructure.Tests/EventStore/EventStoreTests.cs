@@ -172,7 +172,7 @@ public sealed class EventStoreTests : IAsyncLifetime
                 [new ChannelCheckpointed("t1", "ch_0", $"p{version + 1}", (ulong)version + 1, Now)]), default);
         }
 
-        await _h.Store.TrimStreamAsync(streamId, 10, default);
+        await _h.Store.TrimStreamAsync(streamId, StreamTypes.ChannelCheckpoint, 10, default);
 
         var stream = await _h.Store.FetchStreamAsync(streamId, default);
         Assert.Equal(60, stream.Version);

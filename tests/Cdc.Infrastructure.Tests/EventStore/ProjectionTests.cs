@@ -23,6 +23,10 @@ public sealed class ProjectionTests : IAsyncLifetime
         await _h.Store.AppendAsync(new StreamAppend("t1", StreamTypes.Task, 1, [new TaskPaused("t1", "target down", Now)]), default);
         await Checkpoint("t1", "by-dev-rootcoord-dml_0", 0, "AQAAAAAAAAA=", 100UL << 18);
         await Checkpoint("t1", "by-dev-rootcoord-dml_0", 1, "AgAAAAAAAAA=", 200UL << 18);
+        await _h.Store.AppendAsync(new StreamAppend(StreamTypes.TargetTimeStream("t1", "target-dml_0"), StreamTypes.TargetTime, 0,
+            [new TargetTimeReserved("t1", "target-dml_0", 300UL << 18, 100UL << 18, Now)]), default);
+        await using (var reading = _h.Documents.QuerySession(_h.Options.Tenant))
+            Assert.Equal(300UL << 18, Assert.Single(await reading.Query<TargetTimeDocument>().ToListAsync()).Timestamp);
 
         var view = (await _h.Views.GetAsync("t1", default))!;
         Assert.Equal((TaskState.Paused, "target down", 2L), (view.State, view.Reason, view.Version));
@@ -36,6 +40,7 @@ public sealed class ProjectionTests : IAsyncLifetime
         Assert.Null(await _h.Views.GetAsync("t1", default));
         await using var session = _h.Documents.QuerySession(_h.Options.Tenant);
         Assert.Empty(await session.Query<ChannelPositionDocument>().ToListAsync()); // positions go with the task
+        Assert.Empty(await session.Query<TargetTimeDocument>().ToListAsync()); // and the reserved target time
         Assert.Null(await session.LoadAsync<TaskRuntimeDocument>("t1"));
     }
 

@@ -91,6 +91,38 @@ public sealed class FakeMilvusServerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Messages_out_of_their_channels_time_order_are_recorded_with_channel_kind_and_timestamps()
+    {
+        var described = await CreateAsync("books", Schema("books"));
+        var pchannel = described.PhysicalChannelNames[0];
+        var vchannel = described.VirtualChannelNames[0];
+        ByteString Tick(ulong ts) => new Cdc.Infrastructure.Milvus.Protos.Msg.TimeTickMsg { Base = Base(MsgType.TimeTick, ts) }.ToByteString();
+        Task<Rpc.ReplicateMessageResponse> Send(params ByteString[] msgs) =>
+            Call(_client.ReplicateMessageAsync, new Rpc.ReplicateMessageRequest { ChannelName = pchannel, Msgs = { msgs } });
+
+        // In order: a tick, rows above it, a later tick.
+        await Send(Tick(100), Insert(described.CollectionID, vchannel, [1], ts: 101).ToByteString(), Tick(110));
+        Assert.Empty(_server.TimeViolations);
+        Assert.Equal(110UL, _server.LastTicks[pchannel]);
+
+        // A tick that goes back, an Insert at the last tick and a Delete below it: each recorded, none moves the tick back.
+        await Send(Tick(105), Insert(described.CollectionID, vchannel, [2], ts: 110).ToByteString(), Delete(described.CollectionID, vchannel, [1], ts: 90).ToByteString());
+        Assert.Equal(
+            [new FakeTimeViolation(pchannel, "TimeTick", 105, 110), new FakeTimeViolation(pchannel, "Insert", 110, 110), new FakeTimeViolation(pchannel, "Delete", 90, 110)],
+            _server.TimeViolations);
+        Assert.Equal(110UL, _server.LastTicks[pchannel]);
+
+        // A replicated drop lands on every pchannel of the collection at its msgTimestamp: below the last tick here.
+        var status = await Call(_client.DropCollectionAsync, new Rpc.DropCollectionRequest
+        {
+            CollectionName = "books",
+            Base = new MsgBase { ReplicateInfo = new ReplicateInfo { IsReplicate = true, MsgTimestamp = 108 } },
+        });
+        Assert.Equal(0, status.Code);
+        Assert.Equal(new FakeTimeViolation(pchannel, "DropCollection", 108, 110), _server.TimeViolations[^1]);
+    }
+
+    [Fact]
     public async Task String_primary_keys_are_applied_and_deleted()
     {
         var described = await CreateAsync("docs", Schema("docs", stringKey: true));

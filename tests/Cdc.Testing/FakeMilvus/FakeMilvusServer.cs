@@ -76,6 +76,15 @@ public sealed class FakeMilvusServer : IAsyncDisposable
 
     public IReadOnlyDictionary<string, string> DatabaseProperties(string database) => _target.DatabaseProperties(database);
 
+    /// <summary>
+    /// Every message that reached a target pchannel out of its time order: a time tick below the channel's last one, or
+    /// an Insert, Delete or drop not above it (what a Milvus consumer of the channel would take out of order).
+    /// </summary>
+    public IReadOnlyList<FakeTimeViolation> TimeViolations => _target.TimeViolations;
+
+    /// <summary>The highest time tick each target pchannel received.</summary>
+    public IReadOnlyDictionary<string, ulong> LastTicks => _target.LastTicks;
+
     /// <summary>The next <paramref name="count"/> calls (of <paramref name="method"/>, or any) fail with a gRPC status.</summary>
     public void FailNext(int count, StatusCode status, string? method = null, string message = "injected failure")
     {

@@ -25,6 +25,8 @@ internal sealed class FakeMilvusTarget(FakeMilvusOptions options)
         [DefaultDatabase] = new DatabaseState(1, DefaultDatabase),
     };
     private readonly Dictionary<string, long> _channelOffsets = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, ulong> _lastTicks = new(StringComparer.Ordinal);
+    private readonly List<FakeTimeViolation> _timeViolations = [];
     private long _nextId = 450_000_000_000_000_000;
     private int _nextChannel;
 
@@ -58,6 +60,30 @@ internal sealed class FakeMilvusTarget(FakeMilvusOptions options)
         {
             var found = Find(database, collection) ?? throw new KeyNotFoundException($"no collection {database}.{collection} on the fake target");
             return [.. found.Rows.Values];
+        }
+    }
+
+    /// <summary>Every message that arrived out of its pchannel's time order (see <see cref="FakeTimeViolation"/>).</summary>
+    public IReadOnlyList<FakeTimeViolation> TimeViolations
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _timeViolations];
+            }
+        }
+    }
+
+    /// <summary>The highest time tick each target pchannel received.</summary>
+    public IReadOnlyDictionary<string, ulong> LastTicks
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return new Dictionary<string, ulong>(_lastTicks, StringComparer.Ordinal);
+            }
         }
     }
 
@@ -156,17 +182,38 @@ internal sealed class FakeMilvusTarget(FakeMilvusOptions options)
             decoded.Add((header.Base.MsgType, bytes));
         }
 
+        // The channel's time as its consumers would see it, kept only if the whole request is taken.
+        var time = new ChannelTime(request.ChannelName, _lastTicks.GetValueOrDefault(request.ChannelName));
         foreach (var (type, bytes) in decoded)
         {
             try
             {
-                if (type == MsgType.Insert && options.ApplyRows)
+                switch (type)
                 {
-                    ApplyInsert(InsertRequest.Parser.ParseFrom(bytes));
-                }
-                else if (type == MsgType.Delete && options.ApplyRows)
-                {
-                    ApplyDelete(DeleteRequest.Parser.ParseFrom(bytes));
+                    case MsgType.TimeTick:
+                        time.Tick(TimeTickMsg.Parser.ParseFrom(bytes).Base.Timestamp);
+                        break;
+                    case MsgType.Insert:
+                        var insert = InsertRequest.Parser.ParseFrom(bytes);
+                        time.Data("Insert", insert.Timestamps.Append(insert.Base.Timestamp));
+                        if (options.ApplyRows)
+                        {
+                            ApplyInsert(insert);
+                        }
+
+                        break;
+                    case MsgType.Delete:
+                        var delete = DeleteRequest.Parser.ParseFrom(bytes);
+                        time.Data("Delete", delete.Timestamps.Append(delete.Base.Timestamp));
+                        if (options.ApplyRows)
+                        {
+                            ApplyDelete(delete);
+                        }
+
+                        break;
+                    default:
+                        time.Data(type.ToString(), [HeaderParser.ParseFrom(bytes).Base.Timestamp]);
+                        break;
                 }
             }
             catch (InvalidProtocolBufferException)
@@ -177,7 +224,64 @@ internal sealed class FakeMilvusTarget(FakeMilvusOptions options)
             Position(request.ChannelName, advance: true);
         }
 
+        Commit(time);
         return new Rpc.ReplicateMessageResponse { Status = Ok(), Position = Position(request.ChannelName, advance: false) };
+    }
+
+    /// <summary>
+    /// A replicated drop, which Milvus writes to every pchannel of the collection: its timestamp (the one the caller
+    /// gives in base.replicateInfo.msgTimestamp) must be above each channel's last tick.
+    /// </summary>
+    private void DropOnChannels(string kind, MsgBase? requestBase, IEnumerable<string> pchannels)
+    {
+        if (requestBase?.ReplicateInfo is not { IsReplicate: true } replicated)
+        {
+            return;
+        }
+
+        foreach (var pchannel in pchannels.Distinct(StringComparer.Ordinal))
+        {
+            var time = new ChannelTime(pchannel, _lastTicks.GetValueOrDefault(pchannel));
+            time.Data(kind, [replicated.MsgTimestamp]);
+            Commit(time);
+        }
+    }
+
+    private void Commit(ChannelTime time)
+    {
+        _lastTicks[time.Channel] = time.LastTick;
+        _timeViolations.AddRange(time.Violations);
+    }
+
+    /// <summary>One pchannel's time while a request is checked: the last tick, and what arrived out of order.</summary>
+    private sealed class ChannelTime(string channel, ulong lastTick)
+    {
+        public string Channel { get; } = channel;
+
+        public ulong LastTick { get; private set; } = lastTick;
+
+        public List<FakeTimeViolation> Violations { get; } = [];
+
+        public void Tick(ulong timestamp)
+        {
+            if (timestamp < LastTick)
+            {
+                Violations.Add(new FakeTimeViolation(Channel, "TimeTick", timestamp, LastTick));
+                return;
+            }
+
+            LastTick = timestamp;
+        }
+
+        /// <summary>An Insert, Delete or drop: each of its timestamps (0 is "not set") must be above the last tick.</summary>
+        public void Data(string kind, IEnumerable<ulong> timestamps)
+        {
+            var lowest = timestamps.Where(t => t != 0).DefaultIfEmpty(ulong.MaxValue).Min();
+            if (lowest <= LastTick)
+            {
+                Violations.Add(new FakeTimeViolation(Channel, kind, lowest, LastTick));
+            }
+        }
     }
 
     private void ApplyInsert(InsertRequest insert)
@@ -307,9 +411,13 @@ internal sealed class FakeMilvusTarget(FakeMilvusOptions options)
         return response;
     }
 
-    private static Status DropCollection(Rpc.DropCollectionRequest request, DatabaseState db)
+    private Status DropCollection(Rpc.DropCollectionRequest request, DatabaseState db)
     {
-        db.Collections.Remove(request.CollectionName);
+        if (db.Collections.Remove(request.CollectionName, out var dropped))
+        {
+            DropOnChannels("DropCollection", request.Base, dropped.PhysicalChannels);
+        }
+
         return Ok();
     }
 
@@ -347,6 +455,7 @@ internal sealed class FakeMilvusTarget(FakeMilvusOptions options)
 
         if (collection.Partitions.Remove(request.PartitionName, out var id))
         {
+            DropOnChannels("DropPartition", request.Base, collection.PhysicalChannels);
             foreach (var key in collection.Rows.Where(r => r.Value.PartitionId == id).Select(r => r.Key).ToList())
             {
                 collection.Rows.Remove(key);

@@ -107,7 +107,7 @@ public sealed class CheckpointRecorder(string taskId, IEventStore store, TimePro
             cancellationToken);
         state.Written = position;
         Written++;
-        if (state.Version % _options.TrimEvery == 0) await store.TrimStreamAsync(streamId, _options.KeepLast, cancellationToken);
+        if (state.Version % _options.TrimEvery == 0) await store.TrimStreamAsync(streamId, StreamTypes.ChannelCheckpoint, _options.KeepLast, cancellationToken);
     }
 
     private sealed class ChannelState

@@ -48,7 +48,8 @@ public sealed class TaskReplication(
         var setup = new CollectionSetup(taskId, target, operations, routes, retry, logger, names);
         var writer = new TargetPackWriter(taskId, target, routes, setup, rewriter, control, retry, monitor,
             new ReplayCounter(context, options.Checkpoints.Interval, monitor, logger), clock, logger,
-            new DmlWriteOptions(options.SendDmlAhead, options.MissingTargetAttempts, options.RetryDelay, context.Definition.Target.IgnorePartition));
+            new DmlWriteOptions(options.SendDmlAhead, options.MissingTargetAttempts, options.RetryDelay, context.Definition.Target.IgnorePartition),
+            new TargetTimeReservations(taskId, store, clock, options.TargetTimeMargin, retry, options.Checkpoints));
         var stages = new TaskRunStages(
             metadata,
             new ChannelReading(taskId, channels, retry, checkpoints, monitor, clock, logger),

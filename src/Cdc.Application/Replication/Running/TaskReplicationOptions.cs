@@ -28,6 +28,13 @@ public sealed record TaskReplicationOptions(
     /// </summary>
     public bool SendDmlAhead { get; init; } = true;
 
+    /// <summary>
+    /// How far beyond what is about to be sent a task reserves time on a target pchannel (see
+    /// <see cref="TargetTimeReservations"/>): about one event store write per margin of channel time and channel, and
+    /// after a crash the next run's timestamps on the channel start up to this far ahead of the source's.
+    /// </summary>
+    public TimeSpan TargetTimeMargin { get; init; } = TimeSpan.FromSeconds(2);
+
     /// <summary>The settings the server uses for the configured replicate channel.</summary>
     public static TaskReplicationOptions For(string replicateChannel) =>
         new(replicateChannel, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10));

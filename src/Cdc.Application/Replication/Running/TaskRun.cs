@@ -113,9 +113,19 @@ internal sealed class TaskRun(TaskRunContext context, TaskRunStages stages, Task
             await Task.WhenAll(loops); // each loop catches its own failure
         }
 
+        using var flush = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         try
         {
-            using var flush = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            await stages.Writer.SettleAsync(flush.Token);
+        }
+        catch (Exception ex)
+        {
+            // The reservations stay where they were: the next run starts above them (ahead by at most the margin).
+            logger.LogWarning(ex, "could not write the time sent on the target channels of task {TaskId}", context.TaskId);
+        }
+
+        try
+        {
             await stages.Checkpoints.FlushAsync(flush.Token);
             await stages.Monitor.StoppedAsync(flush.Token);
         }

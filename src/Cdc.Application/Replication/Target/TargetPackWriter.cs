@@ -34,7 +34,8 @@ public sealed class TargetPackWriter(
     ReplayCounter replays,
     TimeProvider clock,
     ILogger logger,
-    DmlWriteOptions options) : IDisposable
+    DmlWriteOptions options,
+    TargetTimeReservations? reservations = null) : IDisposable
 {
     private readonly ConcurrentDictionary<string, TargetChannelWriter> _writers = new(StringComparer.Ordinal);
     private readonly DropCoordinator _drops = new();
@@ -98,7 +99,25 @@ public sealed class TargetPackWriter(
     private TargetChannelWriter Writer(string targetChannel) =>
         _writers.TryGetValue(targetChannel, out var writer)
             ? writer
-            : _writers.GetOrAdd(targetChannel, c => new TargetChannelWriter(target, new TargetTimestampRewriter(c, rewriter, control, clock), routes));
+            : _writers.GetOrAdd(targetChannel, c => new TargetChannelWriter(target, new TargetTimestampRewriter(c, rewriter, control, clock), routes, reservations?.For(c)));
+
+    /// <summary>
+    /// At a clean stop, once no loop writes any more: each target pchannel's reserved time comes down to what was sent
+    /// on it, so the next run does not jump ahead by the margin.
+    /// </summary>
+    public async Task SettleAsync(CancellationToken ct)
+    {
+        foreach (var writer in _writers.Values) await writer.SettleAsync(ct);
+    }
+
+    /// <summary>
+    /// Applies a drop at a timestamp above everything sent on the collection's target pchannels (Milvus writes the drop
+    /// to each of them), reserved on each first.
+    /// </summary>
+    private Task StampAsync(CollectionRoute route, SourceChange drop, Func<HybridTimestamp, CancellationToken, Task> apply, CancellationToken ct) =>
+        TargetChannelWriter.StampAsync(
+            [.. route.Target.VirtualChannels.Select(ChannelMapping.ToPhysical).Distinct(StringComparer.Ordinal).Select(Writer)],
+            drop.Timestamp, apply, ct);
 
     /// <summary>A DropCollection or DropPartition read on a shard: applied once every shard carried it.</summary>
     private async Task DropAsync(SourceChange drop, string pchannel, CancellationToken ct)
@@ -108,17 +127,17 @@ public sealed class TargetPackWriter(
             case DropCollectionChange d when routes.TryGet(d.CollectionId, out var route):
                 await _drops.ArriveAsync($"collection {d.CollectionId}", [.. route.Source.VirtualChannels], pchannel, d.Origin.VirtualChannel, async token =>
                 {
-                    await retry.RunAsync($"drop collection {route.TargetDatabase}.{route.TargetName} at {d.Origin.Describe()}", async t =>
+                    await StampAsync(route, d, (at, s) => retry.RunAsync($"drop collection {route.TargetDatabase}.{route.TargetName} at {d.Origin.Describe()}", async t =>
                     {
                         try
                         {
-                            await target.DropCollectionAsync(route.TargetDatabase, route.TargetName, d.Timestamp, t);
+                            await target.DropCollectionAsync(route.TargetDatabase, route.TargetName, at, t);
                         }
                         catch (MilvusTargetException ex) when (ex.IsCollectionNotFound)
                         {
                             // Already gone (a drop replayed after a restart).
                         }
-                    }, token);
+                    }, s), token);
                     routes.Remove(d.CollectionId);
                     logger.LogInformation("task {TaskId} dropped collection {Database}.{Collection}", taskId, route.TargetDatabase, route.TargetName);
                 }, ct);
@@ -127,17 +146,17 @@ public sealed class TargetPackWriter(
                 await _drops.ArriveAsync($"partition {d.CollectionId}/{d.PartitionId}", [.. route.Source.VirtualChannels], pchannel, d.Origin.VirtualChannel, async token =>
                 {
                     if (options.IgnorePartition) return;
-                    await retry.RunAsync($"drop partition {d.PartitionName} of {route.TargetDatabase}.{route.TargetName} at {d.Origin.Describe()}", async t =>
+                    await StampAsync(route, d, (at, s) => retry.RunAsync($"drop partition {d.PartitionName} of {route.TargetDatabase}.{route.TargetName} at {d.Origin.Describe()}", async t =>
                     {
                         try
                         {
-                            await target.DropPartitionAsync(route.TargetDatabase, route.TargetName, d.PartitionName, d.Timestamp, t);
+                            await target.DropPartitionAsync(route.TargetDatabase, route.TargetName, d.PartitionName, at, t);
                         }
                         catch (MilvusTargetException ex) when (ex.MilvusCode == MilvusTargetException.PartitionNotFoundCode || ex.IsCollectionNotFound)
                         {
                             // Already gone.
                         }
-                    }, token);
+                    }, s), token);
                 }, ct);
                 break;
         }

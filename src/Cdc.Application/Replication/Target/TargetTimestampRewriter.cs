@@ -10,7 +10,8 @@ namespace Cdc.Application.Replication.Target;
 /// are moved to max+1, max+2, ... (changes with equal source timestamps keep equal new timestamps, row timestamps
 /// included; the changes are expected in the packer's order, ascending timestamps). Every pack gets the CDC's own TimeTick at its end timestamp; the first pack on the channel also gets one
 /// at its begin timestamp. Packs that carry only a tick are sent at most once per <see cref="TimeTickInterval"/>.
-/// State only moves when <see cref="Acknowledge"/> is called after the target accepted the request. Not
+/// State only moves when <see cref="Acknowledge"/> is called after the target accepted the request, or when the channel
+/// must continue above a time sent elsewhere (<see cref="ContinueAfter"/>, <see cref="AcknowledgeAt"/>). Not
 /// thread-safe: its <see cref="TargetChannelWriter"/> serializes use.
 /// </summary>
 public sealed class TargetTimestampRewriter
@@ -94,6 +95,28 @@ public sealed class TargetTimestampRewriter
         };
     }
 
+    /// <summary>
+    /// Continues the channel of an earlier run of the task, which sent nothing above <paramref name="reserved"/> (the
+    /// channel's <see cref="TargetTimeReservation"/>): everything this run sends goes above it, replayed changes moved up
+    /// like any others, ticks at or below it not sent at all. The channel counts as begun (no leading tick).
+    /// </summary>
+    public void ContinueAfter(HybridTimestamp reserved)
+    {
+        if (reserved > MaxSent) MaxSent = reserved;
+        HasSent = true;
+    }
+
+    /// <summary>
+    /// Records that the target accepted something else at <paramref name="timestamp"/> on the channel (a drop, which Milvus
+    /// writes to the collection's pchannels): what follows goes above it.
+    /// </summary>
+    public void AcknowledgeAt(HybridTimestamp timestamp)
+    {
+        if (timestamp > MaxSent) MaxSent = timestamp;
+        HasSent = true;
+        _lastSentAt = _time.GetTimestamp();
+    }
+
     /// <summary>Records that the target accepted <paramref name="sent"/>.</summary>
     public void Acknowledge(PreparedTargetPack sent)
     {
@@ -173,6 +196,13 @@ public sealed class TargetTimestampRewriter
 
             begin = HasSent && pack.BeginTs <= MaxSent ? Next(MaxSent, 1) : pack.BeginTs;
             end = pack.EndTs;
+
+            // The channel's leading tick comes before its first change, strictly: a first pack read without an earlier
+            // tick begins at its first change's timestamp, and a change at a tick already consumed is not after it.
+            if (!HasSent && begin >= changes[0].Timestamp && changes[0].Timestamp.Value > 0)
+            {
+                begin = new HybridTimestamp(changes[0].Timestamp.Value - 1);
+            }
         }
 
         return Build(pack, begin, end, rewritten, shift);
