@@ -73,17 +73,12 @@ internal sealed class KafkaChannelReader : ISourceChannelReader
         try
         {
             ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-            // A blocking broker round trip (bounded by the timeout): off the caller's thread.
+            // Blocking broker round trips (each bounded by the timeout): off the caller's thread.
             var high = await Task.Run(() =>
             {
                 try
                 {
-                    return _consumer.QueryWatermarkOffsets(new TopicPartition(Channel, new Partition(0)), _queryTimeout).High.Value;
-                }
-                catch (KafkaException e) when (e.Error.Code is ErrorCode.UnknownTopicOrPart or ErrorCode.Local_UnknownTopic
-                                                   or ErrorCode.Local_UnknownPartition)
-                {
-                    return 0; // nothing written yet
+                    return HighWatermark();
                 }
                 catch (KafkaException e)
                 {
@@ -95,6 +90,32 @@ internal sealed class KafkaChannelReader : ISourceChannelReader
         finally
         {
             _consumerInUse.Release();
+        }
+    }
+
+    /// <summary>
+    /// The partition's high watermark; 0 when the broker says the topic does not exist. The client's own metadata
+    /// lags behind a topic created a moment ago (it answers "unknown partition" for about half a second after the
+    /// first write), so that answer is checked with the broker before it counts as "nothing written".
+    /// </summary>
+    private long HighWatermark()
+    {
+        var partition = new TopicPartition(Channel, new Partition(0));
+        try
+        {
+            return _consumer.QueryWatermarkOffsets(partition, _queryTimeout).High.Value;
+        }
+        catch (KafkaException e) when (e.Error.Code is ErrorCode.UnknownTopicOrPart)
+        {
+            return 0;
+        }
+        catch (KafkaException e) when (e.Error.Code is ErrorCode.Local_UnknownTopic or ErrorCode.Local_UnknownPartition)
+        {
+            using var admin = new DependentAdminClientBuilder(_consumer.Handle).Build();
+            var topic = admin.GetMetadata(Channel, _queryTimeout).Topics.SingleOrDefault(t => t.Topic == Channel);
+            if (topic is null || topic.Error.Code == ErrorCode.UnknownTopicOrPart || topic.Partitions.All(p => p.PartitionId != 0)) return 0;
+            // The metadata answer refreshed the client's: asked again (a failure now is "cannot tell", not "nothing").
+            return _consumer.QueryWatermarkOffsets(partition, _queryTimeout).High.Value;
         }
     }
 
