@@ -29,7 +29,7 @@ namespace Cdc.Bench;
 /// </summary>
 public sealed class PipelineHarness : IAsyncDisposable
 {
-    /// <summary>The collection replicated: int64 primary key "pk" and a float vector "vector".</summary>
+    /// <summary>The collection replicated: int64 primary key "pk" and a float vector "vec" (the names the simulator's Inserts give their columns).</summary>
     public const string CollectionName = "bench";
 
     private const string TaskId = "bench-task";
@@ -41,11 +41,13 @@ public sealed class PipelineHarness : IAsyncDisposable
     private readonly string _name;
     private readonly int _dimension;
     private readonly int _shards;
+    private readonly ApplyMode _applyMode;
 
     private PipelineHarness(
         EventStoreHarness store, EtcdClient etcd, KafkaTestProducer producer, FakeMilvusServer target, TargetCounter counter,
-        SimulatedSource source, string replicateChannel, string name, int dimension, int shards)
+        SimulatedSource source, string replicateChannel, string name, int dimension, int shards, ApplyMode applyMode)
     {
+        _applyMode = applyMode;
         _store = store;
         _etcd = etcd;
         _producer = producer;
@@ -75,7 +77,7 @@ public sealed class PipelineHarness : IAsyncDisposable
     /// <summary>The engine's event store (checkpoints), timed.</summary>
     public TimedEventStore EventStore { get; private set; } = null!;
 
-    /// <summary>Inserts the target acknowledged so far.</summary>
+    /// <summary>Inserts the target acknowledged so far (in ReplicateMessage calls, or as Upsert calls in apply mode upsert).</summary>
     public long InsertsAcknowledged => _counter.Inserts;
 
     /// <summary>Bytes of the Insert messages the target acknowledged so far (the msgstream payloads).</summary>
@@ -90,9 +92,10 @@ public sealed class PipelineHarness : IAsyncDisposable
     /// <param name="applyRows">Whether the fake target parses Inserts and keeps the rows (see <see cref="FakeMilvusOptions.ApplyRows"/>).</param>
     /// <param name="onInsertAcknowledged">Called for each Insert message in a ReplicateMessage the target acknowledged.</param>
     /// <param name="onTimeTickAcknowledged">Called with the timestamp of each CDC time tick the target acknowledged.</param>
+    /// <param name="applyMode">The task's apply mode; in "upsert" the fake target is an ordinary Milvus (ttMsgEnabled on).</param>
     public static async Task<PipelineHarness> StartAsync(
         string name, int dimension, int shards, bool applyRows, Action<ByteString>? onInsertAcknowledged,
-        CancellationToken cancellationToken, Action<ulong>? onTimeTickAcknowledged = null)
+        CancellationToken cancellationToken, Action<ulong>? onTimeTickAcknowledged = null, ApplyMode applyMode = ApplyMode.Replicate)
     {
         var suffix = Guid.NewGuid().ToString("N")[..12];
         var replicateChannel = $"cdc-bench-{name}-{suffix}-replicate-msg";
@@ -104,6 +107,7 @@ public sealed class PipelineHarness : IAsyncDisposable
             RecordCalls = false,
             ApplyRows = applyRows,
             OnHandled = counter.OnHandled,
+            TtMsgEnabled = applyMode == ApplyMode.Upsert,
         }, cancellationToken);
         var etcd = new EtcdClient(new EtcdOptions
         {
@@ -113,8 +117,8 @@ public sealed class PipelineHarness : IAsyncDisposable
         var producer = new KafkaTestProducer(KafkaBootstrap, messageMaxBytes: 16 * 1024 * 1024);
         var source = await CreateSourceAsync(etcd, producer, name, suffix, dimension, shards, replicateChannel, cancellationToken);
         await store.Store.AppendAsync(new StreamAppend(TaskId, StreamTypes.Task, 0,
-            [new TaskCreated(TaskId, Definition(target), DateTimeOffset.UtcNow)]), cancellationToken);
-        return new PipelineHarness(store, etcd, producer, target, counter, source, replicateChannel, name, dimension, shards)
+            [new TaskCreated(TaskId, Definition(target, applyMode), DateTimeOffset.UtcNow)]), cancellationToken);
+        return new PipelineHarness(store, etcd, producer, target, counter, source, replicateChannel, name, dimension, shards, applyMode)
         {
             EventStore = new TimedEventStore(store.Store),
         };
@@ -149,7 +153,7 @@ public sealed class PipelineHarness : IAsyncDisposable
 
         var before = (await stream.TickAsync(cancellationToken)).ToDictionary(m => m.Channel, m => m.Offset);
         var collection = await meta.CreateCollectionAsync("default", CollectionName,
-            new SimulatedSchema().WithInt64PrimaryKey("pk").WithFloatVector("vector", dimension), cancellationToken,
+            new SimulatedSchema().WithInt64PrimaryKey("pk").WithFloatVector("vec", dimension), cancellationToken,
             shards: shards, startOffset: p => before[p]);
         return new SimulatedSource(meta, stream, collection);
     }
@@ -167,9 +171,10 @@ public sealed class PipelineHarness : IAsyncDisposable
             new MsgStreamDecoder(), new SourceMessageIdEncoder(),
             new MilvusTargetFactory(), new DmlMessageRewriter(), new ControlMessageFactory(),
             new AesGcmSecretProtector(new byte[32]), EventStore, TimeProvider.System, NullLogger<TaskReplication>.Instance,
-            TaskReplicationOptions.For(ReplicateChannel) with { SendDmlAhead = sendDmlAhead });
+            TaskReplicationOptions.For(ReplicateChannel) with { SendDmlAhead = sendDmlAhead },
+            upserts: new UpsertRewriter());
         var stop = new CancellationTokenSource();
-        var run = engine.RunAsync(new TaskRunContext(TaskId, Definition(Target), []), stop.Token);
+        var run = engine.RunAsync(new TaskRunContext(TaskId, Definition(Target, _applyMode), []), stop.Token);
         return (run, stop);
     }
 
@@ -218,9 +223,10 @@ public sealed class PipelineHarness : IAsyncDisposable
         return [.. Enumerable.Range(0, rows).Select(_ => Enumerable.Range(0, dimension).Select(_ => (float)random.NextDouble()).ToArray())];
     }
 
-    private static TaskDefinition Definition(FakeMilvusServer target) => new(
+    private static TaskDefinition Definition(FakeMilvusServer target, ApplyMode applyMode) => new(
         new MilvusTarget(target.Uri.ToString(), 5),
-        new CollectionSelection([new CollectionInfo(CollectionName, UseStartPosition: true)], null));
+        new CollectionSelection([new CollectionInfo(CollectionName, UseStartPosition: true)], null),
+        ApplyMode: applyMode);
 
     public async ValueTask DisposeAsync()
     {
@@ -233,7 +239,7 @@ public sealed class PipelineHarness : IAsyncDisposable
     /// <summary>A simulated source: its metadata in etcd, its message stream in Kafka and the collection "bench" on it.</summary>
     public sealed record SimulatedSource(SourceMetaSimulator Meta, SourceStreamSimulator Stream, SimulatedCollection Collection);
 
-    /// <summary>Counts the Insert messages of the ReplicateMessage calls the fake target acknowledged.</summary>
+    /// <summary>Counts the Insert messages of the ReplicateMessage calls the fake target acknowledged, and its Upsert calls.</summary>
     private sealed class TargetCounter(Action<ByteString>? onInsert, Action<ulong>? onTick)
     {
         private static readonly MessageParser<MsgHeader> HeaderParser = MsgHeader.Parser.WithDiscardUnknownFields(true);
@@ -246,6 +252,13 @@ public sealed class PipelineHarness : IAsyncDisposable
 
         public void OnHandled(FakeMilvusCall call, bool handled)
         {
+            if (handled && call.Method == "Upsert")
+            {
+                Interlocked.Increment(ref _inserts);
+                Interlocked.Add(ref _insertBytes, call.Request.CalculateSize());
+                return;
+            }
+
             if (!handled || call.Method != "ReplicateMessage")
             {
                 return;

@@ -4,7 +4,8 @@ using Cdc.Bench;
 //        Cdc.Bench fake-target [port]               (a fake target Milvus alone, in this process)
 // Benchmarks: decode (msgstream decoder vs raw Google.Protobuf parse of large InsertRequests), throughput (pipeline
 // vs raw Kafka read), lag (produce-to-acknowledge latency at a steady rate), api (HTTP API latency with 100 tasks),
-// memory (peak RSS while replicating 1 GB); all runs every one, in this order.
+// memory (peak RSS while replicating 1 GB), upsert (apply mode upsert next to replicate), drain (catch-up after a 30 s
+// target outage), soak (10 minutes of the server replicating with pause/resume cycles); all runs every one, in this order.
 var benchmarks = new Dictionary<string, Func<BenchmarkContext, Task>>(StringComparer.OrdinalIgnoreCase)
 {
     ["decode"] = DecodeBenchmark.RunAsync,
@@ -12,6 +13,9 @@ var benchmarks = new Dictionary<string, Func<BenchmarkContext, Task>>(StringComp
     ["lag"] = LagBenchmark.RunAsync,
     ["api"] = ApiBenchmark.RunAsync,
     ["memory"] = MemoryBenchmark.RunAsync,
+    ["upsert"] = UpsertBenchmark.RunAsync,
+    ["drain"] = DrainBenchmark.RunAsync,
+    ["soak"] = SoakBenchmark.RunAsync,
 };
 
 if (args is ["fake-target", .. var rest])

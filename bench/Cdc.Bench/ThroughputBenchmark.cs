@@ -31,10 +31,10 @@ public static class ThroughputBenchmark
     internal const int Shards = 16;
 
     /// <summary>Blocks per side; the sides alternate, pipeline first.</summary>
-    private const int Blocks = 3;
+    internal const int Blocks = 3;
 
     /// <summary>Measured rounds per block.</summary>
-    private const int RoundsPerBlock = 8;
+    internal const int RoundsPerBlock = 8;
 
     /// <summary>Rounds before the measured ones where a fixed number is enough (the memory benchmark).</summary>
     internal const int WarmUpRounds = 4;
@@ -194,7 +194,7 @@ public static class ThroughputBenchmark
     }
 
     /// <summary>User + system CPU seconds of a process so far (/proc/[pid]/stat fields 14 and 15, in clock ticks of 1/100 s).</summary>
-    private static double CpuSecondsOf(int pid)
+    internal static double CpuSecondsOf(int pid)
     {
         var stat = File.ReadAllText($"/proc/{pid}/stat");
         var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
@@ -211,10 +211,10 @@ public static class ThroughputBenchmark
     }
 
     /// <summary>One measured round.</summary>
-    private sealed record RoundSample(int Block, TimeSpan Wall, TimeSpan Cpu, TimeSpan Jit, TimeSpan GcPause, int Gen2, long Bytes);
+    internal sealed record RoundSample(int Block, TimeSpan Wall, TimeSpan Cpu, TimeSpan Jit, TimeSpan GcPause, int Gen2, long Bytes);
 
     /// <summary>One side's measured rounds and warm-up.</summary>
-    private sealed class SideResult(IReadOnlyList<RoundSample> rounds)
+    internal sealed class SideResult(IReadOnlyList<RoundSample> rounds)
     {
         public IReadOnlyList<RoundSample> Rounds => rounds;
 
@@ -243,7 +243,7 @@ public static class ThroughputBenchmark
     private sealed record Comparison(SideResult Pipeline, SideResult Raw, int WarmUpPairs, bool JitQuiet, long CheckpointWrites, TimeSpan CheckpointTime);
 
     /// <summary>What reads one side's rounds: the engine into the fake target, or plain consumers; open for one block.</summary>
-    private interface IRoundReader : IAsyncDisposable
+    internal interface IRoundReader : IAsyncDisposable
     {
         /// <summary>Messages handled so far: Inserts the target acknowledged, or messages the consumers received.</summary>
         long Messages { get; }
@@ -253,9 +253,9 @@ public static class ThroughputBenchmark
     }
 
     /// <summary>One side: its source, what one round adds to <see cref="IRoundReader.Messages"/>, and how to open its reader.</summary>
-    private sealed record Side(SimulatedSource Source, int MessagesPerRound, Func<IRoundReader> Open);
+    internal sealed record Side(SimulatedSource Source, int MessagesPerRound, Func<IRoundReader> Open);
 
-    private sealed class EngineReader(PipelineHarness pipeline, KafkaSourceOptions kafka) : IRoundReader
+    internal sealed class EngineReader(PipelineHarness pipeline, KafkaSourceOptions kafka) : IRoundReader
     {
         private readonly (Task Run, CancellationTokenSource Stop) _engine = pipeline.StartEngine(kafka);
 
@@ -272,17 +272,37 @@ public static class ThroughputBenchmark
     /// </summary>
     private static async Task<Comparison> CompareAsync(PipelineHarness pipeline, KafkaSourceOptions kafka, CancellationToken ct)
     {
-        var vectors = Vectors(Rows, Dimension);
         var rawSource = await pipeline.AddUnreplicatedSourceAsync(ct);
-        var sides = new[]
-        {
-            new Side(pipeline.Source, Shards, () => new EngineReader(pipeline, kafka)),
-            new Side(rawSource, 2 * Shards, () => new RawReaders(rawSource.Collection.PhysicalChannels, kafka)),
-        };
         var storeCalls = pipeline.EventStore.Calls;
         var storeTime = pipeline.EventStore.Total;
+        var turns = await TakeTurnsAsync(
+        [
+            new Side(pipeline.Source, Shards, () => new EngineReader(pipeline, kafka)),
+            new Side(rawSource, 2 * Shards, () => new RawReaders(rawSource.Collection.PhysicalChannels, kafka)),
+        ], ct);
+
+        var expected = turns.RoundsRun[0] * Shards;
+        if (pipeline.InsertsAcknowledged != expected)
+        {
+            throw new InvalidOperationException($"the target acknowledged {pipeline.InsertsAcknowledged} Inserts where the source wrote {expected}");
+        }
+
+        return new Comparison(turns.Sides[0], turns.Sides[1], turns.WarmUpPairs, turns.JitQuiet,
+            pipeline.EventStore.Calls - storeCalls, pipeline.EventStore.Total - storeTime);
+    }
+
+    /// <summary>What <see cref="TakeTurnsAsync"/> measured: each side's measured rounds, and every round each side ran.</summary>
+    internal sealed record Turns(IReadOnlyList<SideResult> Sides, IReadOnlyList<long> RoundsRun, int WarmUpPairs, bool JitQuiet);
+
+    /// <summary>
+    /// Sides taking turns in blocks: warm-up rounds of blocks until the JIT is quiet, then <see cref="Blocks"/> measured
+    /// blocks of <see cref="RoundsPerBlock"/> rounds on each side, in the order given.
+    /// </summary>
+    internal static async Task<Turns> TakeTurnsAsync(IReadOnlyList<Side> sides, CancellationToken ct)
+    {
+        var vectors = Vectors(Rows, Dimension);
         var nextKey = 0L;
-        var engineRounds = 0L;
+        var roundsRun = new long[sides.Count];
 
         // One block on one side: the reader opened, a round that is not counted (connections, consumer start), the
         // measured rounds, the reader closed.
@@ -294,7 +314,7 @@ public static class ThroughputBenchmark
             {
                 var sample = await RoundAsync(sides[s], reader, vectors, nextKey, block, ct);
                 nextKey += Shards * Rows;
-                engineRounds += s == 0 ? 1 : 0;
+                roundsRun[s]++;
                 if (round >= 0)
                 {
                     samples.Add(sample);
@@ -307,32 +327,30 @@ public static class ThroughputBenchmark
         var (pairs, quiet) = (0, false);
         while (!quiet && pairs < MaxWarmUpPairs)
         {
-            var pair = (await BlockAsync(0, -1)).Concat(await BlockAsync(1, -1)).ToList();
+            var warm = new List<RoundSample>();
+            for (var s = 0; s < sides.Count; s++)
+            {
+                warm.AddRange(await BlockAsync(s, -1));
+            }
+
             pairs++;
-            quiet = Sum(pair.Select(r => r.Jit)) < Sum(pair.Select(r => r.Wall)) * QuietJitShare;
+            quiet = Sum(warm.Select(r => r.Jit)) < Sum(warm.Select(r => r.Wall)) * QuietJitShare;
         }
 
-        var measured = new[] { new List<RoundSample>(), new List<RoundSample>() };
+        var measured = sides.Select(_ => new List<RoundSample>()).ToArray();
         for (var block = 0; block < Blocks; block++)
         {
-            for (var s = 0; s < sides.Length; s++)
+            for (var s = 0; s < sides.Count; s++)
             {
                 measured[s].AddRange(await BlockAsync(s, block));
             }
         }
 
-        var expected = engineRounds * Shards;
-        if (pipeline.InsertsAcknowledged != expected)
-        {
-            throw new InvalidOperationException($"the target acknowledged {pipeline.InsertsAcknowledged} Inserts where the source wrote {expected}");
-        }
-
-        return new Comparison(new SideResult(measured[0]), new SideResult(measured[1]), pairs, quiet,
-            pipeline.EventStore.Calls - storeCalls, pipeline.EventStore.Total - storeTime);
+        return new Turns([.. measured.Select(m => new SideResult(m))], roundsRun, pairs, quiet);
     }
 
     /// <summary>Writes one round on a side's source and waits until its reader handled it; what it took.</summary>
-    private static async Task<RoundSample> RoundAsync(Side side, IRoundReader reader, IReadOnlyList<float[]> vectors, long firstKey, int block, CancellationToken ct)
+    internal static async Task<RoundSample> RoundAsync(Side side, IRoundReader reader, IReadOnlyList<float[]> vectors, long firstKey, int block, CancellationToken ct)
     {
         var expected = reader.Messages + side.MessagesPerRound;
         var bytes0 = side.Source.Stream.BytesWritten;
@@ -391,7 +409,7 @@ public static class ThroughputBenchmark
         await source.Stream.TickAsync(ct);
     }
 
-    private static string Join(SideResult side) =>
+    internal static string Join(SideResult side) =>
         string.Join(" | ", side.Rounds.GroupBy(r => r.Block).Select(b => string.Join(", ", b.Select(r => r.Wall.TotalMilliseconds.ToString("F0", CultureInfo.InvariantCulture)))));
 
     /// <summary>

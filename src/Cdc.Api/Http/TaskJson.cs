@@ -32,6 +32,7 @@ public static class TaskJson
         if (t.Start is { } start) o["start_from"] = start.ToString();
         if (t.RpcChannel is { } rpc) o["rpc_channel_info"] = Compact(new JsonObject { ["name"] = rpc.Name, ["position"] = rpc.Position });
         if (t.DisableAutoStart) o["disable_auto_start"] = true;
+        if (t.ApplyMode != ApplyMode.Replicate) o["apply_mode"] = ApplyModes.Name(t.ApplyMode);
         o["state"] = t.State.ToString();
         if (!string.IsNullOrEmpty(t.Reason)) o["reason"] = t.Reason;
         if (t.Positions.Count > 0) o["position"] = Positions(t.Positions, now, replicateChannel);

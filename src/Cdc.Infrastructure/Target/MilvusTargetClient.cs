@@ -1,6 +1,8 @@
+using System.Buffers;
 using System.Text;
 using Cdc.Application.Replication.Target;
 using Cdc.Domain.Changes;
+using Cdc.Domain.Tasks;
 using Cdc.Infrastructure.Milvus.Protos.Common;
 using Cdc.Infrastructure.Milvus.Protos.Msg;
 using Cdc.Infrastructure.MilvusWire;
@@ -13,9 +15,10 @@ using Status = Cdc.Infrastructure.Milvus.Protos.Common.Status;
 namespace Cdc.Infrastructure.Target;
 
 /// <summary>
-/// The target Milvus over its MilvusService gRPC API (Grpc.Net.Client, one channel per target). DDL and op requests
-/// leave db_name empty, pass the database as "dbname" metadata and mark themselves as replicated (base.replicateInfo)
-/// with the source timestamp, as the reference CDC does. "authorization" is base64(token). Every call has the connect
+/// The target Milvus over its MilvusService gRPC API (Grpc.Net.Client, one channel per target). Requests leave db_name
+/// empty and pass the database as "dbname" metadata; for a task in apply mode "replicate", DDL and op requests mark
+/// themselves as replicated (base.replicateInfo) with the source timestamp, as the reference CDC does, and in apply
+/// mode "upsert" they go as any client's, replicateInfo unset. "authorization" is base64(token). Every call has the connect
 /// timeout as its deadline and is made once: a failure is a <see cref="MilvusTargetException"/> that says whether it is
 /// retryable, and the task's run retries it (one retry policy, which also shows the failure at once).
 /// </summary>
@@ -26,6 +29,7 @@ public sealed class MilvusTargetClient : IMilvusTarget
     private readonly CallInvoker _invoker;
     private readonly TimeSpan _deadline;
     private readonly string? _authorization;
+    private readonly bool _marksReplicated;
 
     /// <param name="connection">The target.</param>
     /// <param name="certificates">Where dial_config's files are read; null refuses every file.</param>
@@ -36,6 +40,7 @@ public sealed class MilvusTargetClient : IMilvusTarget
         _client = new Rpc.MilvusService.MilvusServiceClient(_invoker);
         _deadline = connection.EffectiveTimeout;
         _authorization = connection.Token.Length > 0 ? Convert.ToBase64String(Encoding.UTF8.GetBytes(connection.Token)) : null;
+        _marksReplicated = connection.ApplyMode == ApplyMode.Replicate;
     }
 
     public async Task<string> ReplicateMessageAsync(TargetReplicatePack pack, CancellationToken cancellationToken)
@@ -54,6 +59,35 @@ public sealed class MilvusTargetClient : IMilvusTarget
         var response = await InvokeAsync(
             "ReplicateMessage", o => _invoker.AsyncUnaryCall(EncodedReplicateMessageRequest.Method, null, o, request), null, r => r.Status, cancellationToken);
         return response.Position;
+    }
+
+    public async Task<long> UpsertAsync(string database, TargetUpsert upsert, CancellationToken cancellationToken)
+    {
+        // The columns go to the call as they are (see EncodedUpsertRequest): slices of the source Insert, not copied.
+        var fields = new Rpc.UpsertRequest
+        {
+            Base = new MsgBase(),
+            CollectionName = upsert.CollectionName,
+            PartitionName = upsert.PartitionName,
+            NumRows = checked((uint)upsert.RowCount),
+        };
+        var request = new EncodedUpsertRequest(fields, [.. upsert.Columns.Select(c => new ReadOnlySequence<byte>(c))]);
+        var result = await InvokeAsync(
+            "Upsert", o => _invoker.AsyncUnaryCall(EncodedUpsertRequest.Method, null, o, request), database, r => r.Status, cancellationToken);
+        return result.UpsertCnt;
+    }
+
+    public async Task<long> DeleteAsync(string database, TargetDelete delete, CancellationToken cancellationToken)
+    {
+        var request = new Rpc.DeleteRequest
+        {
+            Base = new MsgBase(),
+            CollectionName = delete.CollectionName,
+            PartitionName = delete.PartitionName,
+            Expr = delete.Expression,
+        };
+        var result = await InvokeAsync("Delete", _client.DeleteAsync, request, database, r => r.Status, cancellationToken);
+        return result.DeleteCnt;
     }
 
     public Task CreateCollectionAsync(string database, TargetCollectionDefinition collection, HybridTimestamp sourceTimestamp, CancellationToken cancellationToken)
@@ -294,8 +328,10 @@ public sealed class MilvusTargetClient : IMilvusTarget
         return metadata;
     }
 
-    private static MsgBase Replicated(HybridTimestamp sourceTimestamp) =>
-        new() { ReplicateInfo = new ReplicateInfo { IsReplicate = true, MsgTimestamp = sourceTimestamp.Value } };
+    /// <summary>The base of a DDL or op request: marked as replicated with the source timestamp, unless in apply mode "upsert".</summary>
+    private MsgBase Replicated(HybridTimestamp sourceTimestamp) => _marksReplicated
+        ? new() { ReplicateInfo = new ReplicateInfo { IsReplicate = true, MsgTimestamp = sourceTimestamp.Value } }
+        : new();
 
     private static MsgPosition ToPosition(TargetPackPosition position) => new()
     {

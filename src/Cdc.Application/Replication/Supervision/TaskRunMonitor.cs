@@ -86,16 +86,19 @@ public sealed class TaskRunMonitor(
         metrics.ReplicatedData(taskId, message.Channel, ReplicateOperation.Read, change.Kind.ToString(), message.Payload.Length);
         metrics.ReplicateTimeTick(taskId, message.Channel, ReplicateOperation.Read, change.Timestamp.PhysicalMilliseconds);
         if (change is TimeTickChange) metrics.SourceTimeTick(message.Channel, change.Timestamp.PhysicalMilliseconds);
-        Rows(change, ReplicateOperation.Read);
+        Rows(change, ReplicateOperation.Read, "insert");
     }
 
-    /// <summary>The changes of a pack the target acknowledged.</summary>
-    public void Written(ChangePack pack)
+    /// <summary>
+    /// The changes of a pack the target acknowledged; <paramref name="asUpserts"/>: its Inserts were written as Upserts
+    /// (apply mode "upsert"), and their rows count with api_type <c>upsert</c>.
+    /// </summary>
+    public void Written(ChangePack pack, bool asUpserts = false)
     {
         foreach (var change in pack.Changes)
         {
             metrics.ReplicatedData(taskId, pack.Channel, ReplicateOperation.Write, change.Kind.ToString(), change.Payload.Length);
-            Rows(change, ReplicateOperation.Write);
+            Rows(change, ReplicateOperation.Write, asUpserts ? "upsert" : "insert");
         }
     }
 
@@ -192,12 +195,12 @@ public sealed class TaskRunMonitor(
         }
     }
 
-    private void Rows(SourceChange change, ReplicateOperation operation)
+    private void Rows(SourceChange change, ReplicateOperation operation, string insertApi)
     {
         switch (change)
         {
             case InsertChange i:
-                metrics.ReplicatedRows(taskId, i.CollectionId, i.CollectionName, operation, "insert", i.RowCount);
+                metrics.ReplicatedRows(taskId, i.CollectionId, i.CollectionName, operation, insertApi, i.RowCount);
                 break;
             case DeleteChange d:
                 metrics.ReplicatedRows(taskId, d.CollectionId, d.CollectionName, operation, "delete", d.RowCount);
