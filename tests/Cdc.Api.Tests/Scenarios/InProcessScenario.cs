@@ -53,12 +53,18 @@ public abstract class InProcessScenario : IAsyncLifetime
     /// <summary>As <see cref="StartTaskAsync(string[])"/>, with a source writing the messages of <paramref name="version"/>.</summary>
     protected async Task<string> StartTaskAsync(SourceMilvusVersion version, params string[] collections)
     {
-        Source = new ScenarioSource(_name, version);
-        App = await CdcApp.StartAsync(new Dictionary<string, string>(Source.ServerSettings));
-        foreach (var collection in collections) await Source.CreateCollectionAsync(collection, Deadline);
+        await StartServerAsync(version, collections);
         var taskId = await Scenario.CreateTaskAsync(Cdc, Target);
         await Scenario.WaitUntilReadingAsync(Target, Source, collections, Deadline);
         return taskId;
+    }
+
+    /// <summary>Starts the server on a new source and creates the collections on the source; no task yet.</summary>
+    protected async Task StartServerAsync(SourceMilvusVersion version, params string[] collections)
+    {
+        Source = new ScenarioSource(_name, version);
+        App = await CdcApp.StartAsync(new Dictionary<string, string>(Source.ServerSettings));
+        foreach (var collection in collections) await Source.CreateCollectionAsync(collection, Deadline);
     }
 
     /// <summary>

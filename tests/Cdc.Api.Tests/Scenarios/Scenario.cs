@@ -21,9 +21,10 @@ internal static class Scenario
 
     /// <summary>
     /// Creates a task replicating every collection of the default database into <paramref name="target"/>, in
-    /// <paramref name="applyMode"/> when given (create's <c>apply_mode</c>).
+    /// <paramref name="applyMode"/> when given (create's <c>apply_mode</c>), from the latest message or from
+    /// <paramref name="startFrom"/> (create's <c>start_from</c>).
     /// </summary>
-    public static async Task<string> CreateTaskAsync(CdcCall cdc, FakeMilvusServer target, string? applyMode = null)
+    public static async Task<string> CreateTaskAsync(CdcCall cdc, FakeMilvusServer target, string? applyMode = null, string? startFrom = null)
     {
         var data = new JsonObject
         {
@@ -31,6 +32,7 @@ internal static class Scenario
             ["collection_infos"] = new JsonArray(new JsonObject { ["name"] = "*" }),
         };
         if (applyMode is not null) data["apply_mode"] = applyMode;
+        if (startFrom is not null) data["start_from"] = startFrom;
         var (status, body) = await cdc("create", data);
         Assert.True(status == 200, $"create answered {status}: {body.ToJsonString()}");
         return body["data"]!["task_id"]!.GetValue<string>();

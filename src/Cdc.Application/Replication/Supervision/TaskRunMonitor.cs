@@ -25,6 +25,8 @@ public sealed class TaskRunMonitor(
     private DateTimeOffset? _lastErrorAt;
     private DateTimeOffset? _recoveredAt;
     private DateTimeOffset? _stoppedAt;
+    private DateTimeOffset? _caughtUpSince;
+    private DateTimeOffset? _caughtUpAsOf;
     private readonly HashSet<string> _failing = new(StringComparer.Ordinal);
     private bool _dirty;
 
@@ -46,6 +48,8 @@ public sealed class TaskRunMonitor(
             (_lastError, _lastErrorAt) = (lastRun?.LastError, lastRun?.LastErrorAt);
             _recoveredAt = _lastErrorAt is { } failed && !(lastRun?.RecoveredAt >= failed) ? failed : lastRun?.RecoveredAt;
             _stoppedAt = null;
+            // Caught up only once this run has checked it: the previous run's verdict is not carried over.
+            (_caughtUpSince, _caughtUpAsOf) = (null, null);
             _dirty = true;
         }
 
@@ -58,6 +62,7 @@ public sealed class TaskRunMonitor(
         lock (_gate)
         {
             _stoppedAt = clock.GetUtcNow();
+            (_caughtUpSince, _caughtUpAsOf) = (null, null);
             _dirty = true;
         }
 
@@ -103,6 +108,32 @@ public sealed class TaskRunMonitor(
         if (channel != replicateChannel) metrics.ReplicateTimeTick(taskId, channel, ReplicateOperation.Write, timestamp.PhysicalMilliseconds);
     }
 
+    /// <summary>
+    /// The verdict of a catch-up check: <paramref name="asOf"/> is the time of the source probe whose newest messages
+    /// every channel has applied and checkpointed, or null when the task is not caught up (or it cannot be told). The
+    /// task counts as caught up since the first of an unbroken run of such verdicts.
+    /// </summary>
+    public void CaughtUp(DateTimeOffset? asOf)
+    {
+        lock (_gate)
+        {
+            if (asOf is null)
+            {
+                if (_caughtUpSince is null) return;
+                (_caughtUpSince, _caughtUpAsOf) = (null, null);
+                logger.LogDebug("task {TaskId} is no longer caught up with its source", taskId);
+            }
+            else
+            {
+                if (_caughtUpSince is null) logger.LogDebug("task {TaskId} caught up with its source as of {AsOf}", taskId, asOf);
+                _caughtUpSince ??= clock.GetUtcNow();
+                _caughtUpAsOf = asOf;
+            }
+
+            _dirty = true;
+        }
+    }
+
     /// <summary>What waits in the reader of a channel.</summary>
     public void Buffer(string channel, long bytes, int messages) => metrics.BufferFill(taskId, channel, bytes, messages);
 
@@ -145,7 +176,11 @@ public sealed class TaskRunMonitor(
         lock (_gate)
         {
             if (!_dirty) return;
-            report = new TaskRuntimeReport(owner, _lastError, _lastErrorAt, _recoveredAt, clock.GetUtcNow(), _stoppedAt);
+            report = new TaskRuntimeReport(owner, _lastError, _lastErrorAt, _recoveredAt, clock.GetUtcNow(), _stoppedAt)
+            {
+                CaughtUpSince = _caughtUpSince,
+                CaughtUpAsOf = _caughtUpAsOf,
+            };
             _dirty = false;
         }
 
