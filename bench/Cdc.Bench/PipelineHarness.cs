@@ -2,7 +2,6 @@ using Cdc.Application.EventStore;
 using Cdc.Application.Replication.Running;
 using Cdc.Application.Replication.Source;
 using Cdc.Application.Replication.Supervision;
-using Cdc.Application.Tasks;
 using Cdc.Domain.Events;
 using Cdc.Domain.Tasks;
 using Cdc.Infrastructure.Decoding;
@@ -26,13 +25,14 @@ namespace Cdc.Bench;
 /// metadata in the etcd, msgstream messages in the Kafka mock that scripts/bench.sh started, or in a fake Pulsar
 /// broker), the
 /// <see cref="TaskReplication"/> with its checkpoints in a fresh PostgreSQL event store, and the fake target
-/// Milvus over real gRPC (HTTP/2 on loopback). Everything but etcd, Kafka and PostgreSQL runs in this process.
+/// Milvus over real gRPC (HTTP/2 on loopback). Everything but etcd, Kafka and PostgreSQL runs in this process, the fake
+/// target too unless asked to run in a process of its own.
 /// The fake target keeps no calls and, unless asked, applies no rows: it checks each message's header and advances
 /// its channel position, so what is measured is the CDC, not the fake.
 /// </summary>
 public sealed class PipelineHarness : IAsyncDisposable
 {
-    /// <summary>The collection replicated: int64 primary key "pk" and a float vector "vector".</summary>
+    /// <summary>The collection replicated: int64 primary key "pk" and a float vector "vec" (the names the simulator's Inserts give their columns).</summary>
     public const string CollectionName = "bench";
 
     private const string TaskId = "bench-task";
@@ -44,11 +44,15 @@ public sealed class PipelineHarness : IAsyncDisposable
     private readonly string _name;
     private readonly int _dimension;
     private readonly int _shards;
+    private readonly ApplyMode _applyMode;
 
     private PipelineHarness(
-        EventStoreHarness store, EtcdClient etcd, SourceQueue queue, FakeMilvusServer target, TargetCounter counter,
-        SimulatedSource source, string replicateChannel, string name, int dimension, int shards)
+        EventStoreHarness store, EtcdClient etcd, SourceQueue queue, FakeMilvusServer? target, FakeTargetProcess? targetProcess,
+        TargetCounter counter, SimulatedSource source, string replicateChannel, string name, int dimension, int shards, ApplyMode applyMode)
     {
+        _target = target;
+        TargetProcess = targetProcess;
+        _applyMode = applyMode;
         _store = store;
         _etcd = etcd;
         _queue = queue;
@@ -56,12 +60,19 @@ public sealed class PipelineHarness : IAsyncDisposable
         _name = name;
         _dimension = dimension;
         _shards = shards;
-        Target = target;
         Source = source;
         ReplicateChannel = replicateChannel;
     }
 
-    public FakeMilvusServer Target { get; }
+    private readonly FakeMilvusServer? _target;
+
+    /// <summary>The fake target, when it runs in this process.</summary>
+    public FakeMilvusServer Target => _target ?? throw new InvalidOperationException("the fake target runs in a process of its own");
+
+    /// <summary>The fake target, when it runs in a process of its own.</summary>
+    public FakeTargetProcess? TargetProcess { get; }
+
+    private Uri TargetUri => _target?.Uri ?? TargetProcess!.Uri;
 
     /// <summary>The source the task replicates.</summary>
     public SimulatedSource Source { get; }
@@ -78,11 +89,11 @@ public sealed class PipelineHarness : IAsyncDisposable
     /// <summary>The engine's event store (checkpoints), timed.</summary>
     public TimedEventStore EventStore { get; private set; } = null!;
 
-    /// <summary>Inserts the target acknowledged so far.</summary>
-    public long InsertsAcknowledged => _counter.Inserts;
+    /// <summary>Inserts the target acknowledged so far (in ReplicateMessage calls, or as Upsert calls in apply mode upsert).</summary>
+    public long InsertsAcknowledged => TargetProcess?.Inserts ?? _counter.Inserts;
 
     /// <summary>Bytes of the Insert messages the target acknowledged so far (the msgstream payloads).</summary>
-    public long InsertBytesAcknowledged => _counter.InsertBytes;
+    public long InsertBytesAcknowledged => TargetProcess?.InsertBytes ?? _counter.InsertBytes;
 
     /// <summary>Kafka mock bootstrap servers (CDC_TEST_KAFKA).</summary>
     public static string KafkaBootstrap => TestEnvironment.Require("CDC_TEST_KAFKA");
@@ -93,22 +104,36 @@ public sealed class PipelineHarness : IAsyncDisposable
     /// <param name="applyRows">Whether the fake target parses Inserts and keeps the rows (see <see cref="FakeMilvusOptions.ApplyRows"/>).</param>
     /// <param name="onInsertAcknowledged">Called for each Insert message in a ReplicateMessage the target acknowledged.</param>
     /// <param name="onTimeTickAcknowledged">Called with the timestamp of each CDC time tick the target acknowledged.</param>
+    /// <param name="applyMode">The task's apply mode; in "upsert" the fake target is an ordinary Milvus (ttMsgEnabled on).</param>
+    /// <param name="targetInOwnProcess">
+    /// Whether the fake target runs in a process of its own (<see cref="FakeTargetProcess"/>: replicate mode, no rows
+    /// applied, no callbacks), so its CPU time is not the pipeline's.
+    /// </param>
     /// <param name="queue">Where the source writes (disposed with the harness); by default the Kafka mock.</param>
     public static async Task<PipelineHarness> StartAsync(
         string name, int dimension, int shards, bool applyRows, Action<ByteString>? onInsertAcknowledged,
-        CancellationToken cancellationToken, Action<ulong>? onTimeTickAcknowledged = null, SourceQueue? queue = null)
+        CancellationToken cancellationToken, Action<ulong>? onTimeTickAcknowledged = null, ApplyMode applyMode = ApplyMode.Replicate,
+        bool targetInOwnProcess = false, SourceQueue? queue = null)
     {
+        if (targetInOwnProcess && (applyRows || onInsertAcknowledged is not null || onTimeTickAcknowledged is not null || applyMode != ApplyMode.Replicate))
+        {
+            throw new ArgumentException("a fake target in a process of its own neither applies rows nor calls back, in replicate mode", nameof(targetInOwnProcess));
+        }
+
         var suffix = Guid.NewGuid().ToString("N")[..12];
         var replicateChannel = $"cdc-bench-{name}-{suffix}-replicate-msg";
 
         var store = await EventStoreHarness.StartAsync();
         var counter = new TargetCounter(onInsertAcknowledged, onTimeTickAcknowledged);
-        var target = await FakeMilvusServer.StartAsync(new FakeMilvusOptions
+        var targetProcess = targetInOwnProcess ? await FakeTargetProcess.StartAsync(cancellationToken) : null;
+        var target = targetInOwnProcess ? null : await FakeMilvusServer.StartAsync(new FakeMilvusOptions
         {
             RecordCalls = false,
             ApplyRows = applyRows,
             OnHandled = counter.OnHandled,
+            TtMsgEnabled = applyMode == ApplyMode.Upsert,
         }, cancellationToken);
+        var targetUri = target?.Uri ?? targetProcess!.Uri;
         var etcd = new EtcdClient(new EtcdOptions
         {
             Address = [TestEnvironment.Require("CDC_TEST_ETCD")],
@@ -117,8 +142,8 @@ public sealed class PipelineHarness : IAsyncDisposable
         queue ??= SourceQueue.Kafka(new KafkaTestProducer(KafkaBootstrap, messageMaxBytes: 16 * 1024 * 1024));
         var source = await CreateSourceAsync(etcd, queue.Writer, name, suffix, dimension, shards, replicateChannel, cancellationToken);
         await store.Store.AppendAsync(new StreamAppend(TaskId, StreamTypes.Task, 0,
-            [new TaskCreated(TaskId, Definition(target), DateTimeOffset.UtcNow)]), cancellationToken);
-        return new PipelineHarness(store, etcd, queue, target, counter, source, replicateChannel, name, dimension, shards)
+            [new TaskCreated(TaskId, Definition(targetUri, applyMode), DateTimeOffset.UtcNow)]), cancellationToken);
+        return new PipelineHarness(store, etcd, queue, target, targetProcess, counter, source, replicateChannel, name, dimension, shards, applyMode)
         {
             EventStore = new TimedEventStore(store.Store),
         };
@@ -153,25 +178,22 @@ public sealed class PipelineHarness : IAsyncDisposable
 
         var before = (await stream.TickAsync(cancellationToken)).ToDictionary(m => m.Channel, m => m.Id);
         var collection = await meta.CreateCollectionAsync("default", CollectionName,
-            new SimulatedSchema().WithInt64PrimaryKey("pk").WithFloatVector("vector", dimension), cancellationToken,
+            new SimulatedSchema().WithInt64PrimaryKey("pk").WithFloatVector("vec", dimension), cancellationToken,
             shards: shards, startPosition: p => before[p]);
         return new SimulatedSource(meta, stream, collection);
     }
 
     /// <summary>
-    /// Starts the task's replication from the collection's start position, with the options the server uses
+    /// Starts the task's replication from its checkpoints, or the collection's start position the first time, with the
+    /// options the server uses
     /// (<see cref="TaskReplicationOptions.For"/>, and default Kafka reader settings).
     /// </summary>
     /// <param name="sendDmlAhead">Whether DML may go to the target ahead of its tick (the server's default).</param>
     public (Task Run, CancellationTokenSource Stop) StartEngine(KafkaSourceOptions? kafka = null, bool sendDmlAhead = true) =>
         StartEngine(new KafkaSourceChannels(kafka ?? new KafkaSourceOptions { Address = KafkaBootstrap }), sendDmlAhead);
 
-    /// <summary>
-    /// As <see cref="StartEngine(KafkaSourceOptions?, bool)"/>, reading the source through <paramref name="channels"/>,
-    /// resuming from <paramref name="checkpoints"/> when given (see <see cref="CheckpointsAsync"/>).
-    /// </summary>
-    public (Task Run, CancellationTokenSource Stop) StartEngine(
-        ISourceChannels channels, bool sendDmlAhead = true, IReadOnlyList<ChannelPosition>? checkpoints = null)
+    /// <summary>As <see cref="StartEngine(KafkaSourceOptions?, bool)"/>, reading the source through <paramref name="channels"/>.</summary>
+    public (Task Run, CancellationTokenSource Stop) StartEngine(ISourceChannels channels, bool sendDmlAhead = true)
     {
         var engine = new TaskReplication(
             new EtcdSourceMetadata(_etcd, Meta.Layout),
@@ -179,15 +201,14 @@ public sealed class PipelineHarness : IAsyncDisposable
             new MsgStreamDecoder(), new SourceMessageIdEncoder(),
             new MilvusTargetFactory(), new DmlMessageRewriter(), new ControlMessageFactory(),
             new AesGcmSecretProtector(new byte[32]), EventStore, TimeProvider.System, NullLogger<TaskReplication>.Instance,
-            TaskReplicationOptions.For(ReplicateChannel) with { SendDmlAhead = sendDmlAhead });
+            TaskReplicationOptions.For(ReplicateChannel) with { SendDmlAhead = sendDmlAhead },
+            upserts: new UpsertRewriter());
+        // From the task's checkpoints, as the server resumes a task: a run stopped earlier left them (none the first time).
+        var checkpoints = _store.Views.GetAsync(TaskId, CancellationToken.None).GetAwaiter().GetResult()?.Positions ?? [];
         var stop = new CancellationTokenSource();
-        var run = engine.RunAsync(new TaskRunContext(TaskId, Definition(Target), checkpoints ?? []), stop.Token);
+        var run = engine.RunAsync(new TaskRunContext(TaskId, Definition(TargetUri, _applyMode), checkpoints), stop.Token);
         return (run, stop);
     }
-
-    /// <summary>The task's checkpoints as stored now: where a server taking the task over resumes.</summary>
-    public async Task<IReadOnlyList<ChannelPosition>> CheckpointsAsync(CancellationToken cancellationToken) =>
-        (await _store.Views.GetAsync(TaskId, cancellationToken))?.Positions ?? [];
 
     /// <summary>Waits for <paramref name="condition"/>, surfacing a halted run; false on timeout.</summary>
     public static async Task<bool> WaitAsync(Func<bool> condition, Task run, TimeSpan limit, TimeSpan poll)
@@ -234,56 +255,20 @@ public sealed class PipelineHarness : IAsyncDisposable
         return [.. Enumerable.Range(0, rows).Select(_ => Enumerable.Range(0, dimension).Select(_ => (float)random.NextDouble()).ToArray())];
     }
 
-    private static TaskDefinition Definition(FakeMilvusServer target) => new(
-        new MilvusTarget(target.Uri.ToString(), 5),
-        new CollectionSelection([new CollectionInfo(CollectionName, UseStartPosition: true)], null));
+    private static TaskDefinition Definition(Uri target, ApplyMode applyMode) => new(
+        new MilvusTarget(target.ToString(), 5),
+        new CollectionSelection([new CollectionInfo(CollectionName, UseStartPosition: true)], null),
+        ApplyMode: applyMode);
 
     public async ValueTask DisposeAsync()
     {
         await _queue.DisposeAsync();
         _etcd.Dispose();
-        await Target.DisposeAsync();
+        if (_target is not null) await _target.DisposeAsync();
+        if (TargetProcess is not null) await TargetProcess.DisposeAsync();
         await _store.DisposeAsync();
     }
 
     /// <summary>A simulated source: its metadata in etcd, its message stream in Kafka and the collection "bench" on it.</summary>
     public sealed record SimulatedSource(SourceMetaSimulator Meta, SourceStreamSimulator Stream, SimulatedCollection Collection);
-
-    /// <summary>Counts the Insert messages of the ReplicateMessage calls the fake target acknowledged.</summary>
-    private sealed class TargetCounter(Action<ByteString>? onInsert, Action<ulong>? onTick)
-    {
-        private static readonly MessageParser<MsgHeader> HeaderParser = MsgHeader.Parser.WithDiscardUnknownFields(true);
-        private long _inserts;
-        private long _insertBytes;
-
-        public long Inserts => Interlocked.Read(ref _inserts);
-
-        public long InsertBytes => Interlocked.Read(ref _insertBytes);
-
-        public void OnHandled(FakeMilvusCall call, bool handled)
-        {
-            if (!handled || call.Method != "ReplicateMessage")
-            {
-                return;
-            }
-
-            foreach (var message in call.RequestAs<Rpc.ReplicateMessageRequest>().Msgs)
-            {
-                var header = HeaderParser.ParseFrom(message).Base;
-                if (header?.MsgType == MsgType.TimeTick)
-                {
-                    onTick?.Invoke(header.Timestamp);
-                }
-
-                if (header?.MsgType != MsgType.Insert)
-                {
-                    continue;
-                }
-
-                Interlocked.Increment(ref _inserts);
-                Interlocked.Add(ref _insertBytes, message.Length);
-                onInsert?.Invoke(message);
-            }
-        }
-    }
 }

@@ -4,7 +4,8 @@ using Cdc.Bench;
 //        Cdc.Bench fake-target [port]               (a fake target Milvus alone, in this process)
 // Benchmarks: decode (msgstream decoder vs raw Google.Protobuf parse of large InsertRequests), throughput (pipeline
 // vs raw Kafka read), lag (produce-to-acknowledge latency at a steady rate), api (HTTP API latency with 100 tasks),
-// memory (peak RSS while replicating 1 GB), drain (catch-up after a 30 s target outage), pulsar-throughput (pipeline vs
+// memory (peak RSS while replicating 1 GB), upsert (apply mode upsert next to replicate), drain (catch-up after a 30 s
+// target outage), soak (10 minutes of the server replicating with pause/resume cycles), pulsar-throughput (pipeline vs
 // the Pulsar reader alone, on a fake Pulsar broker in this process); all runs every one, in this order.
 var benchmarks = new Dictionary<string, Func<BenchmarkContext, Task>>(StringComparer.OrdinalIgnoreCase)
 {
@@ -13,26 +14,29 @@ var benchmarks = new Dictionary<string, Func<BenchmarkContext, Task>>(StringComp
     ["lag"] = LagBenchmark.RunAsync,
     ["api"] = ApiBenchmark.RunAsync,
     ["memory"] = MemoryBenchmark.RunAsync,
+    ["upsert"] = UpsertBenchmark.RunAsync,
     ["drain"] = DrainBenchmark.RunAsync,
+    ["soak"] = SoakBenchmark.RunAsync,
     ["pulsar-throughput"] = ThroughputBenchmark.RunPulsarAsync,
 };
 
 if (args is ["fake-target", .. var rest])
 {
-    // A fake target Milvus in a process of its own, so its CPU time is measured apart from the CDC's (ThroughputBenchmark's
-    // write-only measurement, or by hand): neither records calls nor applies rows, listens on 127.0.0.1 at the given
-    // port (any free one without), prints its address and serves until its standard input gives a line or closes.
-    var port = rest is [var given] && int.TryParse(given, out var parsed) && parsed is >= 0 and <= 65535 ? parsed : -1;
-    if (rest.Length > 1 || (rest.Length == 1 && port < 0))
+    // A fake target Milvus in a process of its own (FakeTargetProcess), so its CPU time is measured apart from the
+    // CDC's: neither records calls nor applies rows, listens on 127.0.0.1 at the given port (any free one without),
+    // counts what it acknowledged into the --counters file when given, prints its address and serves until its
+    // standard input gives a line or closes.
+    var countersAt = Array.IndexOf(rest, "--counters");
+    var counters = countersAt >= 0 && countersAt + 1 < rest.Length ? rest[countersAt + 1] : null;
+    var portArgs = countersAt >= 0 ? [.. rest[..countersAt], .. rest[Math.Min(rest.Length, countersAt + 2)..]] : rest;
+    var port = portArgs is [var given] && int.TryParse(given, out var parsed) && parsed is >= 0 and <= 65535 ? parsed : -1;
+    if (portArgs.Length > 1 || (portArgs.Length == 1 && port < 0) || (countersAt >= 0 && counters is null))
     {
-        Console.Error.WriteLine("usage: Cdc.Bench fake-target [port]");
+        Console.Error.WriteLine("usage: Cdc.Bench fake-target [port] [--counters <file of 16 bytes>]");
         return 2;
     }
 
-    await using var target = await Cdc.Testing.FakeMilvus.FakeMilvusServer.StartAsync(
-        new Cdc.Testing.FakeMilvus.FakeMilvusOptions { RecordCalls = false, ApplyRows = false, Port = Math.Max(port, 0) }, CancellationToken.None);
-    Console.WriteLine(target.Uri);
-    await Console.In.ReadLineAsync();
+    await FakeTargetProcess.ServeAsync(Math.Max(port, 0), counters);
     return 0;
 }
 

@@ -17,9 +17,6 @@ public static partial class ThroughputBenchmark
     /// <summary>Bytes a topic of the fake broker keeps (its retention): a few rounds, so memory stays bounded.</summary>
     private const long PulsarRetentionBytes = 16L * 1024 * 1024;
 
-    /// <summary>Warm-up pairs at most (a brief run; the JIT share of the measured rounds is reported).</summary>
-    private const int PulsarMaxWarmUpPairs = 3;
-
     public static async Task RunPulsarAsync(BenchmarkContext context)
     {
         var loadBefore = BenchmarkContext.LoadAverage();
@@ -33,11 +30,22 @@ public static partial class ThroughputBenchmark
             Namespace = PulsarTestSource.Namespace,
         };
         await using var pipeline = await PipelineHarness.StartAsync("pulsar-throughput", Dimension, Shards, applyRows: false, null,
-            deadline.Token, queue: SourceQueue.Pulsar(broker, ownsBroker: true));
-        var result = await CompareAsync(pipeline, new PulsarSourceChannels(options),
-            source => PulsarRawReaders.OpenAsync(source.Collection.PhysicalChannels, new PulsarSourceChannels(options), deadline.Token),
-            deadline.Token,
-            PulsarMaxWarmUpPairs);
+            deadline.Token, targetInOwnProcess: true, queue: SourceQueue.Pulsar(broker, ownsBroker: true));
+        var rawSource = await pipeline.AddUnreplicatedSourceAsync(deadline.Token);
+        var storeCalls = pipeline.EventStore.Calls;
+        var storeTime = pipeline.EventStore.Total;
+        var turns = await TakeTurnsAsync(
+        [
+            new Side(pipeline.Source, Shards, () => new EngineReader(pipeline, new PulsarSourceChannels(options)), () => pipeline.TargetProcess!.Cpu),
+            new Side(rawSource, 2 * Shards, () => new PulsarRawReaders(rawSource.Collection.PhysicalChannels, new PulsarSourceChannels(options))),
+        ], deadline.Token);
+        if (pipeline.InsertsAcknowledged != turns.RoundsRun[0] * Shards)
+        {
+            throw new InvalidOperationException($"the target acknowledged {pipeline.InsertsAcknowledged} Inserts where the source wrote {turns.RoundsRun[0] * Shards}");
+        }
+
+        var result = new Comparison(turns.Sides[0], turns.Sides[1], turns.WarmUpPairs, turns.JitQuiet,
+            pipeline.EventStore.Calls - storeCalls, pipeline.EventStore.Total - storeTime);
         var (pipe, raw) = (result.Pipeline, result.Raw);
         var ratios = Enumerable.Range(0, Blocks).Select(b => pipe.MBps(b) / raw.MBps(b)).ToList();
         Console.WriteLine($"pulsar: raw {raw.MBps():F0} MB/s, pipeline {pipe.MBps():F0} MB/s ({pipe.MBps() / raw.MBps():P0})");
@@ -48,13 +56,14 @@ public static partial class ThroughputBenchmark
             .AppendLine(CultureInfo.InvariantCulture, $"As bench/results/throughput.md, with the source in a fake Pulsar broker (tests/Cdc.Testing/FakePulsar, the binary protocol on")
             .AppendLine(CultureInfo.InvariantCulture, $"loopback): a round writes one Insert of {Rows:N0} rows x {Dimension}-dim float vectors + int64 pk into each of {Shards} pchannels, then a")
             .AppendLine(CultureInfo.InvariantCulture, $"TimeTick on each (a 2.4 source), each message a ZSTD-compressed batch of one with the msgstream properties inside, as")
-            .AppendLine("Milvus 2.3-2.5 (pulsar-client-go v0.6.10) writes. The sides take turns in blocks of " + RoundsPerBlock.ToString(CultureInfo.InvariantCulture) + " measured rounds after a")
-            .AppendLine(CultureInfo.InvariantCulture, $"short warm-up (at most {PulsarMaxWarmUpPairs} pairs of blocks), {Blocks} measured pairs ({Blocks * RoundsPerBlock * Shards * Rows:N0} rows a side).")
+            .AppendLine("Milvus 2.3-2.5 (pulsar-client-go v0.6.10) writes. The sides take turns in blocks of " + RoundsPerBlock.ToString(CultureInfo.InvariantCulture) + " measured rounds after")
+            .AppendLine(CultureInfo.InvariantCulture, $"warm-up pairs of blocks until the JIT is quiet, {Blocks} measured pairs ({Blocks * RoundsPerBlock * Shards * Rows:N0} rows a side). The fake target runs")
+            .AppendLine("in a process of its own (Grpc.AspNetCore on Kestrel); its CPU is the last column, apart from the pipeline's.")
             .AppendLine()
-            .AppendLine("| date (UTC) | machine cores | .NET | MB per side | raw rows/s | raw MB/s | pipeline rows/s | pipeline MB/s | pipeline / raw | per block pair | target | pipeline CPU (cores) | raw CPU (cores) |")
-            .AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+            .AppendLine("| date (UTC) | machine cores | .NET | MB per side | raw rows/s | raw MB/s | pipeline rows/s | pipeline MB/s | pipeline / raw | per block pair | target | pipeline CPU (cores) | raw CPU (cores) | fake target CPU (cores) |")
+            .AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
             .AppendLine(CultureInfo.InvariantCulture,
-                $"| {now:yyyy-MM-dd HH:mm} | {Environment.ProcessorCount} | {Environment.Version} | {pipe.Bytes / 1e6:F0} | {raw.RowsPerSecond:N0} | {raw.MBps():F0} | {pipe.RowsPerSecond:N0} | {pipe.MBps():F0} | {pipe.MBps() / raw.MBps():P0} | {ratios.Min():P0}-{ratios.Max():P0} | >= 70% | {pipe.Cores:F2} | {raw.Cores:F2} |")
+                $"| {now:yyyy-MM-dd HH:mm} | {Environment.ProcessorCount} | {Environment.Version} | {pipe.Bytes / 1e6:F0} | {raw.RowsPerSecond:N0} | {raw.MBps():F0} | {pipe.RowsPerSecond:N0} | {pipe.MBps():F0} | {pipe.MBps() / raw.MBps():P0} | {ratios.Min():P0}-{ratios.Max():P0} | >= 70% | {pipe.Cores:F2} | {raw.Cores:F2} | {pipe.TargetCores:F2} |")
             .AppendLine()
             .AppendLine(CultureInfo.InvariantCulture, $"- warm-up: {result.WarmUpPairs} pairs of blocks{(result.JitQuiet ? "" : " (the JIT was still busy after the last: the figures include start-up cost)")}; JIT time in the measured rounds: pipeline {pipe.Jit.TotalMilliseconds:F0} ms, raw {raw.Jit.TotalMilliseconds:F0} ms.")
             .AppendLine(CultureInfo.InvariantCulture, $"- per round, by block: pipeline {Join(pipe)}; raw {Join(raw)} ms.")
@@ -70,9 +79,9 @@ public static partial class ThroughputBenchmark
             .AppendLine("checkpoints) costs on top of reading Pulsar, not the reader's own cost. MB/s: bytes of the msgstream message values written")
             .AppendLine("in the measured rounds (Inserts and ticks, 10^6 bytes, before compression) over the sum of their times.")
             .AppendLine()
-            .AppendLine("Everything but etcd and PostgreSQL shares this process and the machine's cores: the producer (which compresses each")
+            .AppendLine("Everything but etcd, PostgreSQL and the fake target shares this process and the machine's cores: the producer (which compresses each")
             .AppendLine(CultureInfo.InvariantCulture, $"message with ZSTD and waits for its receipt, one topic at a time), the fake broker (in-memory topics keeping {PulsarRetentionBytes / (1024 * 1024)} MiB each),")
-            .AppendLine("the engine and the fake target; a real deployment has the broker and the target on other machines. A brief run, not a")
+            .AppendLine("and the engine; a real deployment has the broker and the target on other machines. A brief run, not a")
             .AppendLine("tuned one: the figures are pessimistic and noisy.")
             .AppendLine()
             .AppendLine(BenchmarkContext.MachineNote(loadBefore))
@@ -88,25 +97,18 @@ public static partial class ThroughputBenchmark
     private sealed class PulsarRawReaders : IRoundReader
     {
         private readonly CancellationTokenSource _stop = new();
-        private readonly IReadOnlyList<ISourceChannelReader> _readers;
+        private readonly List<ISourceChannelReader> _readers = [];
         private long _messages;
 
-        private PulsarRawReaders(IReadOnlyList<ISourceChannelReader> readers)
+        /// <summary>Subscribes on every pchannel before it returns (as the Kafka side's readers), so nothing written afterwards is missed.</summary>
+        public PulsarRawReaders(IEnumerable<string> pchannels, ISourceChannels channels)
         {
-            _readers = readers;
-            Running = Task.WhenAll(_readers.Select(r => Task.Run(() => DrainAsync(r))));
-        }
-
-        /// <summary>Subscribes on every pchannel before it returns, so nothing written afterwards is missed.</summary>
-        public static async Task<IRoundReader> OpenAsync(IEnumerable<string> pchannels, ISourceChannels channels, CancellationToken ct)
-        {
-            var readers = new List<ISourceChannelReader>();
             foreach (var pchannel in pchannels.Distinct())
             {
-                readers.Add(await channels.OpenReaderAsync(pchannel, SourceChannelStart.Latest, ct));
+                _readers.Add(channels.OpenReaderAsync(pchannel, SourceChannelStart.Latest, _stop.Token).GetAwaiter().GetResult());
             }
 
-            return new PulsarRawReaders(readers);
+            Running = Task.WhenAll(_readers.Select(r => Task.Run(() => DrainAsync(r))));
         }
 
         public long Messages => Interlocked.Read(ref _messages);

@@ -19,8 +19,8 @@ namespace Cdc.Bench;
 /// <remarks>
 /// librdkafka's mock cluster keeps at most 5 MiB per partition (<c>max_size</c>, fixed in rdkafka_mock.c), about one
 /// 1,000-row Insert of 768-dim vectors, so no deep backlog can be built. The data therefore goes in rounds: each
-/// round writes one Insert into each of 16 pchannels (the collection has 16 shards, Milvus' maximum), then a tick on
-/// each, and is timed from its first write until the pipeline's target acknowledged its last Insert, or until plain
+/// round writes one Insert into each pchannel (16: the collection has 16 shards, Milvus' maximum; or 1 alone), then a
+/// tick on each, and is timed from its first write until the pipeline's target acknowledged its last Insert, or until plain
 /// consumers (one per pchannel, as the engine has) received its last message. The plain consumers read a second
 /// source of the same layout that no task replicates, so the two sides can take turns in blocks of rounds: a slow
 /// spell of the machine then falls on both.
@@ -32,10 +32,10 @@ public static partial class ThroughputBenchmark
     internal const int Shards = 16;
 
     /// <summary>Blocks per side; the sides alternate, pipeline first.</summary>
-    private const int Blocks = 3;
+    internal const int Blocks = 3;
 
     /// <summary>Measured rounds per block.</summary>
-    private const int RoundsPerBlock = 8;
+    internal const int RoundsPerBlock = 8;
 
     /// <summary>Rounds before the measured ones where a fixed number is enough (the memory benchmark).</summary>
     internal const int WarmUpRounds = 4;
@@ -50,45 +50,50 @@ public static partial class ThroughputBenchmark
 
     private const double QuietJitShare = 0.02;
 
+    /// <summary>
+    /// The runs compared: the readers' fetch.wait.max.ms (null: librdkafka's 500 ms) and the pchannels (the
+    /// collection's shards) a round writes to. One pchannel alone shows what one channel carries, the figure Milvus
+    /// quotes for its own CDC.
+    /// </summary>
+    private static readonly (string? FetchWait, int Shards)[] Runs = [(null, Shards), ("10", Shards), ("10", 1)];
+
     public static async Task RunAsync(BenchmarkContext context)
     {
         var loadBefore = BenchmarkContext.LoadAverage();
-        using var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(12));
+        using var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(15));
         var now = context.TimeProvider.GetUtcNow();
-        var measured = Blocks * RoundsPerBlock;
         var table = new StringBuilder()
             .AppendLine("# replication throughput")
             .AppendLine()
-            .AppendLine(CultureInfo.InvariantCulture, $"A round writes one Insert of {Rows:N0} rows x {Dimension}-dim float vectors + int64 pk into each of {Shards} pchannels, then a TimeTick on each")
-            .AppendLine(CultureInfo.InvariantCulture, $"(a 2.4 source; Kafka mock, librdkafka {Library.VersionString}). The sides take turns in blocks of {RoundsPerBlock} measured rounds (pipeline, raw,")
-            .AppendLine(CultureInfo.InvariantCulture, $"pipeline, raw, ...): warm-up pairs of blocks until the JIT is quiet, then {Blocks} measured pairs ({measured * Shards * Rows:N0} rows a side).")
+            .AppendLine(CultureInfo.InvariantCulture, $"A round writes one Insert of {Rows:N0} rows x {Dimension}-dim float vectors + int64 pk into each pchannel of the collection (16, or")
+            .AppendLine(CultureInfo.InvariantCulture, $"1), then a TimeTick on each (a 2.4 source; Kafka mock, librdkafka {Library.VersionString}). The sides take turns in blocks of {RoundsPerBlock} measured")
+            .AppendLine(CultureInfo.InvariantCulture, $"rounds (pipeline, raw, pipeline, raw, ...): warm-up pairs of blocks until the JIT is quiet, then {Blocks} measured pairs. The fake")
+            .AppendLine("target runs in a process of its own (Grpc.AspNetCore on Kestrel); its CPU is the last column, apart from the pipeline's.")
             .AppendLine()
-            .AppendLine("| date (UTC) | machine cores | .NET | reader fetch.wait.max.ms | fake target transport | MB per side | raw rows/s | raw MB/s | pipeline rows/s | pipeline MB/s | pipeline / raw | per block pair | target | pipeline CPU (cores) | raw CPU (cores) |")
-            .AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+            .AppendLine("| date (UTC) | machine cores | .NET | reader fetch.wait.max.ms | pchannels | MB per side | raw rows/s | raw MB/s | pipeline rows/s | pipeline MB/s | pipeline / raw | per block pair | target | pipeline CPU (cores) | raw CPU (cores) | fake target CPU (cores) |")
+            .AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
         var details = new StringBuilder();
-        const string transport = "Grpc.AspNetCore on Kestrel";
-        foreach (var fetchWait in new string?[] { null, "10" })
+        foreach (var (fetchWait, shards) in Runs)
         {
             var kafka = new KafkaSourceOptions
             {
                 Address = KafkaBootstrap,
                 Consumer = fetchWait is null ? new Dictionary<string, string>() : new Dictionary<string, string> { ["fetch.wait.max.ms"] = fetchWait },
             };
-            await using var pipeline = await PipelineHarness.StartAsync("throughput", Dimension, Shards, applyRows: false, null, deadline.Token);
-            var result = await CompareAsync(pipeline, new KafkaSourceChannels(kafka),
-                source => Task.FromResult<IRoundReader>(new RawReaders(source.Collection.PhysicalChannels, kafka)), deadline.Token);
+            await using var pipeline = await PipelineHarness.StartAsync("throughput", Dimension, shards, applyRows: false, null, deadline.Token, targetInOwnProcess: true);
+            var result = await CompareAsync(pipeline, kafka, shards, deadline.Token);
             var (pipe, raw) = (result.Pipeline, result.Raw);
             var wait = fetchWait ?? "500 (default)";
             var ratios = Enumerable.Range(0, Blocks).Select(b => pipe.MBps(b) / raw.MBps(b)).ToList();
-            Console.WriteLine($"fetch.wait.max.ms {wait}, fake target {transport}: raw {raw.MBps():F0} MB/s, pipeline {pipe.MBps():F0} MB/s ({pipe.MBps() / raw.MBps():P0}; blocks {string.Join(", ", ratios.Select(r => r.ToString("P0", CultureInfo.InvariantCulture)))})");
+            Console.WriteLine($"fetch.wait.max.ms {wait}, {shards} pchannels: raw {raw.MBps():F0} MB/s, pipeline {pipe.MBps():F0} MB/s ({pipe.MBps() / raw.MBps():P0}; blocks {string.Join(", ", ratios.Select(r => r.ToString("P0", CultureInfo.InvariantCulture)))})");
             table.AppendLine(CultureInfo.InvariantCulture,
-                $"| {now:yyyy-MM-dd HH:mm} | {Environment.ProcessorCount} | {Environment.Version} | {wait} | {transport} | {pipe.Bytes / 1e6:F0} | {raw.RowsPerSecond:N0} | {raw.MBps():F0} | {pipe.RowsPerSecond:N0} | {pipe.MBps():F0} | {pipe.MBps() / raw.MBps():P0} | {ratios.Min():P0}-{ratios.Max():P0} | >= 70% | {pipe.Cores:F2} | {raw.Cores:F2} |");
+                $"| {now:yyyy-MM-dd HH:mm} | {Environment.ProcessorCount} | {Environment.Version} | {wait} | {shards} | {pipe.Bytes / 1e6:F0} | {raw.RowsPerSecond:N0} | {raw.MBps():F0} | {pipe.RowsPerSecond:N0} | {pipe.MBps():F0} | {pipe.MBps() / raw.MBps():P0} | {ratios.Min():P0}-{ratios.Max():P0} | >= 70% | {pipe.Cores:F2} | {raw.Cores:F2} | {pipe.TargetCores:F2} |");
             details
-                .AppendLine(CultureInfo.InvariantCulture, $"fetch.wait.max.ms {wait}, fake target {transport}:")
+                .AppendLine(CultureInfo.InvariantCulture, $"fetch.wait.max.ms {wait}, {shards} pchannels:")
                 .AppendLine(CultureInfo.InvariantCulture, $"- warm-up: {result.WarmUpPairs} pairs of blocks{(result.JitQuiet ? "" : " (the JIT was still busy after the last)")}; JIT time in the measured rounds: pipeline {pipe.Jit.TotalMilliseconds:F0} ms, raw {raw.Jit.TotalMilliseconds:F0} ms.")
                 .AppendLine(CultureInfo.InvariantCulture, $"- per round, by block: pipeline {Join(pipe)}; raw {Join(raw)} ms.")
-                .AppendLine(CultureInfo.InvariantCulture, $"- process CPU in the measured rounds: pipeline {pipe.CpuSeconds:F2} s, raw {raw.CpuSeconds:F2} s (both with the producer): the engine and the fake target cost about")
-                .AppendLine(CultureInfo.InvariantCulture, $"  {pipe.CpuSeconds - raw.CpuSeconds:F2} CPU-s more for {pipe.Bytes / 1e6:F0} MB, {pipe.Bytes / 1e6 / Math.Max(0.01, pipe.CpuSeconds - raw.CpuSeconds):F0} MB per CPU-second.")
+                .AppendLine(CultureInfo.InvariantCulture, $"- process CPU in the measured rounds: pipeline {pipe.CpuSeconds:F2} s, raw {raw.CpuSeconds:F2} s (both with the producer): the engine costs about")
+                .AppendLine(CultureInfo.InvariantCulture, $"  {pipe.CpuSeconds - raw.CpuSeconds:F2} CPU-s more for {pipe.Bytes / 1e6:F0} MB, {pipe.Bytes / 1e6 / Math.Max(0.01, pipe.CpuSeconds - raw.CpuSeconds):F0} MB per CPU-second; the fake target's process used {pipe.TargetCpuSeconds:F2} CPU-s.")
                 .AppendLine(CultureInfo.InvariantCulture, $"- garbage collection in the measured rounds: pipeline {pipe.GcPause.TotalMilliseconds:F0} ms paused, {pipe.Gen2} gen-2 collections; raw {raw.GcPause.TotalMilliseconds:F0} ms, {raw.Gen2}.")
                 .AppendLine(CultureInfo.InvariantCulture, $"- checkpoints while the engine ran (warm-up included): {result.CheckpointWrites} event store appends/trims, {result.CheckpointTime.TotalMilliseconds:F0} ms in all, one at a time.")
                 .AppendLine();
@@ -98,7 +103,7 @@ public static partial class ThroughputBenchmark
             .AppendLine("engine; the fake target in a process of its own so each side's CPU time is known):");
         var write = await WriteOnlyAsync(deadline.Token);
         details.AppendLine(CultureInfo.InvariantCulture,
-            $"- fake target on {transport}: {write.MBps:F0} MB/s; the client (the server's side of the write) {write.ClientMBPerCpuSecond:F0} MB per CPU-second, the fake target {write.TargetMBPerCpuSecond:F0} MB per CPU-second, about {Shards * write.InsertBytes / 1e6 / write.TargetMBPerCpuSecond:F2} CPU-s per round.");
+            $"- {write.MBps:F0} MB/s; the client (the server's side of the write) {write.ClientMBPerCpuSecond:F0} MB per CPU-second, the fake target {write.TargetMBPerCpuSecond:F0} MB per CPU-second, about {Shards * write.InsertBytes / 1e6 / write.TargetMBPerCpuSecond:F2} CPU-s per round.");
 
         details.AppendLine();
         table
@@ -113,19 +118,17 @@ public static partial class ThroughputBenchmark
             .AppendLine("(and restarted from its checkpoints) around each raw block, the plain consumers are closed around each pipeline block, and")
             .AppendLine("each block starts with one round that is not counted. MB/s: bytes of the message values written in the measured rounds")
             .AppendLine("(Inserts and ticks, 10^6 bytes) over the sum of their times; \"per block pair\": the ratio within each pair of blocks run")
-            .AppendLine("one after the other. CPU columns: the process's CPU time in the measured rounds / their wall time (producer and, for the")
-            .AppendLine("pipeline, fake target included).")
+            .AppendLine("one after the other. CPU columns: a process's CPU time in the measured rounds / their wall time (the benchmark's process with")
+            .AppendLine("the producer, and for the pipeline the engine; the fake target's process apart).")
             .AppendLine()
             .AppendLine("Warm-up: pairs of blocks like the measured ones until a pair spends under 2% of its time in the JIT. The JIT tiers the")
             .AppendLine("pipeline's code (tier 0, instrumented, optimized) for about the first 50 rounds, at up to 0.3 CPU-s a round: a start-up")
             .AppendLine("cost a server replicating for hours pays once, and which rounds measured right after a short warm-up were paying.")
             .AppendLine()
-            .AppendLine("The pipeline and the fake target (real gRPC over HTTP/2 on loopback) share this process; the fake decodes each request")
-            .AppendLine("(Google.Protobuf, which copies each message out of the request), checks each message's header and advances its channel")
-            .AppendLine("position, but neither parses nor keeps the rows (a real Milvus would). PostgreSQL (checkpoints), etcd and the Kafka mock")
-            .AppendLine("are separate processes on the same machine. The fake target (Grpc.AspNetCore on Kestrel) stands in for a Milvus on")
-            .AppendLine("another machine, yet here it shares the 2 cores and this process: the write-only line gives its CPU per MB, measured in a")
-            .AppendLine("process of its own; the pipeline rows include that cost.")
+            .AppendLine("The fake target (real gRPC over HTTP/2 on loopback, in a process of its own) decodes each request (Google.Protobuf, which")
+            .AppendLine("copies each message out of the request), checks each message's header and advances its channel position, but neither")
+            .AppendLine("parses nor keeps the rows (a real Milvus would). It stands in for a Milvus on another machine, yet here it shares the 2")
+            .AppendLine("cores with the pipeline. PostgreSQL (checkpoints), etcd and the Kafka mock are separate processes on the same machine.")
             .AppendLine()
             .AppendLine("Why rounds, timed from the first write: the mock keeps at most 5 MiB per partition (about one such Insert), so no backlog can")
             .AppendLine("be built and read \"from the beginning to the end\"; the source's limit here is how fast a round is written and read live.")
@@ -146,61 +149,37 @@ public static partial class ThroughputBenchmark
 
     /// <summary>
     /// The write side alone: rounds of 16 concurrent ReplicateMessage calls, each one Insert of the decode benchmark's
-    /// size, through the engine's target client into a fake target running in a child process (this program with
-    /// "fake-target"), so the CPU time of the client and of the fake target can be told apart (/proc/[pid]/stat).
+    /// size, through the engine's target client into a fake target running in a process of its own, so the CPU time of
+    /// the client and of the fake target can be told apart.
     /// </summary>
     private static async Task<WriteOnly> WriteOnlyAsync(CancellationToken ct)
     {
         var insert = DecodeBenchmark.BuildInsert();
-        using var child = Process.Start(new ProcessStartInfo("dotnet", [typeof(ThroughputBenchmark).Assembly.Location, "fake-target"])
+        await using var target = await FakeTargetProcess.StartAsync(ct);
+        await using var client = new MilvusTargetFactory()
+            .Create(new MilvusConnection(target.Uri.ToString(), "", TimeSpan.FromSeconds(5), new MilvusDialConfig()));
+        var ts = insert.Base.Timestamp;
+        var payload = new System.Buffers.ReadOnlySequence<byte>(Google.Protobuf.MessageExtensions.ToByteArray(insert));
+        Task RoundAsync() => Task.WhenAll(Enumerable.Range(0, Shards).Select(i => client.ReplicateMessageAsync(
+            new TargetReplicatePack($"target-rootcoord-dml_{i}", new Cdc.Domain.Changes.HybridTimestamp(ts), new Cdc.Domain.Changes.HybridTimestamp(ts), [payload], [], []), ct)));
+        for (var warmUp = 0; warmUp < 4; warmUp++)
         {
-            RedirectStandardOutput = true,
-            RedirectStandardInput = true,
-        }) ?? throw new InvalidOperationException("the fake target process did not start");
-        try
-        {
-            var address = await child.StandardOutput.ReadLineAsync(ct) ?? throw new InvalidOperationException("the fake target process printed no address");
-            await using var client = new Cdc.Infrastructure.Target.MilvusTargetFactory()
-                .Create(new Cdc.Application.Replication.Target.MilvusConnection(address, "", TimeSpan.FromSeconds(5), new Cdc.Application.Replication.Target.MilvusDialConfig()));
-            var ts = insert.Base.Timestamp;
-            var payload = new System.Buffers.ReadOnlySequence<byte>(Google.Protobuf.MessageExtensions.ToByteArray(insert));
-            Task RoundAsync() => Task.WhenAll(Enumerable.Range(0, Shards).Select(i => client.ReplicateMessageAsync(
-                new Cdc.Application.Replication.Target.TargetReplicatePack($"target-rootcoord-dml_{i}", new Cdc.Domain.Changes.HybridTimestamp(ts), new Cdc.Domain.Changes.HybridTimestamp(ts), [payload], [], []), ct)));
-            for (var warmUp = 0; warmUp < 4; warmUp++)
-            {
-                await RoundAsync();
-            }
-
-            var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
-            var target0 = CpuSecondsOf(child.Id);
-            var watch = Stopwatch.StartNew();
-            for (var round = 0; round < WriteRounds; round++)
-            {
-                await RoundAsync();
-            }
-
-            watch.Stop();
-            var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds;
-            var targetCpu = CpuSecondsOf(child.Id) - target0;
-            var megabytes = (double)WriteRounds * Shards * payload.Length / 1e6;
-            return new WriteOnly(megabytes / watch.Elapsed.TotalSeconds, megabytes / cpu, megabytes / Math.Max(0.01, targetCpu), (int)payload.Length);
+            await RoundAsync();
         }
-        finally
-        {
-            await child.StandardInput.WriteLineAsync();
-            if (!child.WaitForExit(TimeSpan.FromSeconds(10)))
-            {
-                child.Kill();
-            }
-        }
-    }
 
-    /// <summary>User + system CPU seconds of a process so far (/proc/[pid]/stat fields 14 and 15, in clock ticks of 1/100 s).</summary>
-    private static double CpuSecondsOf(int pid)
-    {
-        var stat = File.ReadAllText($"/proc/{pid}/stat");
-        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-        return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
+        var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
+        var target0 = target.Cpu;
+        var watch = Stopwatch.StartNew();
+        for (var round = 0; round < WriteRounds; round++)
+        {
+            await RoundAsync();
+        }
+
+        watch.Stop();
+        var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds;
+        var targetCpu = (target.Cpu - target0).TotalSeconds;
+        var megabytes = (double)WriteRounds * Shards * payload.Length / 1e6;
+        return new WriteOnly(megabytes / watch.Elapsed.TotalSeconds, megabytes / cpu, megabytes / Math.Max(0.01, targetCpu), (int)payload.Length);
     }
 
     /// <summary>Writes a results file and says where.</summary>
@@ -213,10 +192,10 @@ public static partial class ThroughputBenchmark
     }
 
     /// <summary>One measured round.</summary>
-    private sealed record RoundSample(int Block, TimeSpan Wall, TimeSpan Cpu, TimeSpan Jit, TimeSpan GcPause, int Gen2, long Bytes);
+    internal sealed record RoundSample(int Block, TimeSpan Wall, TimeSpan Cpu, TimeSpan Jit, TimeSpan GcPause, int Gen2, long Bytes, long Rows, TimeSpan TargetCpu);
 
     /// <summary>One side's measured rounds and warm-up.</summary>
-    private sealed class SideResult(IReadOnlyList<RoundSample> rounds)
+    internal sealed class SideResult(IReadOnlyList<RoundSample> rounds)
     {
         public IReadOnlyList<RoundSample> Rounds => rounds;
 
@@ -232,7 +211,12 @@ public static partial class ThroughputBenchmark
 
         public int Gen2 => rounds.Sum(r => r.Gen2);
 
-        public double RowsPerSecond => (double)rounds.Count * Shards * Rows / rounds.Sum(r => r.Wall.TotalSeconds);
+        public double RowsPerSecond => (double)rounds.Sum(r => r.Rows) / rounds.Sum(r => r.Wall.TotalSeconds);
+
+        /// <summary>CPU time of the fake target's process in the measured rounds (0 when it runs in this one).</summary>
+        public double TargetCpuSeconds => rounds.Sum(r => r.TargetCpu.TotalSeconds);
+
+        public double TargetCores => TargetCpuSeconds / rounds.Sum(r => r.Wall.TotalSeconds);
 
         /// <summary>MB/s over all measured rounds, or over one block's.</summary>
         public double MBps(int? block = null)
@@ -245,7 +229,7 @@ public static partial class ThroughputBenchmark
     private sealed record Comparison(SideResult Pipeline, SideResult Raw, int WarmUpPairs, bool JitQuiet, long CheckpointWrites, TimeSpan CheckpointTime);
 
     /// <summary>What reads one side's rounds: the engine into the fake target, or plain consumers; open for one block.</summary>
-    private interface IRoundReader : IAsyncDisposable
+    internal interface IRoundReader : IAsyncDisposable
     {
         /// <summary>Messages handled so far: Inserts the target acknowledged, or messages the consumers received.</summary>
         long Messages { get; }
@@ -255,62 +239,74 @@ public static partial class ThroughputBenchmark
     }
 
     /// <summary>One side: its source, what one round adds to <see cref="IRoundReader.Messages"/>, and how to open its reader.</summary>
-    private sealed record Side(SimulatedSource Source, int MessagesPerRound, Func<Task<IRoundReader>> Open);
+    internal sealed record Side(SimulatedSource Source, int MessagesPerRound, Func<IRoundReader> Open, Func<TimeSpan>? TargetCpu = null);
 
-    /// <summary>The engine, started from the task's stored checkpoints (as a server taking the task over).</summary>
-    private sealed class EngineReader : IRoundReader
+    /// <summary>The engine reading the source through <paramref name="channels"/>, from the task's checkpoints.</summary>
+    internal sealed class EngineReader(PipelineHarness pipeline, ISourceChannels channels) : IRoundReader
     {
-        private readonly PipelineHarness _pipeline;
-        private readonly (Task Run, CancellationTokenSource Stop) _engine;
-
-        private EngineReader(PipelineHarness pipeline, ISourceChannels channels, IReadOnlyList<Cdc.Application.Tasks.ChannelPosition> checkpoints)
+        public EngineReader(PipelineHarness pipeline, KafkaSourceOptions kafka)
+            : this(pipeline, new KafkaSourceChannels(kafka))
         {
-            _pipeline = pipeline;
-            _engine = pipeline.StartEngine(channels, checkpoints: checkpoints);
         }
 
-        public static async Task<IRoundReader> StartAsync(PipelineHarness pipeline, ISourceChannels channels, CancellationToken ct) =>
-            new EngineReader(pipeline, channels, await pipeline.CheckpointsAsync(ct));
+        private readonly (Task Run, CancellationTokenSource Stop) _engine = pipeline.StartEngine(channels);
 
-        public long Messages => _pipeline.InsertsAcknowledged;
+        public long Messages => pipeline.InsertsAcknowledged;
 
         public Task Running => _engine.Run;
 
-        public async ValueTask DisposeAsync() => await StopAsync(_engine.Run, _engine.Stop);
+        public async ValueTask DisposeAsync() => await PipelineHarness.StopAsync(_engine.Run, _engine.Stop);
     }
 
     /// <summary>
     /// Warms both sides up, then runs <see cref="Blocks"/> blocks of <see cref="RoundsPerBlock"/> measured rounds on
-    /// each, taking turns; checks that the target acknowledged each of the pipeline's Inserts once. The engine reads
-    /// through <paramref name="channels"/>; <paramref name="openRaw"/> opens the plain readers of a source's pchannels.
+    /// each, taking turns; checks that the target acknowledged each of the pipeline's Inserts once.
     /// </summary>
-    private static async Task<Comparison> CompareAsync(
-        PipelineHarness pipeline, ISourceChannels channels, Func<SimulatedSource, Task<IRoundReader>> openRaw, CancellationToken ct,
-        int maxWarmUpPairs = MaxWarmUpPairs)
+    private static async Task<Comparison> CompareAsync(PipelineHarness pipeline, KafkaSourceOptions kafka, int shards, CancellationToken ct)
     {
-        var vectors = Vectors(Rows, Dimension);
         var rawSource = await pipeline.AddUnreplicatedSourceAsync(ct);
-        var sides = new[]
-        {
-            new Side(pipeline.Source, Shards, () => EngineReader.StartAsync(pipeline, channels, ct)),
-            new Side(rawSource, 2 * Shards, () => openRaw(rawSource)),
-        };
         var storeCalls = pipeline.EventStore.Calls;
         var storeTime = pipeline.EventStore.Total;
+        var turns = await TakeTurnsAsync(
+        [
+            new Side(pipeline.Source, shards, () => new EngineReader(pipeline, kafka), pipeline.TargetProcess is { } target ? () => target.Cpu : null),
+            new Side(rawSource, 2 * shards, () => new RawReaders(rawSource.Collection.PhysicalChannels, kafka)),
+        ], ct);
+
+        var expected = turns.RoundsRun[0] * shards;
+        if (pipeline.InsertsAcknowledged != expected)
+        {
+            throw new InvalidOperationException($"the target acknowledged {pipeline.InsertsAcknowledged} Inserts where the source wrote {expected}");
+        }
+
+        return new Comparison(turns.Sides[0], turns.Sides[1], turns.WarmUpPairs, turns.JitQuiet,
+            pipeline.EventStore.Calls - storeCalls, pipeline.EventStore.Total - storeTime);
+    }
+
+    /// <summary>What <see cref="TakeTurnsAsync"/> measured: each side's measured rounds, and every round each side ran.</summary>
+    internal sealed record Turns(IReadOnlyList<SideResult> Sides, IReadOnlyList<long> RoundsRun, int WarmUpPairs, bool JitQuiet);
+
+    /// <summary>
+    /// Sides taking turns in blocks: warm-up rounds of blocks until the JIT is quiet, then <see cref="Blocks"/> measured
+    /// blocks of <see cref="RoundsPerBlock"/> rounds on each side, in the order given.
+    /// </summary>
+    internal static async Task<Turns> TakeTurnsAsync(IReadOnlyList<Side> sides, CancellationToken ct)
+    {
+        var vectors = Vectors(Rows, Dimension);
         var nextKey = 0L;
-        var engineRounds = 0L;
+        var roundsRun = new long[sides.Count];
 
         // One block on one side: the reader opened, a round that is not counted (connections, consumer start), the
         // measured rounds, the reader closed.
         async Task<List<RoundSample>> BlockAsync(int s, int block)
         {
             var samples = new List<RoundSample>();
-            await using var reader = await sides[s].Open();
+            await using var reader = sides[s].Open();
             for (var round = -1; round < RoundsPerBlock; round++)
             {
                 var sample = await RoundAsync(sides[s], reader, vectors, nextKey, block, ct);
                 nextKey += Shards * Rows;
-                engineRounds += s == 0 ? 1 : 0;
+                roundsRun[s]++;
                 if (round >= 0)
                 {
                     samples.Add(sample);
@@ -321,40 +317,39 @@ public static partial class ThroughputBenchmark
         }
 
         var (pairs, quiet) = (0, false);
-        while (!quiet && pairs < maxWarmUpPairs)
+        while (!quiet && pairs < MaxWarmUpPairs)
         {
-            var pair = (await BlockAsync(0, -1)).Concat(await BlockAsync(1, -1)).ToList();
+            var warm = new List<RoundSample>();
+            for (var s = 0; s < sides.Count; s++)
+            {
+                warm.AddRange(await BlockAsync(s, -1));
+            }
+
             pairs++;
-            quiet = Sum(pair.Select(r => r.Jit)) < Sum(pair.Select(r => r.Wall)) * QuietJitShare;
+            quiet = Sum(warm.Select(r => r.Jit)) < Sum(warm.Select(r => r.Wall)) * QuietJitShare;
         }
 
-        var measured = new[] { new List<RoundSample>(), new List<RoundSample>() };
+        var measured = sides.Select(_ => new List<RoundSample>()).ToArray();
         for (var block = 0; block < Blocks; block++)
         {
-            for (var s = 0; s < sides.Length; s++)
+            for (var s = 0; s < sides.Count; s++)
             {
                 measured[s].AddRange(await BlockAsync(s, block));
             }
         }
 
-        var expected = engineRounds * Shards;
-        if (pipeline.InsertsAcknowledged != expected)
-        {
-            throw new InvalidOperationException($"the target acknowledged {pipeline.InsertsAcknowledged} Inserts where the source wrote {expected}");
-        }
-
-        return new Comparison(new SideResult(measured[0]), new SideResult(measured[1]), pairs, quiet,
-            pipeline.EventStore.Calls - storeCalls, pipeline.EventStore.Total - storeTime);
+        return new Turns([.. measured.Select(m => new SideResult(m))], roundsRun, pairs, quiet);
     }
 
     /// <summary>Writes one round on a side's source and waits until its reader handled it; what it took.</summary>
-    private static async Task<RoundSample> RoundAsync(Side side, IRoundReader reader, IReadOnlyList<float[]> vectors, long firstKey, int block, CancellationToken ct)
+    internal static async Task<RoundSample> RoundAsync(Side side, IRoundReader reader, IReadOnlyList<float[]> vectors, long firstKey, int block, CancellationToken ct)
     {
         var expected = reader.Messages + side.MessagesPerRound;
         var bytes0 = side.Source.Stream.BytesWritten;
         var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
         var jit0 = JitInfo.GetCompilationTime();
         var gc0 = (GC.GetTotalPauseDuration(), GC.CollectionCount(2));
+        var target0 = side.TargetCpu?.Invoke() ?? TimeSpan.Zero;
         var watch = Stopwatch.StartNew();
         await ProduceRoundAsync(side.Source, vectors, firstKey, ct);
         var limit = TimeSpan.FromSeconds(60);
@@ -365,7 +360,8 @@ public static partial class ThroughputBenchmark
 
         watch.Stop();
         return new RoundSample(block, watch.Elapsed, Process.GetCurrentProcess().TotalProcessorTime - cpu0, JitInfo.GetCompilationTime() - jit0,
-            GC.GetTotalPauseDuration() - gc0.Item1, GC.CollectionCount(2) - gc0.Item2, side.Source.Stream.BytesWritten - bytes0);
+            GC.GetTotalPauseDuration() - gc0.Item1, GC.CollectionCount(2) - gc0.Item2, side.Source.Stream.BytesWritten - bytes0,
+            (long)side.Source.Collection.VirtualChannels.Count * Rows, (side.TargetCpu?.Invoke() ?? TimeSpan.Zero) - target0);
     }
 
     /// <summary>
@@ -377,9 +373,9 @@ public static partial class ThroughputBenchmark
         PipelineHarness pipeline, int rounds, KafkaSourceOptions kafka, CancellationToken ct, Action? beforeStop = null)
     {
         var vectors = Vectors(Rows, Dimension);
-        var side = new Side(pipeline.Source, Shards, () => EngineReader.StartAsync(pipeline, new KafkaSourceChannels(kafka), ct));
+        var side = new Side(pipeline.Source, Shards, () => new EngineReader(pipeline, kafka));
         var elapsed = TimeSpan.Zero;
-        await using (var reader = await side.Open())
+        await using (var reader = side.Open())
         {
             for (var round = -WarmUpRounds; round < rounds; round++)
             {
@@ -407,7 +403,7 @@ public static partial class ThroughputBenchmark
         await source.Stream.TickAsync(ct);
     }
 
-    private static string Join(SideResult side) =>
+    internal static string Join(SideResult side) =>
         string.Join(" | ", side.Rounds.GroupBy(r => r.Block).Select(b => string.Join(", ", b.Select(r => r.Wall.TotalMilliseconds.ToString("F0", CultureInfo.InvariantCulture)))));
 
     /// <summary>

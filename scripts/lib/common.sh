@@ -110,8 +110,8 @@ kafka_mock_start() {
   # The redist's main build links libsasl2.so.3, which Debian 12 does not have (its libsasl2-2 is libsasl2.so.2);
   # Confluent.Kafka then loads the package's centos8 build, which has no such dependency: so does mockd.
   so="$lib/librdkafka.so"
-  # grep reads all of ldd's output: with -q it could stop early, ldd die of SIGPIPE and pipefail turn the match into a miss.
-  if ldd "$so" 2>/dev/null | grep "not found" >/dev/null; then so="$lib/centos8-librdkafka.so"; fi
+  # (ldd's whole output first: `ldd | grep -q` under pipefail fails when grep stops reading early and ldd gets SIGPIPE.)
+  if [[ "$(ldd "$so" 2>/dev/null || true)" == *"not found"* ]]; then so="$lib/centos8-librdkafka.so"; fi
   cp "$so" "$dir/librdkafka.so.1"  # the library's soname
   gcc -O2 -o "$dir/mockd" "$root/scripts/lib/mockd.c" "$dir/librdkafka.so.1" -Wl,-rpath,'$ORIGIN' || { log "could not build mockd"; return 1; }
   "$dir/mockd" "$@" >"$dir/bootstrap" 2>"$dir/log" &

@@ -37,7 +37,8 @@ public static class CdcRequests
             BufferConfig: b.IsPresent ? new BufferConfig(b.Int("period"), b.Int("size")) : null,
             NameMapping: d.Array("name_mapping")?.Select(n =>
                 new NameMapping(n.String("source_db") ?? "", n.String("target_db") ?? "", n.StringMap("collection_mapping"))).ToList(),
-            StartFrom: d.String("start_from"));
+            StartFrom: d.String("start_from"),
+            ApplyMode: d.String("apply_mode"));
     }
 
     public static PauseTask Pause(RequestData d) => new(d.String("task_id"));

@@ -32,11 +32,23 @@ public static class TaskJson
         if (t.Start is { } start) o["start_from"] = start.ToString();
         if (t.RpcChannel is { } rpc) o["rpc_channel_info"] = Compact(new JsonObject { ["name"] = rpc.Name, ["position"] = rpc.Position });
         if (t.DisableAutoStart) o["disable_auto_start"] = true;
+        if (t.ApplyMode != ApplyMode.Replicate) o["apply_mode"] = ApplyModes.Name(t.ApplyMode);
         o["state"] = t.State.ToString();
         if (!string.IsNullOrEmpty(t.Reason)) o["reason"] = t.Reason;
         if (t.Positions.Count > 0) o["position"] = Positions(t.Positions, now, replicateChannel);
         if (TaskHealth.Of(t, now, replicateChannel) is { } health) o["health"] = Health(health);
+        if (TaskCatchUp.Of(t, now) is { } catchUp) CatchUp(o, catchUp);
         return o;
+    }
+
+    /// <summary>
+    /// <c>caught_up</c> once the task has run, with <c>caught_up_since</c> and <c>caught_up_as_of</c> while it is true.
+    /// </summary>
+    private static void CatchUp(JsonObject o, TaskCatchUp c)
+    {
+        o["caught_up"] = c.CaughtUp;
+        if (c.Since is { } since) o["caught_up_since"] = since;
+        if (c.AsOf is { } asOf) o["caught_up_as_of"] = asOf;
     }
 
     /// <summary>The task's health; left out of a task that has neither a checkpoint nor an error to show.</summary>

@@ -264,8 +264,12 @@
     setBadge(e.querySelector(".state"), task.state, task.state === "Running" ? "good" : "warn");
     setBadge(e.querySelector(".status"), health.status,
       health.status === "replicating" ? "good" : health.status === "retrying" ? "bad" : "warn");
-    // The "caught up" signal of get/list, shown whenever the server reports it.
-    setBadge(e.querySelector(".caught-up"), task.caught_up === undefined ? null : task.caught_up ? "caught up" : "catching up", task.caught_up ? "good" : "warn");
+    // The "caught up" signal of get/list, shown once the task has run; its times in the badge's tooltip.
+    const caughtUp = e.querySelector(".caught-up");
+    setBadge(caughtUp, task.caught_up === undefined ? null : task.caught_up ? "caught up" : "not caught up", task.caught_up ? "good" : "warn");
+    caughtUp.title = task.caught_up
+      ? `caught up since ${formatTime(task.caught_up_since)}; the target has everything the source held at ${formatTime(task.caught_up_as_of)}`
+      : "";
     if (actionsEnabled) {
       e.querySelector("button[data-action=pause]").hidden = task.state !== "Running";
       e.querySelector("button[data-action=resume]").hidden = task.state !== "Paused";

@@ -15,7 +15,43 @@ public sealed record TaskRuntimeReport(
     DateTimeOffset? LastErrorAt,
     DateTimeOffset? RecoveredAt,
     DateTimeOffset UpdatedAt,
-    DateTimeOffset? StoppedAt = null);
+    DateTimeOffset? StoppedAt = null)
+{
+    /// <summary>
+    /// While the run's catch-up checks find it caught up: the time of the first check of that unbroken run; null
+    /// otherwise (not caught up, not checked yet, or stopped).
+    /// </summary>
+    public DateTimeOffset? CaughtUpSince { get; init; }
+
+    /// <summary>
+    /// While caught up: the time of the source probe the last check compared with (every message the source held then
+    /// was applied on the target and checkpointed).
+    /// </summary>
+    public DateTimeOffset? CaughtUpAsOf { get; init; }
+}
+
+/// <summary>
+/// Whether a task has caught up with its source, as get and list show it: <see cref="CaughtUp"/> is true while the
+/// task is Running, the run that reports it has not stopped, and its last catch-up check, no older than
+/// <see cref="StaleAfter"/>, found that every channel had applied and checkpointed every message the source held at
+/// <see cref="AsOf"/>. False otherwise: not caught up, not checked yet by the current run (a restart), paused, or a
+/// report gone stale (the server running it stopped reporting, e.g. it died).
+/// </summary>
+public sealed record TaskCatchUp(bool CaughtUp, DateTimeOffset? Since, DateTimeOffset? AsOf)
+{
+    /// <summary>How old the last check may be before the verdict is no longer trusted (checks run about every second).</summary>
+    public static readonly TimeSpan StaleAfter = TimeSpan.FromSeconds(10);
+
+    /// <summary>The verdict for <paramref name="view"/> at <paramref name="now"/>; null for a task that never ran.</summary>
+    public static TaskCatchUp? Of(TaskView view, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(view);
+        if (view.Runtime is not { } runtime) return null;
+        var fresh = view.State == TaskState.Running && runtime.StoppedAt is null
+            && runtime is { CaughtUpSince: not null, CaughtUpAsOf: { } asOf } && now - asOf <= StaleAfter;
+        return fresh ? new TaskCatchUp(true, runtime.CaughtUpSince, runtime.CaughtUpAsOf) : new TaskCatchUp(false, null, null);
+    }
+}
 
 /// <summary>
 /// A task's health as get and list show it: <see cref="Status"/> (<c>replicating</c>, <c>retrying</c> while the last

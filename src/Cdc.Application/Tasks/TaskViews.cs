@@ -28,6 +28,9 @@ public sealed record TaskView(
     /// <summary>The task's <c>start_from</c> (null: the latest message).</summary>
     public ReplicationStart? Start { get; init; }
 
+    /// <summary>How the task applies changes to its target (create's <c>apply_mode</c>).</summary>
+    public ApplyMode ApplyMode { get; init; }
+
     /// <summary>What the server running the task last reported (not part of the projection: joined when read).</summary>
     [System.Text.Json.Serialization.JsonIgnore]
     public TaskRuntimeReport? Runtime { get; init; }

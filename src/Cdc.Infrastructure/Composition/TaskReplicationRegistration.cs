@@ -69,6 +69,7 @@ public static class TaskReplicationRegistration
         services.AddSingleton<IMilvusTargetFactory>(sp => new MilvusTargetFactory(sp.GetService<ICertificateFiles>()));
         services.AddSingleton<IDmlMessageRewriter, DmlMessageRewriter>();
         services.AddSingleton<IControlMessageFactory, ControlMessageFactory>();
+        services.AddSingleton<IUpsertRewriter, UpsertRewriter>();
         services.AddSingleton(TaskReplicationOptions.For(source.ReplicateChan));
         services.TryAddSingleton<ISourcePositionCodec, MsgPositionCodec>();
         services.AddSingleton<ITaskReplication, TaskReplication>();

@@ -17,10 +17,13 @@ public sealed record TaskRuntimeDocument(
     DateTimeOffset? LastErrorAt,
     DateTimeOffset? RecoveredAt,
     DateTimeOffset UpdatedAt,
-    DateTimeOffset? StoppedAt)
+    DateTimeOffset? StoppedAt,
+    DateTimeOffset? CaughtUpSince = null,
+    DateTimeOffset? CaughtUpAsOf = null)
 {
     public static TaskRuntimeDocument From(string taskId, TaskRuntimeReport r) =>
-        new(taskId, r.Owner, r.LastError, r.LastErrorAt, r.RecoveredAt, r.UpdatedAt, r.StoppedAt);
+        new(taskId, r.Owner, r.LastError, r.LastErrorAt, r.RecoveredAt, r.UpdatedAt, r.StoppedAt, r.CaughtUpSince, r.CaughtUpAsOf);
 
-    public TaskRuntimeReport ToReport() => new(Owner, LastError, LastErrorAt, RecoveredAt, UpdatedAt, StoppedAt);
+    public TaskRuntimeReport ToReport() =>
+        new(Owner, LastError, LastErrorAt, RecoveredAt, UpdatedAt, StoppedAt) { CaughtUpSince = CaughtUpSince, CaughtUpAsOf = CaughtUpAsOf };
 }

@@ -30,6 +30,7 @@ public sealed class TaskViewProjection : SingleStreamProjection<TaskView, string
         {
             NameMappings = c.Definition.NameMappings,
             Start = c.Definition.Start,
+            ApplyMode = c.Definition.ApplyMode,
         },
         ({ } v, TaskPaused p) => v with { State = TaskState.Paused, Reason = p.Reason, UpdatedAt = p.PausedAt, Version = e.Version },
         ({ } v, TaskResumed r) => v with { State = TaskState.Running, Reason = null, UpdatedAt = r.ResumedAt, Version = e.Version },

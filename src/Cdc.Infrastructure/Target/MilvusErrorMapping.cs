@@ -41,8 +41,12 @@ public static class MilvusErrorMapping
     public static MilvusTargetException FromStatus(string operation, Status status)
     {
         var code = status.Code != 0 ? status.Code : (int)status.ErrorCode;
+        // A rate limit is worth waiting out however it is reported: merr's ErrServiceRateLimit (code 8, retriable, in
+        // milvus-io/milvus pkg/util/merr/errors.go) or the legacy ErrorCode RateLimit (common.proto) next to it or alone.
         var retryable = status.Retriable
-            || (status.Code == 0 && status.ErrorCode is ErrorCode.RateLimit or ErrorCode.NotReadyServe or ErrorCode.NotReadyCoordActivating);
+            || code == MilvusTargetException.RateLimitCode
+            || status.ErrorCode == ErrorCode.RateLimit
+            || (status.Code == 0 && status.ErrorCode is ErrorCode.NotReadyServe or ErrorCode.NotReadyCoordActivating);
         var reason = status.Reason.Length > 0 ? status.Reason : status.Detail;
         return new MilvusTargetException(operation, null, code, retryable, reason);
     }

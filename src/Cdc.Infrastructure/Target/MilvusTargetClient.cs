@@ -1,6 +1,8 @@
+using System.Buffers;
 using System.Text;
 using Cdc.Application.Replication.Target;
 using Cdc.Domain.Changes;
+using Cdc.Domain.Tasks;
 using Cdc.Infrastructure.Milvus.Protos.Common;
 using Cdc.Infrastructure.Milvus.Protos.Msg;
 using Cdc.Infrastructure.MilvusWire;
@@ -13,19 +15,21 @@ using Status = Cdc.Infrastructure.Milvus.Protos.Common.Status;
 namespace Cdc.Infrastructure.Target;
 
 /// <summary>
-/// The target Milvus over its MilvusService gRPC API (Grpc.Net.Client, one channel per target). DDL and op requests
-/// leave db_name empty, pass the database as "dbname" metadata and mark themselves as replicated (base.replicateInfo)
-/// with the source timestamp, as the reference CDC does. "authorization" is base64(token). Every call has the connect
+/// The target Milvus over its MilvusService gRPC API (Grpc.Net.Client, one channel per target). Requests leave db_name
+/// empty and pass the database as "dbname" metadata; for a task in apply mode "replicate", DDL and op requests mark
+/// themselves as replicated (base.replicateInfo) with the source timestamp, as the reference CDC does, and in apply
+/// mode "upsert" they go as any client's, replicateInfo unset. "authorization" is base64(token). Every call has the connect
 /// timeout as its deadline and is made once: a failure is a <see cref="MilvusTargetException"/> that says whether it is
 /// retryable, and the task's run retries it (one retry policy, which also shows the failure at once).
 /// </summary>
-public sealed class MilvusTargetClient : IMilvusTarget
+public sealed partial class MilvusTargetClient : IMilvusTarget
 {
     private readonly GrpcChannel _channel;
     private readonly Rpc.MilvusService.MilvusServiceClient _client;
     private readonly CallInvoker _invoker;
     private readonly TimeSpan _deadline;
     private readonly string? _authorization;
+    private readonly bool _marksReplicated;
 
     /// <param name="connection">The target.</param>
     /// <param name="certificates">Where dial_config's files are read; null refuses every file.</param>
@@ -36,6 +40,7 @@ public sealed class MilvusTargetClient : IMilvusTarget
         _client = new Rpc.MilvusService.MilvusServiceClient(_invoker);
         _deadline = connection.EffectiveTimeout;
         _authorization = connection.Token.Length > 0 ? Convert.ToBase64String(Encoding.UTF8.GetBytes(connection.Token)) : null;
+        _marksReplicated = connection.ApplyMode == ApplyMode.Replicate;
     }
 
     public async Task<string> ReplicateMessageAsync(TargetReplicatePack pack, CancellationToken cancellationToken)
@@ -56,174 +61,33 @@ public sealed class MilvusTargetClient : IMilvusTarget
         return response.Position;
     }
 
-    public Task CreateCollectionAsync(string database, TargetCollectionDefinition collection, HybridTimestamp sourceTimestamp, CancellationToken cancellationToken)
+    public async Task<long> UpsertAsync(string database, TargetUpsert upsert, CancellationToken cancellationToken)
     {
-        var request = new Rpc.CreateCollectionRequest
+        // The columns go to the call as they are (see EncodedUpsertRequest): slices of the source Insert, not copied.
+        var fields = new Rpc.UpsertRequest
         {
-            Base = Replicated(sourceTimestamp),
-            CollectionName = collection.Name,
-            Schema = SchemaNamed(collection.Schema, collection.Name),
-            ShardsNum = collection.ShardsNum,
-            ConsistencyLevel = (ConsistencyLevel)(int)collection.ConsistencyLevel,
+            Base = new MsgBase(),
+            CollectionName = upsert.CollectionName,
+            PartitionName = upsert.PartitionName,
+            NumRows = checked((uint)upsert.RowCount),
         };
-        request.Properties.AddRange(KeyValuePairs.From(collection.Properties));
-        return InvokeStatusAsync("CreateCollection", _client.CreateCollectionAsync, request, database, cancellationToken);
+        var request = new EncodedUpsertRequest(fields, [.. upsert.Columns.Select(c => new ReadOnlySequence<byte>(c))]);
+        var result = await InvokeAsync(
+            "Upsert", o => _invoker.AsyncUnaryCall(EncodedUpsertRequest.Method, null, o, request), database, r => r.Status, cancellationToken);
+        return result.UpsertCnt;
     }
 
-    /// <summary>
-    /// The schema under the target collection's name: Milvus refuses a CreateCollection whose schema name differs from
-    /// its collection_name (milvus-proto schema.proto CollectionSchema.name = 1), as it does when a task renames.
-    /// </summary>
-    private static ByteString SchemaNamed(ReadOnlyMemory<byte> serialized, string name)
+    public async Task<long> DeleteAsync(string database, TargetDelete delete, CancellationToken cancellationToken)
     {
-        var schema = Milvus.Protos.Schema.CollectionSchema.Parser.ParseFrom(serialized.Span);
-        if (schema.Name == name) return ByteString.CopyFrom(serialized.Span);
-        schema.Name = name;
-        return schema.ToByteString();
-    }
-
-    public async Task<TargetCollection?> DescribeCollectionAsync(string database, string collection, CancellationToken cancellationToken)
-    {
-        var request = new Rpc.DescribeCollectionRequest { Base = new MsgBase(), CollectionName = collection };
-        try
+        var request = new Rpc.DeleteRequest
         {
-            var response = await InvokeAsync("DescribeCollection", _client.DescribeCollectionAsync, request, database, r => r.Status, cancellationToken);
-            return new TargetCollection(
-                response.CollectionID,
-                response.CollectionName,
-                response.DbName,
-                response.ShardsNum,
-                [.. response.VirtualChannelNames],
-                [.. response.PhysicalChannelNames],
-                new HybridTimestamp(response.CreatedTimestamp),
-                response.Schema?.ToByteArray() ?? []);
-        }
-        catch (MilvusTargetException ex) when (ex.IsCollectionNotFound || ex.IsDatabaseNotFound)
-        {
-            return null;
-        }
-    }
-
-    public async Task<bool> HasCollectionAsync(string database, string collection, CancellationToken cancellationToken)
-    {
-        var request = new Rpc.HasCollectionRequest { Base = new MsgBase(), CollectionName = collection };
-        var response = await InvokeAsync("HasCollection", _client.HasCollectionAsync, request, database, r => r.Status, cancellationToken);
-        return response.Value;
-    }
-
-    public Task DropCollectionAsync(string database, string collection, HybridTimestamp sourceTimestamp, CancellationToken cancellationToken) =>
-        InvokeStatusAsync("DropCollection", _client.DropCollectionAsync, new Rpc.DropCollectionRequest { Base = Replicated(sourceTimestamp), CollectionName = collection }, database, cancellationToken);
-
-    public Task CreatePartitionAsync(string database, string collection, string partition, HybridTimestamp sourceTimestamp, CancellationToken cancellationToken) =>
-        InvokeStatusAsync("CreatePartition", _client.CreatePartitionAsync, new Rpc.CreatePartitionRequest
-        {
-            Base = Replicated(sourceTimestamp),
-            CollectionName = collection,
-            PartitionName = partition,
-        }, database, cancellationToken);
-
-    public async Task<IReadOnlyList<TargetPartition>> ShowPartitionsAsync(string database, string collection, CancellationToken cancellationToken)
-    {
-        var request = new Rpc.ShowPartitionsRequest { Base = new MsgBase(), CollectionName = collection };
-        var response = await InvokeAsync("ShowPartitions", _client.ShowPartitionsAsync, request, database, r => r.Status, cancellationToken);
-        return response.PartitionNames
-            .Select((name, i) => new TargetPartition(name, i < response.PartitionIDs.Count ? response.PartitionIDs[i] : 0))
-            .ToList();
-    }
-
-    public Task DropPartitionAsync(string database, string collection, string partition, HybridTimestamp sourceTimestamp, CancellationToken cancellationToken) =>
-        InvokeStatusAsync("DropPartition", _client.DropPartitionAsync, new Rpc.DropPartitionRequest
-        {
-            Base = Replicated(sourceTimestamp),
-            CollectionName = collection,
-            PartitionName = partition,
-        }, database, cancellationToken);
-
-    public Task CreateIndexAsync(string database, TargetIndexDefinition index, HybridTimestamp sourceTimestamp, CancellationToken cancellationToken)
-    {
-        var request = new Rpc.CreateIndexRequest
-        {
-            Base = Replicated(sourceTimestamp),
-            CollectionName = index.CollectionName,
-            FieldName = index.FieldName,
-            IndexName = index.IndexName,
+            Base = new MsgBase(),
+            CollectionName = delete.CollectionName,
+            PartitionName = delete.PartitionName,
+            Expr = delete.Expression,
         };
-        request.ExtraParams.AddRange(KeyValuePairs.From(index.Parameters));
-        return InvokeStatusAsync("CreateIndex", _client.CreateIndexAsync, request, database, cancellationToken);
-    }
-
-    public Task DropIndexAsync(string database, string collection, string fieldName, string indexName, HybridTimestamp sourceTimestamp, CancellationToken cancellationToken) =>
-        InvokeStatusAsync("DropIndex", _client.DropIndexAsync, new Rpc.DropIndexRequest
-        {
-            Base = Replicated(sourceTimestamp),
-            CollectionName = collection,
-            FieldName = fieldName,
-            IndexName = indexName,
-        }, database, cancellationToken);
-
-    public Task AlterIndexAsync(string database, string collection, string indexName, IReadOnlyDictionary<string, string> parameters, IReadOnlyList<string> deleteKeys, HybridTimestamp sourceTimestamp, CancellationToken cancellationToken)
-    {
-        var request = new Rpc.AlterIndexRequest { Base = Replicated(sourceTimestamp), CollectionName = collection, IndexName = indexName };
-        request.ExtraParams.AddRange(KeyValuePairs.From(parameters));
-        request.DeleteKeys.AddRange(deleteKeys);
-        return InvokeStatusAsync("AlterIndex", _client.AlterIndexAsync, request, database, cancellationToken);
-    }
-
-    public Task LoadCollectionAsync(string database, string collection, int replicaNumber, HybridTimestamp sourceTimestamp, CancellationToken cancellationToken) =>
-        InvokeStatusAsync("LoadCollection", _client.LoadCollectionAsync, new Rpc.LoadCollectionRequest
-        {
-            Base = Replicated(sourceTimestamp),
-            CollectionName = collection,
-            ReplicaNumber = replicaNumber,
-        }, database, cancellationToken);
-
-    public Task ReleaseCollectionAsync(string database, string collection, HybridTimestamp sourceTimestamp, CancellationToken cancellationToken) =>
-        InvokeStatusAsync("ReleaseCollection", _client.ReleaseCollectionAsync, new Rpc.ReleaseCollectionRequest { Base = Replicated(sourceTimestamp), CollectionName = collection }, database, cancellationToken);
-
-    public Task LoadPartitionsAsync(string database, string collection, IReadOnlyList<string> partitions, int replicaNumber, HybridTimestamp sourceTimestamp, CancellationToken cancellationToken)
-    {
-        var request = new Rpc.LoadPartitionsRequest { Base = Replicated(sourceTimestamp), CollectionName = collection, ReplicaNumber = replicaNumber };
-        request.PartitionNames.AddRange(partitions);
-        return InvokeStatusAsync("LoadPartitions", _client.LoadPartitionsAsync, request, database, cancellationToken);
-    }
-
-    public Task ReleasePartitionsAsync(string database, string collection, IReadOnlyList<string> partitions, HybridTimestamp sourceTimestamp, CancellationToken cancellationToken)
-    {
-        var request = new Rpc.ReleasePartitionsRequest { Base = Replicated(sourceTimestamp), CollectionName = collection };
-        request.PartitionNames.AddRange(partitions);
-        return InvokeStatusAsync("ReleasePartitions", _client.ReleasePartitionsAsync, request, database, cancellationToken);
-    }
-
-    public async Task FlushAsync(string database, string collection, HybridTimestamp sourceTimestamp, CancellationToken cancellationToken)
-    {
-        var request = new Rpc.FlushRequest { Base = Replicated(sourceTimestamp) };
-        request.CollectionNames.Add(collection);
-        await InvokeAsync("Flush", _client.FlushAsync, request, database, r => r.Status, cancellationToken);
-    }
-
-    public Task CreateDatabaseAsync(string database, IReadOnlyDictionary<string, string> properties, HybridTimestamp sourceTimestamp, CancellationToken cancellationToken)
-    {
-        // The database does not exist yet, so it travels in the body as well as in the metadata.
-        var request = new Rpc.CreateDatabaseRequest { Base = Replicated(sourceTimestamp), DbName = database };
-        request.Properties.AddRange(KeyValuePairs.From(properties));
-        return InvokeStatusAsync("CreateDatabase", _client.CreateDatabaseAsync, request, null, cancellationToken);
-    }
-
-    public async Task<IReadOnlyList<string>> ListDatabasesAsync(CancellationToken cancellationToken)
-    {
-        var response = await InvokeAsync("ListDatabases", _client.ListDatabasesAsync, new Rpc.ListDatabasesRequest { Base = new MsgBase() }, null, r => r.Status, cancellationToken);
-        return [.. response.DbNames];
-    }
-
-    public Task DropDatabaseAsync(string database, HybridTimestamp sourceTimestamp, CancellationToken cancellationToken) =>
-        InvokeStatusAsync("DropDatabase", _client.DropDatabaseAsync, new Rpc.DropDatabaseRequest { Base = Replicated(sourceTimestamp), DbName = database }, null, cancellationToken);
-
-    public Task AlterDatabaseAsync(string database, IReadOnlyDictionary<string, string> properties, IReadOnlyList<string> deleteKeys, HybridTimestamp sourceTimestamp, CancellationToken cancellationToken)
-    {
-        var request = new Rpc.AlterDatabaseRequest { Base = Replicated(sourceTimestamp), DbName = database };
-        request.Properties.AddRange(KeyValuePairs.From(properties));
-        request.DeleteKeys.AddRange(deleteKeys);
-        return InvokeStatusAsync("AlterDatabase", _client.AlterDatabaseAsync, request, null, cancellationToken);
+        var result = await InvokeAsync("Delete", _client.DeleteAsync, request, database, r => r.Status, cancellationToken);
+        return result.DeleteCnt;
     }
 
     public ValueTask DisposeAsync()
@@ -294,8 +158,10 @@ public sealed class MilvusTargetClient : IMilvusTarget
         return metadata;
     }
 
-    private static MsgBase Replicated(HybridTimestamp sourceTimestamp) =>
-        new() { ReplicateInfo = new ReplicateInfo { IsReplicate = true, MsgTimestamp = sourceTimestamp.Value } };
+    /// <summary>The base of a DDL or op request: marked as replicated with the source timestamp, unless in apply mode "upsert".</summary>
+    private MsgBase Replicated(HybridTimestamp sourceTimestamp) => _marksReplicated
+        ? new() { ReplicateInfo = new ReplicateInfo { IsReplicate = true, MsgTimestamp = sourceTimestamp.Value } }
+        : new();
 
     private static MsgPosition ToPosition(TargetPackPosition position) => new()
     {

@@ -60,14 +60,24 @@ public abstract class InProcessScenario : IAsyncLifetime
     /// <summary>As <see cref="StartTaskAsync(string[])"/>, with a source writing the messages of <paramref name="version"/> into <paramref name="queue"/>.</summary>
     protected async Task<string> StartTaskAsync(SourceMilvusVersion version, SourceQueueKind queue, params string[] collections)
     {
+        await StartServerAsync(version, queue, collections);
+        var taskId = await Scenario.CreateTaskAsync(Cdc, Target);
+        await Scenario.WaitUntilReadingAsync(Target, Source, collections, Deadline);
+        return taskId;
+    }
+
+    /// <summary>Starts the server on a new source and creates the collections on the source; no task yet.</summary>
+    protected Task StartServerAsync(SourceMilvusVersion version, params string[] collections) =>
+        StartServerAsync(version, SourceQueueKind.Kafka, collections);
+
+    /// <summary>As <see cref="StartServerAsync(SourceMilvusVersion, string[])"/>, the source writing into <paramref name="queue"/>.</summary>
+    protected async Task StartServerAsync(SourceMilvusVersion version, SourceQueueKind queue, params string[] collections)
+    {
         Source = new ScenarioSource(_name, version, queue);
         var settings = new Dictionary<string, string>(Source.ServerSettings);
         foreach (var (key, value) in ServerSettings) settings[key] = value;
         App = await CdcApp.StartAsync(settings);
         foreach (var collection in collections) await Source.CreateCollectionAsync(collection, Deadline);
-        var taskId = await Scenario.CreateTaskAsync(Cdc, Target);
-        await Scenario.WaitUntilReadingAsync(Target, Source, collections, Deadline);
-        return taskId;
     }
 
     /// <summary>

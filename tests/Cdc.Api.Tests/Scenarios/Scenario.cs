@@ -19,14 +19,21 @@ internal static class Scenario
 {
     public static readonly TimeSpan WaitLimit = TimeSpan.FromSeconds(60);
 
-    /// <summary>Creates a task replicating every collection of the default database into <paramref name="target"/>.</summary>
-    public static async Task<string> CreateTaskAsync(CdcCall cdc, FakeMilvusServer target)
+    /// <summary>
+    /// Creates a task replicating every collection of the default database into <paramref name="target"/>, in
+    /// <paramref name="applyMode"/> when given (create's <c>apply_mode</c>), from the latest message or from
+    /// <paramref name="startFrom"/> (create's <c>start_from</c>).
+    /// </summary>
+    public static async Task<string> CreateTaskAsync(CdcCall cdc, FakeMilvusServer target, string? applyMode = null, string? startFrom = null)
     {
-        var (status, body) = await cdc("create", new JsonObject
+        var data = new JsonObject
         {
             ["milvus_connect_param"] = new JsonObject { ["uri"] = target.Uri.ToString(), ["token"] = "root:Milvus", ["connect_timeout"] = 10 },
             ["collection_infos"] = new JsonArray(new JsonObject { ["name"] = "*" }),
-        });
+        };
+        if (applyMode is not null) data["apply_mode"] = applyMode;
+        if (startFrom is not null) data["start_from"] = startFrom;
+        var (status, body) = await cdc("create", data);
         Assert.True(status == 200, $"create answered {status}: {body.ToJsonString()}");
         return body["data"]!["task_id"]!.GetValue<string>();
     }

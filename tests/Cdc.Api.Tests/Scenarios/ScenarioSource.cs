@@ -57,12 +57,15 @@ internal sealed class ScenarioSource : IAsyncDisposable
 
     public SimulatedCollection this[string collection] => _collections[collection];
 
-    /// <summary>Creates a collection of <see cref="Shards"/> shards (int64 key "pk", 2-dim float vector) on the source.</summary>
+    /// <summary>
+    /// Creates a collection of <see cref="Shards"/> shards (int64 key "pk", 2-dim float vector "vec": the names the
+    /// simulator's Inserts give their columns, which a target that checks columns against the schema requires) on the source.
+    /// </summary>
     public async Task<SimulatedCollection> CreateCollectionAsync(string name, CancellationToken ct)
     {
         await Meta.StartAsync(ct);
         var collection = await Meta.CreateCollectionAsync("default", name,
-            new SimulatedSchema().WithInt64PrimaryKey("pk").WithFloatVector("vector", Dim), ct, shards: Shards);
+            new SimulatedSchema().WithInt64PrimaryKey("pk").WithFloatVector("vec", Dim), ct, shards: Shards);
         foreach (var pchannel in collection.PhysicalChannels) Stream.AddPhysicalChannel(pchannel);
         lock (_gate)
         {

@@ -29,6 +29,8 @@ internal sealed class RecordingMilvusTarget : IMilvusTarget
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
+    public Task<long> UpsertAsync(string database, TargetUpsert upsert, CancellationToken cancellationToken) => throw new NotSupportedException();
+    public Task<long> DeleteAsync(string database, TargetDelete delete, CancellationToken cancellationToken) => throw new NotSupportedException();
     public Task CreateCollectionAsync(string database, TargetCollectionDefinition collection, HybridTimestamp sourceTimestamp, CancellationToken cancellationToken) => throw new NotSupportedException();
     public Task<TargetCollection?> DescribeCollectionAsync(string database, string collection, CancellationToken cancellationToken) => throw new NotSupportedException();
     public Task<bool> HasCollectionAsync(string database, string collection, CancellationToken cancellationToken) => throw new NotSupportedException();

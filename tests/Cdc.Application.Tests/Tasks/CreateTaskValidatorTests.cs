@@ -47,4 +47,13 @@ public sealed class CreateTaskValidatorTests
         Assert.Null(FirstFailure(new CreateTask(new MilvusConnectParam(Host: "h", Port: 19530), All)));
         Assert.Equal("milvus_connect_param.port", FirstFailure(new CreateTask(new MilvusConnectParam(Host: "h"), All))!.Value.Field);
     }
+
+    [Fact]
+    public void The_apply_mode_is_replicate_or_upsert()
+    {
+        Assert.Null(FirstFailure(new CreateTask(Target, All, ApplyMode: "upsert")));
+        Assert.Null(FirstFailure(new CreateTask(Target, All, ApplyMode: "replicate")));
+        Assert.Equal(("apply_mode", "the apply mode must be \"replicate\" (the default) or \"upsert\", got \"UPSERT\""),
+            FirstFailure(new CreateTask(Target, All, ApplyMode: "UPSERT")));
+    }
 }

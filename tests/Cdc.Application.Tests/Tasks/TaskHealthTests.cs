@@ -56,4 +56,21 @@ public sealed class TaskHealthTests
         Assert.Equal("cannot write the pack: target unavailable", recovered.LastError);
         Assert.Equal(TaskHealth.Paused, TaskHealth.Of(View(TaskState.Paused) with { Runtime = Report(failed, null) }, Now)!.Status);
     }
+
+    [Fact]
+    public void Caught_up_shows_only_for_a_running_task_whose_run_reported_it_recently()
+    {
+        var asOf = Now.AddSeconds(-2);
+        var report = Report(null, null) with { CaughtUpSince = Now.AddMinutes(-5), CaughtUpAsOf = asOf };
+        var running = View(TaskState.Running) with { Runtime = report };
+
+        Assert.Null(TaskCatchUp.Of(View(TaskState.Running), Now)); // never ran: nothing to tell
+        Assert.Equal(new TaskCatchUp(true, Now.AddMinutes(-5), asOf), TaskCatchUp.Of(running, Now));
+        Assert.Equal(new TaskCatchUp(false, null, null), TaskCatchUp.Of(View(TaskState.Running) with { Runtime = Report(null, null) }, Now));
+        // Paused, stopped, or a report gone stale (its server stopped reporting): not caught up, whatever it said.
+        Assert.False(TaskCatchUp.Of(running with { State = TaskState.Paused }, Now)!.CaughtUp);
+        Assert.False(TaskCatchUp.Of(running with { Runtime = report with { StoppedAt = Now } }, Now)!.CaughtUp);
+        Assert.True(TaskCatchUp.Of(running, asOf + TaskCatchUp.StaleAfter)!.CaughtUp);
+        Assert.False(TaskCatchUp.Of(running, asOf + TaskCatchUp.StaleAfter + TimeSpan.FromSeconds(1))!.CaughtUp);
+    }
 }

@@ -661,25 +661,15 @@ public sealed partial class TaskReplicationTests : IAsyncLifetime
     {
         _registry = Prometheus.Metrics.NewCustomRegistry();
         _metrics = new CdcReplicationMetrics(_registry, TimeProvider.System);
-        var engine = new TaskReplication(
-            _metadata, channels ?? _queue.Channels(), new MsgStreamDecoder(), new SourceMessageIdEncoder(),
-            new MilvusTargetFactory(), new DmlMessageRewriter(), new ControlMessageFactory(),
-            new AesGcmSecretProtector(new byte[32]), _store.Store, TimeProvider.System, NullLogger<TaskReplication>.Instance,
-            new TaskReplicationOptions(ReplicateChannel, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(1), MissingTargetAttempts: 20)
-            {
-                Checkpoints = new CheckpointOptions(checkpointInterval ?? TimeSpan.FromMilliseconds(200)),
-                OperationWait = new TargetOperationApplier.WaitOptions(20, TimeSpan.FromMilliseconds(100)),
-                TargetTimeMargin = targetTimeMargin ?? TaskReplicationOptions.For(ReplicateChannel).TargetTimeMargin,
-            },
-            _metrics, _store.Reports, new MsgPositionCodec());
+        var engine = EngineRun.Replication(_metadata, channels ?? _queue.Channels(), _store.Store, ReplicateChannel, _metrics, _store.Reports,
+            checkpointInterval, targetTimeMargin);
         var definition = new TaskDefinition(
             new MilvusTarget(_server.Uri.ToString(), 5),
             selection ?? new CollectionSelection([new CollectionInfo("books")], null),
             rpcPosition is null ? null : new RpcChannelInfo(null, rpcPosition),
             NameMappings: names,
             Start: start);
-        var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        return new EngineRun(engine.RunAsync(new TaskRunContext(TaskId, definition, checkpoints, "test-owner", lastRun), stop.Token), stop);
+        return EngineRun.Start(engine, new TaskRunContext(TaskId, definition, checkpoints, "test-owner", lastRun), WaitLimit, ct);
     }
 
     /// <summary>The metrics as /cdc/metrics would expose them now, by family name.</summary>
@@ -716,27 +706,8 @@ public sealed partial class TaskReplicationTests : IAsyncLifetime
             ? [.. _server.Rows(database, collection).Select(r => (long)r.PrimaryKey).Order()]
             : [];
 
-    private static async Task EventuallyAsync(Func<bool> condition, EngineRun run, string what)
-    {
-        var deadline = DateTimeOffset.UtcNow + WaitLimit;
-        while (!condition())
-        {
-            if (run.Task.IsCompleted) await run.Task; // surfaces a halt
-            if (DateTimeOffset.UtcNow > deadline) Assert.Fail($"timed out waiting for {what}");
-            await Task.Delay(100);
-        }
-    }
+    private static Task EventuallyAsync(Func<bool> condition, EngineRun run, string what) => run.EventuallyAsync(condition, what);
 
     private static IReadOnlyList<float[]> Vectors(int count) =>
         [.. Enumerable.Range(0, count).Select(i => new[] { i, i + 0.5f })];
-
-    private sealed record EngineRun(Task Task, CancellationTokenSource Stop)
-    {
-        public async Task StopAsync()
-        {
-            await Stop.CancelAsync();
-            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Task.WaitAsync(WaitLimit));
-            Stop.Dispose();
-        }
-    }
 }

@@ -52,6 +52,18 @@ public sealed class MilvusErrorTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_rate_limit_is_retryable_even_when_the_status_does_not_say_so()
+    {
+        await using var client = Client();
+        _server.FailNextWithStatus(1, MilvusTargetException.RateLimitCode, "rate limit exceeded[rate=0.5]", retriable: false);
+
+        var error = await Assert.ThrowsAsync<MilvusTargetException>(() => client.ListDatabasesAsync(CancellationToken.None));
+
+        Assert.Equal((8, true), (error.MilvusCode!.Value, error.IsRetryable));
+        Assert.Contains("rate limit exceeded", error.Message);
+    }
+
+    [Fact]
     public async Task Other_errors_are_not_retryable()
     {
         await using var client = Client();

@@ -18,5 +18,12 @@ public sealed record FakeCollection(
 
 public sealed record FakeIndex(string FieldName, string IndexName, IReadOnlyDictionary<string, string> Parameters);
 
-/// <summary>A row applied from a replicated insert: its primary key (long or string), partition id and timestamp.</summary>
-public sealed record FakeRow(object PrimaryKey, long PartitionId, ulong Timestamp);
+/// <summary>
+/// A row of a collection, written by a replicated insert or an Upsert: its primary key (long or string), partition id
+/// and timestamp, and its values (field name to a one-row column; none when the fake applies no rows).
+/// </summary>
+public sealed record FakeRow(object PrimaryKey, long PartitionId, ulong Timestamp)
+{
+    public IReadOnlyDictionary<string, Cdc.Infrastructure.Milvus.Protos.Schema.FieldData> Fields { get; init; } =
+        new Dictionary<string, Cdc.Infrastructure.Milvus.Protos.Schema.FieldData>();
+}

@@ -8,6 +8,7 @@ internal sealed class FakeMilvusError(int code, string reason, bool retriable = 
     public const int IndexNotFound = 700;
     public const int DatabaseNotFound = 800;
     public const int ParameterInvalid = 1100;
+    public const int DenyProduce = 1303;
     public const int ReplicateDenied = 1900;
     public const int InvalidMsgBytes = 1901;
     public const int Unexpected = 65535;

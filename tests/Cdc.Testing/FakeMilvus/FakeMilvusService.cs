@@ -70,4 +70,13 @@ internal sealed class FakeMilvusService(FakeMilvusServer server) : Rpc.MilvusSer
 
     public override Task<Status> AlterDatabase(Rpc.AlterDatabaseRequest request, ServerCallContext context) =>
         server.HandleAsync(request, context, s => s);
+
+    public override Task<Rpc.MutationResult> Upsert(Rpc.UpsertRequest request, ServerCallContext context) =>
+        server.HandleAsync(request, context, s => new Rpc.MutationResult { Status = s });
+
+    public override Task<Rpc.MutationResult> Delete(Rpc.DeleteRequest request, ServerCallContext context) =>
+        server.HandleAsync(request, context, s => new Rpc.MutationResult { Status = s });
+
+    public override Task<Rpc.QueryResults> Query(Rpc.QueryRequest request, ServerCallContext context) =>
+        server.HandleAsync(request, context, s => new Rpc.QueryResults { Status = s });
 }

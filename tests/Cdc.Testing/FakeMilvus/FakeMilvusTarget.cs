@@ -8,10 +8,10 @@ namespace Cdc.Testing.FakeMilvus;
 
 /// <summary>
 /// The in-memory Milvus behind the fake server: databases, collections (with channels, partitions, indexes, load
-/// state) and the rows that replicated Insert/Delete messages applied. Handlers answer like Milvus 2.4/2.5 do.
-/// All access is under one lock.
+/// state) and their rows, written by replicated Insert/Delete messages or by the normal DML RPCs (Upsert, Delete; see
+/// FakeMilvusTarget.Dml.cs), read by Query. Handlers answer like Milvus 2.4/2.5 do. All access is under one lock.
 /// </summary>
-internal sealed class FakeMilvusTarget(FakeMilvusOptions options)
+internal sealed partial class FakeMilvusTarget(FakeMilvusOptions options)
 {
     public const string DefaultDatabase = "default";
     public const string DefaultPartition = "_default";
@@ -59,7 +59,7 @@ internal sealed class FakeMilvusTarget(FakeMilvusOptions options)
         lock (_gate)
         {
             var found = Find(database, collection) ?? throw new KeyNotFoundException($"no collection {database}.{collection} on the fake target");
-            return [.. found.Rows.Values];
+            return [.. found.Rows.Values.SelectMany(rows => rows)];
         }
     }
 
@@ -125,6 +125,9 @@ internal sealed class FakeMilvusTarget(FakeMilvusOptions options)
                 "ListDatabases" => ListDatabases(),
                 "DropDatabase" => DropDatabase((Rpc.DropDatabaseRequest)request, dbFromMetadata),
                 "AlterDatabase" => AlterDatabase((Rpc.AlterDatabaseRequest)request, dbFromMetadata),
+                "Upsert" => Upsert((Rpc.UpsertRequest)request, dbFromMetadata),
+                "Delete" => Delete((Rpc.DeleteRequest)request, dbFromMetadata),
+                "Query" => Query((Rpc.QueryRequest)request, dbFromMetadata),
                 _ => throw new InvalidOperationException($"no handler for {method}"),
             };
         }
@@ -309,10 +312,12 @@ internal sealed class FakeMilvusTarget(FakeMilvusOptions options)
             throw new FakeMilvusError(FakeMilvusError.ParameterInvalid, $"invalid parameter[expected=a vchannel of the collection][actual={insert.ShardName}]");
         }
 
+        // A replicated Insert replaces the rows of its keys (a real Milvus would keep both: a row sent twice is counted
+        // twice by count(*), which is what apply mode "upsert" avoids).
         for (var i = 0; i < keys.Count; i++)
         {
             var ts = i < insert.Timestamps.Count ? insert.Timestamps[i] : insert.Base?.Timestamp ?? 0;
-            collection.Rows[keys[i]] = new FakeRow(keys[i], partitionId, ts);
+            collection.Rows[keys[i]] = [new FakeRow(keys[i], partitionId, ts) { Fields = ValuesOf(insert.FieldsData, i, keys.Count) }];
         }
     }
 
@@ -327,10 +332,7 @@ internal sealed class FakeMilvusTarget(FakeMilvusOptions options)
         };
         foreach (var key in keys)
         {
-            if (collection.Rows.TryGetValue(key, out var row) && (delete.PartitionName.Length == 0 || row.PartitionId == delete.PartitionID))
-            {
-                collection.Rows.Remove(key);
-            }
+            RemoveRows(collection, key, delete.PartitionName.Length == 0 ? null : delete.PartitionID);
         }
     }
 
@@ -456,9 +458,9 @@ internal sealed class FakeMilvusTarget(FakeMilvusOptions options)
         if (collection.Partitions.Remove(request.PartitionName, out var id))
         {
             DropOnChannels("DropPartition", request.Base, collection.PhysicalChannels);
-            foreach (var key in collection.Rows.Where(r => r.Value.PartitionId == id).Select(r => r.Key).ToList())
+            foreach (var key in collection.Rows.Where(r => r.Value.Any(row => row.PartitionId == id)).Select(r => r.Key).ToList())
             {
-                collection.Rows.Remove(key);
+                RemoveRows(collection, key, id);
             }
         }
 
@@ -681,7 +683,8 @@ internal sealed class FakeMilvusTarget(FakeMilvusOptions options)
         public Dictionary<string, long> Partitions { get; } = new(StringComparer.Ordinal);
         public Dictionary<string, FakeIndex> Indexes { get; } = new(StringComparer.Ordinal);
         public HashSet<string> LoadedPartitions { get; } = new(StringComparer.Ordinal);
-        public Dictionary<object, FakeRow> Rows { get; } = [];
+        /// <summary>The rows by primary key: one, or several when a key was written into several partitions.</summary>
+        public Dictionary<object, List<FakeRow>> Rows { get; } = [];
         public bool IsLoaded { get; set; }
 
         public FakeCollection Snapshot() => new(DbName, Name, Id, ShardsNum, [.. VirtualChannels], [.. PhysicalChannels],

@@ -35,6 +35,12 @@ public sealed record TaskReplicationOptions(
     /// </summary>
     public TimeSpan TargetTimeMargin { get; init; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// The largest request apply mode "upsert" sends (an Insert's columns above it are split by rows): half the
+    /// 64 MiB a Milvus proxy takes by default (milvus-io/milvus configs/milvus.yaml, proxy.grpc.serverMaxRecvSize).
+    /// </summary>
+    public int UpsertRequestBytes { get; init; } = 32 * 1024 * 1024;
+
     /// <summary>The settings the server uses for the configured replicate channel.</summary>
     public static TaskReplicationOptions For(string replicateChannel) =>
         new(replicateChannel, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10));

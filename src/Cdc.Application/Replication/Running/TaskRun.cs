@@ -17,7 +17,9 @@ namespace Cdc.Application.Replication.Running;
 /// then each is read by its loop (<see cref="ReplicateChannelLoop"/>, <see cref="DmlChannelLoop"/>);</item>
 /// <item>the metadata is watched (<see cref="MetadataWatchLoop"/>): new collections are routed, and their pchannels
 /// read;</item>
-/// <item>checkpoints and the runtime report are written once per interval, and when the run stops.</item>
+/// <item>checkpoints and the runtime report are written once per interval, and when the run stops; each time, once
+/// every channel is read, whether the task has caught up with its source is checked (<see cref="CatchUpCheck"/>)
+/// and reported.</item>
 /// </list>
 /// A loop's failure that the stages could not retry through halts the run (<see cref="ReplicationHalted"/>; the task
 /// is then paused with its reason); cancellation stops every loop and flushes the checkpoints.
@@ -27,6 +29,8 @@ internal sealed class TaskRun(TaskRunContext context, TaskRunStages stages, Task
     private readonly List<Task> _loops = [];
     private readonly ConcurrentDictionary<string, byte> _readChannels = new(StringComparer.Ordinal);
     private readonly TaskCompletionSource<ReplicationHalted> _halted = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly CatchUpCheck _catchUp = new(context.TaskId, stages.Reading.ReaderOf, clock, logger);
+    private volatile bool _reading; // every channel known at the start has its loop
     private CancellationToken _ct;
 
     public async Task RunAsync(CancellationToken cancellationToken)
@@ -64,6 +68,7 @@ internal sealed class TaskRun(TaskRunContext context, TaskRunStages stages, Task
             foreach (var (pchannel, start, reader) in opened)
                 Start(() => new DmlChannelLoop(stages).RunAsync(pchannel, start, reader, ct));
             Start(() => new MetadataWatchLoop(stages, context.TaskId, clock, logger, ReadChannel).RunAsync(snapshot, ct));
+            _reading = true;
             await Task.WhenAny(_halted.Task, Task.Delay(Timeout.Infinite, ct));
         }
         catch (ReplicationHalted halted)
@@ -157,15 +162,25 @@ internal sealed class TaskRun(TaskRunContext context, TaskRunStages stages, Task
         lock (_loops) _loops.Add(task);
     }
 
+    /// <summary>How long the check of the source's newest messages waits for the MQ.</summary>
+    private static readonly TimeSpan CatchUpProbeTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>Every channel the task reads, once the channels known at its start all have their loop; none before.</summary>
+    private IReadOnlyCollection<string> ReadChannels() => _reading ? [.. _readChannels.Keys] : [];
+
     private async Task FlushLoopAsync(CancellationToken ct)
     {
         while (!ct.IsCancellationRequested)
         {
             await Task.Delay(options.Checkpoints.Interval, clock, ct);
+            // What each channel completed, taken before the flush: once it succeeds, all of it is checkpointed.
+            var completed = stages.Reading.Completed();
+            var checkpointed = false;
             try
             {
                 await stages.Checkpoints.FlushAsync(ct);
                 stages.Monitor.Succeeded("checkpoints");
+                checkpointed = true;
             }
             catch (Exception ex) when (!ct.IsCancellationRequested)
             {
@@ -174,8 +189,11 @@ internal sealed class TaskRun(TaskRunContext context, TaskRunStages stages, Task
                 stages.Monitor.Failed("write the checkpoints", ex, ongoing: "checkpoints");
             }
 
+            var channels = ReadChannels();
+            stages.Monitor.CaughtUp(checkpointed ? _catchUp.Check(channels, completed) : null);
             stages.Reading.ReportBuffers();
             await stages.Monitor.FlushAsync(ct);
+            await _catchUp.ProbeAsync(channels, CatchUpProbeTimeout, ct);
         }
     }
 }

@@ -9,7 +9,8 @@ namespace Cdc.Application.Replication.Running;
 
 /// <summary>
 /// The stages of one task's run, source to target: the source's metadata and channels, the decoding, where each channel
-/// starts, the routes, the collection setup, the DML writer and the operations applier on the target, the checkpoints;
+/// starts, the routes, the collection setup, the DML writer of the task's apply mode and the operations applier on the
+/// target, the checkpoints;
 /// and what every stage reports to and retries with.
 /// </summary>
 public sealed record TaskRunStages(
@@ -20,7 +21,7 @@ public sealed record TaskRunStages(
     ChannelStarts Starts,
     RouteTable Routes,
     CollectionSetup Setup,
-    TargetPackWriter Writer,
+    IDmlWriter Writer,
     TargetOperationApplier Operations,
     CheckpointRecorder Checkpoints,
     TaskRunMonitor Monitor,

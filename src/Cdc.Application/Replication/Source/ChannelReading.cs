@@ -17,6 +17,7 @@ public sealed class ChannelReading(
     string taskId, ISourceChannels channels, RetryPolicy retry, CheckpointRecorder checkpoints, TaskRunMonitor monitor, TimeProvider clock, ILogger logger)
 {
     private readonly ConcurrentDictionary<string, ISourceChannelReader> _readers = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, SourcePosition> _completed = new(StringComparer.Ordinal);
 
     /// <exception cref="ReplicationHalted">The channel cannot be read from there (its start is gone, say).</exception>
     public async Task<ISourceChannelReader> OpenAsync(string channel, SourceChannelStart start, CancellationToken ct)
@@ -40,6 +41,7 @@ public sealed class ChannelReading(
         Func<SourceMessage, CancellationToken, Task<SourcePosition?>> handle, Action reset, CancellationToken ct)
     {
         var backoff = retry.StartBackoff();
+        if (start is SourceChannelStart.AfterPosition resumed) _completed[channel] = resumed.Position;
         while (true)
         {
             var reader = opened;
@@ -51,6 +53,7 @@ public sealed class ChannelReading(
                 if (start is SourceChannelStart.LatestStart && reader.StartsAfter is { } origin)
                 {
                     start = SourceChannelStart.After(origin);
+                    _completed[channel] = origin;
                     checkpoints.Acknowledge(origin, HybridTimestamp.FromTime(clock.GetUtcNow()));
                     // Written before the first message is handled (the event store's hiccups retried a few times).
                     await retry.RunAsync($"checkpoint where {channel} starts", checkpoints.FlushAsync, ct, RetryOn.AnyFailureBounded);
@@ -61,6 +64,7 @@ public sealed class ChannelReading(
                     if (await handle(message, ct) is { } done)
                     {
                         start = SourceChannelStart.After(done);
+                        _completed[channel] = done;
                         if (backoff.AfterFailure) monitor.Succeeded($"read {channel}");
                         backoff.Reset();
                     }
@@ -90,6 +94,16 @@ public sealed class ChannelReading(
             }
         }
     }
+
+    /// <summary>
+    /// The last message each channel completed (applied on the target and noted for its checkpoint, or not to be
+    /// replicated), or where it started when it has completed none; a channel missing has neither yet (a reader opened
+    /// at the earliest message or at a time, before its first completed message).
+    /// </summary>
+    public IReadOnlyDictionary<string, SourcePosition> Completed() => new Dictionary<string, SourcePosition>(_completed, StringComparer.Ordinal);
+
+    /// <summary>The open reader of a channel; null while it is being (re)opened or when it is not read.</summary>
+    public ISourceChannelReader? ReaderOf(string channel) => _readers.GetValueOrDefault(channel);
 
     /// <summary>Tells the monitor what waits in each open reader.</summary>
     public void ReportBuffers()

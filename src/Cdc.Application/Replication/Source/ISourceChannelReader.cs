@@ -29,4 +29,20 @@ public interface ISourceChannelReader : IAsyncDisposable
 
     /// <summary>Messages read from the MQ and not yet taken by the caller.</summary>
     int BufferedMessages => 0;
+
+    /// <summary>
+    /// Asks the MQ, at the time of the call, for the newest message the channel holds: every message written before the
+    /// call is at or before the answer (a value cached from earlier fetches would not promise that). Null when the
+    /// channel holds no message. A reader that cannot ask throws <see cref="NotSupportedException"/>.
+    /// </summary>
+    /// <exception cref="SourceChannelException">The MQ did not answer.</exception>
+    Task<SourcePosition?> NewestAsync(CancellationToken cancellationToken) =>
+        throw new NotSupportedException($"the reader of {Channel} cannot ask for the channel's newest message");
+
+    /// <summary>
+    /// Whether a reader done with <paramref name="completed"/> (that message and all before it) has nothing left to
+    /// read up to <paramref name="newest"/>, by the MQ's order of message ids.
+    /// </summary>
+    bool Reached(SourcePosition completed, SourcePosition newest) =>
+        throw new NotSupportedException($"the reader of {Channel} cannot order positions");
 }

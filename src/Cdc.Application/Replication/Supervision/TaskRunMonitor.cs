@@ -25,6 +25,8 @@ public sealed class TaskRunMonitor(
     private DateTimeOffset? _lastErrorAt;
     private DateTimeOffset? _recoveredAt;
     private DateTimeOffset? _stoppedAt;
+    private DateTimeOffset? _caughtUpSince;
+    private DateTimeOffset? _caughtUpAsOf;
     private readonly HashSet<string> _failing = new(StringComparer.Ordinal);
     private bool _dirty;
 
@@ -46,6 +48,8 @@ public sealed class TaskRunMonitor(
             (_lastError, _lastErrorAt) = (lastRun?.LastError, lastRun?.LastErrorAt);
             _recoveredAt = _lastErrorAt is { } failed && !(lastRun?.RecoveredAt >= failed) ? failed : lastRun?.RecoveredAt;
             _stoppedAt = null;
+            // Caught up only once this run has checked it: the previous run's verdict is not carried over.
+            (_caughtUpSince, _caughtUpAsOf) = (null, null);
             _dirty = true;
         }
 
@@ -58,6 +62,7 @@ public sealed class TaskRunMonitor(
         lock (_gate)
         {
             _stoppedAt = clock.GetUtcNow();
+            (_caughtUpSince, _caughtUpAsOf) = (null, null);
             _dirty = true;
         }
 
@@ -81,16 +86,19 @@ public sealed class TaskRunMonitor(
         metrics.ReplicatedData(taskId, message.Channel, ReplicateOperation.Read, change.Kind.ToString(), message.Payload.Length);
         metrics.ReplicateTimeTick(taskId, message.Channel, ReplicateOperation.Read, change.Timestamp.PhysicalMilliseconds);
         if (change is TimeTickChange) metrics.SourceTimeTick(message.Channel, change.Timestamp.PhysicalMilliseconds);
-        Rows(change, ReplicateOperation.Read);
+        Rows(change, ReplicateOperation.Read, "insert");
     }
 
-    /// <summary>The changes of a pack the target acknowledged.</summary>
-    public void Written(ChangePack pack)
+    /// <summary>
+    /// The changes of a pack the target acknowledged; <paramref name="asUpserts"/>: its Inserts were written as Upserts
+    /// (apply mode "upsert"), and their rows count with api_type <c>upsert</c>.
+    /// </summary>
+    public void Written(ChangePack pack, bool asUpserts = false)
     {
         foreach (var change in pack.Changes)
         {
             metrics.ReplicatedData(taskId, pack.Channel, ReplicateOperation.Write, change.Kind.ToString(), change.Payload.Length);
-            Rows(change, ReplicateOperation.Write);
+            Rows(change, ReplicateOperation.Write, asUpserts ? "upsert" : "insert");
         }
     }
 
@@ -98,6 +106,32 @@ public sealed class TaskRunMonitor(
     public void Acknowledged(string channel, HybridTimestamp timestamp)
     {
         if (channel != replicateChannel) metrics.ReplicateTimeTick(taskId, channel, ReplicateOperation.Write, timestamp.PhysicalMilliseconds);
+    }
+
+    /// <summary>
+    /// The verdict of a catch-up check: <paramref name="asOf"/> is the time of the source probe whose newest messages
+    /// every channel has applied and checkpointed, or null when the task is not caught up (or it cannot be told). The
+    /// task counts as caught up since the first of an unbroken run of such verdicts.
+    /// </summary>
+    public void CaughtUp(DateTimeOffset? asOf)
+    {
+        lock (_gate)
+        {
+            if (asOf is null)
+            {
+                if (_caughtUpSince is null) return;
+                (_caughtUpSince, _caughtUpAsOf) = (null, null);
+                logger.LogDebug("task {TaskId} is no longer caught up with its source", taskId);
+            }
+            else
+            {
+                if (_caughtUpSince is null) logger.LogDebug("task {TaskId} caught up with its source as of {AsOf}", taskId, asOf);
+                _caughtUpSince ??= clock.GetUtcNow();
+                _caughtUpAsOf = asOf;
+            }
+
+            _dirty = true;
+        }
     }
 
     /// <summary>What waits in the reader of a channel.</summary>
@@ -142,7 +176,11 @@ public sealed class TaskRunMonitor(
         lock (_gate)
         {
             if (!_dirty) return;
-            report = new TaskRuntimeReport(owner, _lastError, _lastErrorAt, _recoveredAt, clock.GetUtcNow(), _stoppedAt);
+            report = new TaskRuntimeReport(owner, _lastError, _lastErrorAt, _recoveredAt, clock.GetUtcNow(), _stoppedAt)
+            {
+                CaughtUpSince = _caughtUpSince,
+                CaughtUpAsOf = _caughtUpAsOf,
+            };
             _dirty = false;
         }
 
@@ -157,12 +195,12 @@ public sealed class TaskRunMonitor(
         }
     }
 
-    private void Rows(SourceChange change, ReplicateOperation operation)
+    private void Rows(SourceChange change, ReplicateOperation operation, string insertApi)
     {
         switch (change)
         {
             case InsertChange i:
-                metrics.ReplicatedRows(taskId, i.CollectionId, i.CollectionName, operation, "insert", i.RowCount);
+                metrics.ReplicatedRows(taskId, i.CollectionId, i.CollectionName, operation, insertApi, i.RowCount);
                 break;
             case DeleteChange d:
                 metrics.ReplicatedRows(taskId, d.CollectionId, d.CollectionName, operation, "delete", d.RowCount);

@@ -3,14 +3,22 @@ using Cdc.Domain.Changes;
 namespace Cdc.Application.Replication.Target;
 
 /// <summary>
-/// The target Milvus, as the writer uses it. DDL/op calls carry replicateInfo{isReplicate, msgTimestamp =
-/// <c>sourceTimestamp</c>} and pass the database as "dbname" metadata (db_name stays empty in the body).
-/// Failures surface as <see cref="MilvusTargetException"/> after the retryable ones have been retried.
+/// The target Milvus, as the writer uses it. DDL/op calls pass the database as "dbname" metadata (db_name stays empty
+/// in the body) and, for a task in apply mode "replicate", carry replicateInfo{isReplicate, msgTimestamp =
+/// <c>sourceTimestamp</c>}; in apply mode "upsert" (<see cref="MilvusConnection.ApplyMode"/>) they carry none, as any
+/// client's. Each call is one attempt: a failure is a <see cref="MilvusTargetException"/> that says whether it is
+/// retryable.
 /// </summary>
 public interface IMilvusTarget : IAsyncDisposable
 {
     /// <summary>Forwards one pack of msgstream messages; returns the target position (base64 MQ id).</summary>
     Task<string> ReplicateMessageAsync(TargetReplicatePack pack, CancellationToken cancellationToken);
+
+    /// <summary>Writes rows through the normal Upsert RPC (a row of an existing key replaces it); the rows the target took.</summary>
+    Task<long> UpsertAsync(string database, TargetUpsert upsert, CancellationToken cancellationToken);
+
+    /// <summary>Deletes the rows an expression names through the normal Delete RPC; the count the target answered.</summary>
+    Task<long> DeleteAsync(string database, TargetDelete delete, CancellationToken cancellationToken);
 
     Task CreateCollectionAsync(string database, TargetCollectionDefinition collection, HybridTimestamp sourceTimestamp, CancellationToken cancellationToken);
 

@@ -17,6 +17,12 @@ public sealed class MeteredMilvusTarget(IMilvusTarget inner, Action<string> call
     public Task<string> ReplicateMessageAsync(TargetReplicatePack pack, CancellationToken cancellationToken) =>
         Count("ReplicateMessage", inner.ReplicateMessageAsync(pack, cancellationToken));
 
+    public Task<long> UpsertAsync(string database, TargetUpsert upsert, CancellationToken cancellationToken) =>
+        Count("Upsert", inner.UpsertAsync(database, upsert, cancellationToken));
+
+    public Task<long> DeleteAsync(string database, TargetDelete delete, CancellationToken cancellationToken) =>
+        Count("Delete", inner.DeleteAsync(database, delete, cancellationToken));
+
     public Task CreateCollectionAsync(string database, TargetCollectionDefinition collection, HybridTimestamp sourceTimestamp, CancellationToken cancellationToken) =>
         Count("CreateCollection", inner.CreateCollectionAsync(database, collection, sourceTimestamp, cancellationToken));
 

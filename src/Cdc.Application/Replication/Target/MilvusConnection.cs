@@ -1,3 +1,5 @@
+using Cdc.Domain.Tasks;
+
 namespace Cdc.Application.Replication.Target;
 
 /// <summary>
@@ -15,12 +17,18 @@ public sealed record MilvusConnection(string Uri, string Token, TimeSpan Connect
     {
     }
 
+    /// <summary>
+    /// The task's apply mode: in <see cref="Domain.Tasks.ApplyMode.Upsert"/> the client's DDL and op calls leave
+    /// MsgBase.replicateInfo unset, as any client's calls to an ordinary Milvus.
+    /// </summary>
+    public ApplyMode ApplyMode { get; init; } = ApplyMode.Replicate;
+
     public TimeSpan EffectiveTimeout => ConnectTimeout > TimeSpan.Zero ? ConnectTimeout : DefaultConnectTimeout;
 
     public bool UsesTls => Uri.StartsWith("https://", StringComparison.OrdinalIgnoreCase);
 
     public override string ToString() =>
-        $"MilvusConnection {{ Uri = {Uri}, Token = {(Token.Length > 0 ? "***" : "(none)")}, ConnectTimeout = {ConnectTimeout}, DialConfig = {DialConfig} }}";
+        $"MilvusConnection {{ Uri = {Uri}, Token = {(Token.Length > 0 ? "***" : "(none)")}, ConnectTimeout = {ConnectTimeout}, DialConfig = {DialConfig}, ApplyMode = {ApplyMode} }}";
 }
 
 /// <summary>

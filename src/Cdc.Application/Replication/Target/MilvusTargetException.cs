@@ -7,6 +7,8 @@ namespace Cdc.Application.Replication.Target;
 /// </summary>
 public sealed class MilvusTargetException : Exception
 {
+    /// <summary>merr's ErrServiceRateLimit (milvus-io/milvus pkg/util/merr/errors.go): the target asks to slow down.</summary>
+    public const int RateLimitCode = 8;
     public const int CollectionNotFoundCode = 100;
     public const int PartitionNotFoundCode = 200;
     public const int IndexNotFoundCode = 700;

@@ -9,7 +9,8 @@ namespace Cdc.Application.Replication.Target;
 /// </summary>
 public static class TargetConnections
 {
-    public static MilvusConnection From(MilvusTarget target, ISecretProtector secrets)
+    /// <param name="mode">The task's apply mode, which says whether the client marks its calls as replicated.</param>
+    public static MilvusConnection From(MilvusTarget target, ISecretProtector secrets, ApplyMode mode = ApplyMode.Replicate)
     {
         var token = target.Token is { } t
             ? secrets.Unprotect(t)
@@ -19,6 +20,6 @@ public static class TargetConnections
         var dial = target.Dial is { } d
             ? new MilvusDialConfig(d.ServerName ?? "", d.ServerPemPath ?? "", d.CaPemPath ?? "", d.ClientPemPath ?? "", d.ClientKeyPath ?? "")
             : MilvusDialConfig.None;
-        return new MilvusConnection(target.Uri, token, TimeSpan.FromSeconds(target.ConnectTimeoutSeconds), dial);
+        return new MilvusConnection(target.Uri, token, TimeSpan.FromSeconds(target.ConnectTimeoutSeconds), dial) { ApplyMode = mode };
     }
 }

@@ -25,7 +25,8 @@ public enum OperationOutcome
 /// CreateCollection is skipped when the target describes the collection, CreatePartition and CreateDatabase when the
 /// target lists them, a drop of what is gone counts as done, and an operation on a collection first waits for the
 /// collection to exist on the target. A database is created when the selection takes some of its collections; it is
-/// dropped or altered only when the selection takes all of them.
+/// dropped or altered only when the selection takes all of them. <c>define</c> says how a source collection is created
+/// on the target under its target name (<see cref="TargetCollectionDefinitions.From"/> unless given).
 /// </summary>
 public sealed class TargetOperationApplier(
     IMilvusTarget target,
@@ -34,7 +35,8 @@ public sealed class TargetOperationApplier(
     ILogger logger,
     TargetOperationApplier.WaitOptions? wait = null,
     bool ignorePartition = false,
-    TargetNames? names = null)
+    TargetNames? names = null,
+    Func<SourceCollection, string, TargetCollectionDefinition>? define = null)
 {
     /// <summary>How long an operation waits for its collection to appear on the target.</summary>
     public sealed record WaitOptions(int Attempts, TimeSpan Delay)
@@ -109,7 +111,7 @@ public sealed class TargetOperationApplier(
                 var (database, name) = (_names.DatabaseOf(c.DbName), _names.CollectionOf(c.DbName, c.Name));
                 if (await target.DescribeCollectionAsync(database, name, cancellationToken) is not null) return OperationOutcome.AlreadyApplied;
                 await EnsureDatabaseAsync(c.DbName, new Dictionary<string, string>(), c.CreatedTimestamp, cancellationToken);
-                await target.CreateCollectionAsync(database, TargetCollectionDefinitions.From(c, name), c.CreatedTimestamp, cancellationToken);
+                await target.CreateCollectionAsync(database, define is null ? TargetCollectionDefinitions.From(c, name) : define(c, name), c.CreatedTimestamp, cancellationToken);
                 return OperationOutcome.Applied;
             case PartitionCreated p when !ignorePartition && Selects(p.DbName, p.CollectionName):
                 return await OnCollectionAsync(p.DbName, p.CollectionName, async (db, name) =>

@@ -20,7 +20,8 @@ public sealed record DmlWriteOptions(bool SendDmlAhead, int MissingTargetAttempt
 /// Writes a task's DML to the target: each pack to every target pchannel its source pchannel feeds (the changes of each
 /// in their order, a tick to the others), with one <see cref="TargetChannelWriter"/> per target pchannel shared by every
 /// source pchannel that feeds it; an Insert or Delete ahead of its tick when that changes nothing the target's consumers
-/// see; and the drops read on the DML channels, once every shard carried them (<see cref="DropCoordinator"/>).
+/// see; and the drops read on the DML channels, once every shard carried them (<see cref="CollectionDrops"/>). The
+/// writer of apply mode "replicate".
 /// </summary>
 public sealed class TargetPackWriter(
     string taskId,
@@ -35,10 +36,11 @@ public sealed class TargetPackWriter(
     TimeProvider clock,
     ILogger logger,
     DmlWriteOptions options,
-    TargetTimeReservations? reservations = null) : IDisposable
+    TargetTimeReservations? reservations = null) : IDmlWriter
 {
     private readonly ConcurrentDictionary<string, TargetChannelWriter> _writers = new(StringComparer.Ordinal);
-    private readonly DropCoordinator _drops = new();
+    private readonly RoutableChanges _routable = new(taskId, routes, setup, clock, logger, options);
+    private readonly CollectionDrops _drops = new(taskId, target, routes, retry, logger, options.IgnorePartition);
 
     /// <summary>
     /// Writes a pack to every target pchannel its source pchannel feeds. Parts already acknowledged are not sent again
@@ -46,7 +48,7 @@ public sealed class TargetPackWriter(
     /// </summary>
     public async Task WritePackAsync(ChangePack pack, CancellationToken ct)
     {
-        var changes = await RoutableChangesAsync(pack, ct);
+        var changes = await _routable.OfAsync(pack, ct);
         var byTarget = changes.ToLookup(c => routes.RouteOf(c)!.TargetPhysicalChannelOf(c), StringComparer.Ordinal);
         var targets = routes.TargetPhysicalChannelsOf(pack.Channel)
             .Concat(byTarget.Select(g => g.Key)).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
@@ -64,7 +66,7 @@ public sealed class TargetPackWriter(
 
         replays.Count(pack);
         foreach (var drop in pack.Changes.Where(c => !RouteTable.IsDml(c)))
-            await DropAsync(drop, pack.Channel, ct);
+            await _drops.ApplyAsync(drop, pack.Channel, StampAsync, ct);
     }
 
     /// <summary>
@@ -118,78 +120,6 @@ public sealed class TargetPackWriter(
         TargetChannelWriter.StampAsync(
             [.. route.Target.VirtualChannels.Select(ChannelMapping.ToPhysical).Distinct(StringComparer.Ordinal).Select(Writer)],
             drop.Timestamp, apply, ct);
-
-    /// <summary>A DropCollection or DropPartition read on a shard: applied once every shard carried it.</summary>
-    private async Task DropAsync(SourceChange drop, string pchannel, CancellationToken ct)
-    {
-        switch (drop)
-        {
-            case DropCollectionChange d when routes.TryGet(d.CollectionId, out var route):
-                await _drops.ArriveAsync($"collection {d.CollectionId}", [.. route.Source.VirtualChannels], pchannel, d.Origin.VirtualChannel, async token =>
-                {
-                    await StampAsync(route, d, (at, s) => retry.RunAsync($"drop collection {route.TargetDatabase}.{route.TargetName} at {d.Origin.Describe()}", async t =>
-                    {
-                        try
-                        {
-                            await target.DropCollectionAsync(route.TargetDatabase, route.TargetName, at, t);
-                        }
-                        catch (MilvusTargetException ex) when (ex.IsCollectionNotFound)
-                        {
-                            // Already gone (a drop replayed after a restart).
-                        }
-                    }, s), token);
-                    routes.Remove(d.CollectionId);
-                    logger.LogInformation("task {TaskId} dropped collection {Database}.{Collection}", taskId, route.TargetDatabase, route.TargetName);
-                }, ct);
-                break;
-            case DropPartitionChange d when routes.TryGet(d.CollectionId, out var route):
-                await _drops.ArriveAsync($"partition {d.CollectionId}/{d.PartitionId}", [.. route.Source.VirtualChannels], pchannel, d.Origin.VirtualChannel, async token =>
-                {
-                    if (options.IgnorePartition) return;
-                    await StampAsync(route, d, (at, s) => retry.RunAsync($"drop partition {d.PartitionName} of {route.TargetDatabase}.{route.TargetName} at {d.Origin.Describe()}", async t =>
-                    {
-                        try
-                        {
-                            await target.DropPartitionAsync(route.TargetDatabase, route.TargetName, d.PartitionName, at, t);
-                        }
-                        catch (MilvusTargetException ex) when (ex.MilvusCode == MilvusTargetException.PartitionNotFoundCode || ex.IsCollectionNotFound)
-                        {
-                            // Already gone.
-                        }
-                    }, s), token);
-                }, ct);
-                break;
-        }
-    }
-
-    /// <summary>
-    /// The pack's changes whose collection and partition are on the target, waiting a while for ones the metadata
-    /// watch has not created yet. Changes of a collection that never appears are dropped with a warning.
-    /// </summary>
-    private async Task<IReadOnlyList<SourceChange>> RoutableChangesAsync(ChangePack pack, CancellationToken ct)
-    {
-        var dml = pack.Changes.Where(RouteTable.IsDml).ToList();
-        for (var attempt = 1; ; attempt++)
-        {
-            foreach (var route in dml.Select(routes.RouteOf).OfType<CollectionRoute>().Distinct().Where(r => dml.Any(c => routes.RouteOf(c) == r && !r.KnowsPartitionOf(c))).ToList())
-                await setup.RefreshPartitionsAsync(route, ct);
-
-            var unroutable = dml.Where(c => !routes.CanWrite(c)).ToList();
-            if (unroutable.Count == 0) return dml;
-            if (attempt >= options.MissingTargetAttempts)
-            {
-                if (unroutable.FirstOrDefault(c => routes.RouteOf(c) is not null) is { } change)
-                    throw ReplicationHalted.Because($"the partition of the {change.Kind} at {change.Origin.Describe()} is not on the target");
-
-                foreach (var lost in unroutable)
-                    logger.LogWarning("task {TaskId}: dropped the {Kind} at {Origin}: collection {CollectionId} is not replicated",
-                        taskId, lost.Kind, lost.Origin.Describe(), RouteTable.CollectionIdOf(lost));
-                return dml.Except(unroutable).ToList();
-            }
-
-            await Task.Delay(options.RetryDelay, clock, ct);
-        }
-    }
 
     public void Dispose()
     {

@@ -39,7 +39,8 @@ public sealed record CreateTask(
     KafkaConnectParam? KafkaConnectParam = null,
     BufferConfig? BufferConfig = null,
     IReadOnlyList<NameMapping>? NameMapping = null,
-    string? StartFrom = null) : IRequest<string>;
+    string? StartFrom = null,
+    string? ApplyMode = null) : IRequest<string>;
 
 /// <summary>The create checks of the reference server (zilliztech/milvus-cdc server/cdc_impl.go, Create), in its order; each names its field.</summary>
 public sealed class CreateTaskValidator : AbstractValidator<CreateTask>
@@ -81,6 +82,10 @@ public sealed class CreateTaskValidator : AbstractValidator<CreateTask>
             .OverridePropertyName("buffer_config.size").WithMessage("the cache size is less zero");
 
         Include(new SelectionRules(limits, positions, clock ?? TimeProvider.System));
+
+        RuleFor(r => r.ApplyMode).Must(mode => mode is null || ApplyModes.Parse(mode) is not null)
+            .OverridePropertyName("apply_mode")
+            .WithMessage(r => $"the apply mode must be \"{ApplyModes.Replicate}\" (the default) or \"{ApplyModes.Upsert}\", got \"{r.ApplyMode}\"");
 
         RuleFor(r => r.RpcChannelInfo!.Name)
             .Must(n => string.IsNullOrEmpty(n) || n == limits.ReplicateChannel)
@@ -163,6 +168,7 @@ public sealed class CreateTaskHandler(IEventStore store, ISecretProtector secret
         var rpc = request.RpcChannelInfo is { } r && (!string.IsNullOrEmpty(r.Name) || !string.IsNullOrEmpty(r.Position)) ? r : null;
         return new TaskDefinition(target, new CollectionSelection(request.CollectionInfos, request.DbCollections), rpc, request.DisableAutoStart,
             request.NameMapping is { Count: > 0 } mappings ? mappings : null,
-            request.StartFrom is { } start && ReplicationStart.Parse(start) is { Kind: not ReplicationStartKind.Latest } parsed ? parsed : null);
+            request.StartFrom is { } start && ReplicationStart.Parse(start) is { Kind: not ReplicationStartKind.Latest } parsed ? parsed : null,
+            ApplyModes.Parse(request.ApplyMode) ?? ApplyMode.Replicate);
     }
 }

@@ -20,6 +20,8 @@ internal sealed class KafkaChannelReader : ISourceChannelReader
     private readonly SemaphoreSlim _taken = new(0);
     private readonly long _maxBytes;
     private readonly Task _consuming;
+    private readonly TimeSpan _queryTimeout;
+    private readonly SemaphoreSlim _consumerInUse = new(1, 1); // a query of the broker against disposal of the consumer
     private long _bufferedBytes;
     private int _bufferedMessages;
     private int _disposed;
@@ -27,9 +29,10 @@ internal sealed class KafkaChannelReader : ISourceChannelReader
 
     public KafkaChannelReader(
         IConsumer<Ignore, byte[]> consumer, string channel, int readAhead, long maxBytes = long.MaxValue, SourcePosition? startsAfter = null,
-        long firstOffset = 0)
+        long firstOffset = 0, TimeSpan? queryTimeout = null)
     {
         _consumer = consumer;
+        _queryTimeout = queryTimeout ?? TimeSpan.FromSeconds(10);
         _nextOffset = firstOffset;
         Channel = channel;
         StartsAfter = startsAfter;
@@ -58,6 +61,67 @@ internal sealed class KafkaChannelReader : ISourceChannelReader
     public long BufferedBytes => Interlocked.Read(ref _bufferedBytes);
 
     public int BufferedMessages => Volatile.Read(ref _bufferedMessages);
+
+    /// <summary>
+    /// The newest message of partition 0: one below the high watermark the broker reports now (ListOffsets, asked
+    /// through <c>QueryWatermarkOffsets</c>; the watermark <c>GetWatermarkOffsets</c> caches from fetch responses is
+    /// not used, since it stops moving while the prefetch queue is full). Null for an empty or not yet created topic.
+    /// </summary>
+    public async Task<SourcePosition?> NewestAsync(CancellationToken cancellationToken)
+    {
+        await _consumerInUse.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+            // Blocking broker round trips (each bounded by the timeout): off the caller's thread.
+            var high = await Task.Run(() =>
+            {
+                try
+                {
+                    return HighWatermark();
+                }
+                catch (KafkaException e)
+                {
+                    throw new SourceChannelException(Channel, $"cannot ask for the newest offset: {e.Error.Code}: {e.Error.Reason}", e);
+                }
+            }, cancellationToken).ConfigureAwait(false);
+            return high > 0 ? new SourcePosition(Channel, KafkaMessageId.FromOffset(high - 1)) : null;
+        }
+        finally
+        {
+            _consumerInUse.Release();
+        }
+    }
+
+    /// <summary>
+    /// The partition's high watermark; 0 when the broker says the topic does not exist. The client's own metadata
+    /// lags behind a topic created a moment ago (it answers "unknown partition" for about half a second after the
+    /// first write), so that answer is checked with the broker before it counts as "nothing written".
+    /// </summary>
+    private long HighWatermark()
+    {
+        var partition = new TopicPartition(Channel, new Partition(0));
+        try
+        {
+            return _consumer.QueryWatermarkOffsets(partition, _queryTimeout).High.Value;
+        }
+        catch (KafkaException e) when (e.Error.Code is ErrorCode.UnknownTopicOrPart)
+        {
+            return 0;
+        }
+        catch (KafkaException e) when (e.Error.Code is ErrorCode.Local_UnknownTopic or ErrorCode.Local_UnknownPartition)
+        {
+            using var admin = new DependentAdminClientBuilder(_consumer.Handle).Build();
+            var topic = admin.GetMetadata(Channel, _queryTimeout).Topics.SingleOrDefault(t => t.Topic == Channel);
+            if (topic is null || topic.Error.Code == ErrorCode.UnknownTopicOrPart || topic.Partitions.All(p => p.PartitionId != 0)) return 0;
+            // The metadata answer refreshed the client's: asked again (a failure now is "cannot tell", not "nothing").
+            return _consumer.QueryWatermarkOffsets(partition, _queryTimeout).High.Value;
+        }
+    }
+
+    /// <summary>Offsets in order.</summary>
+    public bool Reached(SourcePosition completed, SourcePosition newest) =>
+        KafkaMessageId.ToOffset(completed.MessageId.Span) >= KafkaMessageId.ToOffset(newest.MessageId.Span);
 
     /// <summary>Blocks the consumer thread while <paramref name="size"/> more bytes would overflow a non-empty buffer.</summary>
     private void WaitForRoom(long size)
@@ -142,6 +206,7 @@ internal sealed class KafkaChannelReader : ISourceChannelReader
         _stop.Cancel();
         await _consuming.ConfigureAwait(false);
         _messages.Writer.TryComplete();
+        await _consumerInUse.WaitAsync().ConfigureAwait(false); // a query under way ends within its timeout
         try
         {
             _consumer.Close(); // an assigned consumer without a group membership: only releases the fetcher
@@ -153,5 +218,6 @@ internal sealed class KafkaChannelReader : ISourceChannelReader
         _consumer.Dispose();
         _stop.Dispose();
         _taken.Dispose();
+        _consumerInUse.Release();
     }
 }

@@ -36,7 +36,7 @@ public sealed class KafkaSourceChannels(KafkaSourceOptions options, ILogger<Kafk
             // From the latest message: the offset was fixed now, so the position before it names the same start
             // (offset -1 for a topic nobody wrote yet: the exclusive seek after it is offset 0).
             var startsAfter = start is SourceChannelStart.LatestStart ? new SourcePosition(channel, KafkaMessageId.FromOffset(offset - 1)) : null;
-            return new KafkaChannelReader(consumer, channel, options.ReadAhead, options.ReadBufferBytes, startsAfter, offset);
+            return new KafkaChannelReader(consumer, channel, options.ReadAhead, options.ReadBufferBytes, startsAfter, offset, options.OpenTimeout);
         }
         catch (KafkaException e)
         {

@@ -52,7 +52,7 @@ internal static class SourceSchemaRebuilder
             schema.EnableDynamicField);
     }
 
-    private static SourceField ToField(FieldSchema field) => new(
+    internal static SourceField ToField(FieldSchema field) => new(
         field.FieldID,
         field.Name,
         (SourceDataType)(int)field.DataType,
@@ -63,7 +63,7 @@ internal static class SourceSchemaRebuilder
         (SourceDataType)(int)field.ElementType,
         MilvusWire.KeyValuePairs.ToDictionary(field.TypeParams));
 
-    private static SourceFunction ToFunction(FunctionSchema function) => new(
+    internal static SourceFunction ToFunction(FunctionSchema function) => new(
         function.Id,
         function.Name,
         function.Type switch

@@ -152,6 +152,42 @@ internal sealed class PulsarChannelReader : ISourceChannelReader
         return MessagePoint.Of(answer.GetLastMessageIdResponse.LastMessageId);
     }
 
+    /// <summary>
+    /// The newest message of the topic, by GET_LAST_MESSAGE_ID on the current subscription (the broker answers with
+    /// the last entry written, with the largest batch index of a batch entry). An answer whose entry is -1 names no
+    /// message (an empty topic, or a ledger opened with nothing written yet, which Pulsar's own reader takes as
+    /// "no more messages": pulsar-client ConsumerImpl.hasMoreMessages): null.
+    /// </summary>
+    public async Task<SourcePosition?> NewestAsync(CancellationToken cancellationToken)
+    {
+        Session? session;
+        lock (_gate) session = _session;
+        if (session is null || Volatile.Read(ref _failed) != 0 || Volatile.Read(ref _disposed) != 0)
+            throw new SourceChannelException(Channel, "cannot ask for the newest message: the reader is not subscribed (reconnecting or closed)");
+        MessagePoint last;
+        try
+        {
+            last = await LastMessageIdAsync(session, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            throw new SourceChannelException(Channel, $"cannot ask for the newest message: {e.Message}", e);
+        }
+
+        return last.Entry < 0 ? null : new SourcePosition(Channel, SourceMessageIdCodec.ToBytes(last.ToMessageId()));
+    }
+
+    /// <summary>
+    /// By Pulsar's order of ids (ledger, entry, batch index); an id of a whole entry (batch index -1) on either side
+    /// counts as reached at the same entry, as Milvus writes batches of one message.
+    /// </summary>
+    public bool Reached(SourcePosition completed, SourcePosition newest) => !PointOf(newest).IsAfter(PointOf(completed));
+
+    private MessagePoint PointOf(SourcePosition position) =>
+        SourceMessageIdCodec.FromPulsar(position.MessageId.Span) is PulsarMessageId id
+            ? MessagePoint.Of(id)
+            : throw new ArgumentException($"the position of channel {Channel} is not a Pulsar MessageIdData (0x{Convert.ToHexString(position.MessageId.Span)})");
+
     /// <summary>Called on the connection's read loop for each MESSAGE frame of the current subscription.</summary>
     private void OnMessage(Session session, PulsarFrame frame)
     {

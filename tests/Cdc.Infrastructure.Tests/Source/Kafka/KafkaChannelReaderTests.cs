@@ -62,6 +62,24 @@ public sealed class KafkaChannelReaderTests
     }
 
     [Fact]
+    public async Task The_newest_message_is_the_one_below_the_high_watermark_now_and_a_reader_reaches_it_by_reading_it()
+    {
+        var ct = KafkaTestBroker.Deadline();
+        using var producer = KafkaTestBroker.Producer();
+        var topic = KafkaTestBroker.UniqueTopic("newest");
+
+        await using var reader = await KafkaTestBroker.Channels().OpenReaderAsync(topic, SourceChannelStart.Latest, ct);
+        Assert.Null(await reader.NewestAsync(ct)); // nothing written yet
+        for (var i = 0; i < 3; i++) await producer.ProduceAsync(topic, Utf8($"m-{i}"), null, ct);
+
+        var newest = await reader.NewestAsync(ct);
+        Assert.Equal(2L, KafkaMessageId.ToOffset(newest!.MessageId.Span));
+        var read = await reader.ReadAllAsync(ct).Take(3).Select(m => new SourcePosition(topic, SourceMessageIdCodec.ToBytes(m.Id))).ToListAsync(ct);
+        Assert.False(reader.Reached(read[1], newest));
+        Assert.True(reader.Reached(read[2], newest));
+    }
+
+    [Fact]
     public async Task Resuming_after_a_position_seeks_exclusively_to_the_next_message()
     {
         var ct = KafkaTestBroker.Deadline();

@@ -126,6 +126,25 @@ public sealed class PulsarChannelReaderTests
     }
 
     [Fact]
+    public async Task The_newest_message_is_the_last_the_broker_holds_now_and_a_reader_reaches_it_by_reading_it()
+    {
+        var ct = Deadline();
+        await using var broker = FakePulsarBroker.Start();
+        var channel = UniqueChannel("newest");
+        var topic = broker.Topic(TopicOf(channel));
+
+        await using var reader = await Channels(broker).OpenReaderAsync(channel, SourceChannelStart.Latest, ct);
+        Assert.Null(await reader.NewestAsync(ct)); // nothing written yet
+        topic.Append([Message("m-0"), Message("m-1"), Message("m-2")], PulsarEntryFormat.Milvus);
+
+        var newest = await reader.NewestAsync(ct);
+        Assert.NotNull(newest);
+        var read = await reader.ReadAllAsync(ct).Take(3).Select(m => new SourcePosition(channel, SourceMessageIdCodec.ToBytes(m.Id))).ToListAsync(ct);
+        Assert.False(reader.Reached(read[1], newest));
+        Assert.True(reader.Reached(read[2], newest)); // a batch of one's index 0 reaches its entry
+    }
+
+    [Fact]
     public async Task Resuming_after_a_position_is_exclusive_for_plain_entries_and_Milvus_batches_of_one()
     {
         var ct = Deadline();
