@@ -61,6 +61,12 @@ public sealed class CatchUpCheck(string taskId, Func<string, ISourceChannelReade
             logger.LogDebug(ex, "task {TaskId}: cannot tell the newest message of {Channel}", taskId, channel);
             return new Answer(channel, null, null);
         }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // Stopping: a reader closed under the probe (a Pulsar reader then answers "not subscribed") is the stop,
+            // not a source failure that would pause the task.
+            throw new OperationCanceledException("the probe of the newest messages was cancelled", ex, cancellationToken);
+        }
     }
 
     private bool Reached(ISourceChannelReader reader, SourcePosition done, SourcePosition newest)
