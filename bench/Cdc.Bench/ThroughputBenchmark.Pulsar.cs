@@ -31,21 +31,8 @@ public static partial class ThroughputBenchmark
         };
         await using var pipeline = await PipelineHarness.StartAsync("pulsar-throughput", Dimension, Shards, applyRows: false, null,
             deadline.Token, targetInOwnProcess: true, queue: SourceQueue.Pulsar(broker, ownsBroker: true));
-        var rawSource = await pipeline.AddUnreplicatedSourceAsync(deadline.Token);
-        var storeCalls = pipeline.EventStore.Calls;
-        var storeTime = pipeline.EventStore.Total;
-        var turns = await TakeTurnsAsync(
-        [
-            new Side(pipeline.Source, Shards, () => new EngineReader(pipeline, new PulsarSourceChannels(options)), () => pipeline.TargetProcess!.Cpu),
-            new Side(rawSource, 2 * Shards, () => new PulsarRawReaders(rawSource.Collection.PhysicalChannels, new PulsarSourceChannels(options))),
-        ], deadline.Token);
-        if (pipeline.InsertsAcknowledged != turns.RoundsRun[0] * Shards)
-        {
-            throw new InvalidOperationException($"the target acknowledged {pipeline.InsertsAcknowledged} Inserts where the source wrote {turns.RoundsRun[0] * Shards}");
-        }
-
-        var result = new Comparison(turns.Sides[0], turns.Sides[1], turns.WarmUpPairs, turns.JitQuiet,
-            pipeline.EventStore.Calls - storeCalls, pipeline.EventStore.Total - storeTime);
+        var result = await CompareAsync(pipeline, new PulsarSourceChannels(options),
+            source => new PulsarRawReaders(source.Collection.PhysicalChannels, new PulsarSourceChannels(options)), Shards, deadline.Token);
         var (pipe, raw) = (result.Pipeline, result.Raw);
         var ratios = Enumerable.Range(0, Blocks).Select(b => pipe.MBps(b) / raw.MBps(b)).ToList();
         Console.WriteLine($"pulsar: raw {raw.MBps():F0} MB/s, pipeline {pipe.MBps():F0} MB/s ({pipe.MBps() / raw.MBps():P0})");

@@ -262,15 +262,23 @@ public static partial class ThroughputBenchmark
     /// Warms both sides up, then runs <see cref="Blocks"/> blocks of <see cref="RoundsPerBlock"/> measured rounds on
     /// each, taking turns; checks that the target acknowledged each of the pipeline's Inserts once.
     /// </summary>
-    private static async Task<Comparison> CompareAsync(PipelineHarness pipeline, KafkaSourceOptions kafka, int shards, CancellationToken ct)
+    private static Task<Comparison> CompareAsync(PipelineHarness pipeline, KafkaSourceOptions kafka, int shards, CancellationToken ct) =>
+        CompareAsync(pipeline, new KafkaSourceChannels(kafka), source => new RawReaders(source.Collection.PhysicalChannels, kafka), shards, ct);
+
+    /// <summary>
+    /// As above, the engine reading through <paramref name="channels"/> and the plain side opened by
+    /// <paramref name="openRaw"/> on a second source of the same layout.
+    /// </summary>
+    private static async Task<Comparison> CompareAsync(
+        PipelineHarness pipeline, ISourceChannels channels, Func<SimulatedSource, IRoundReader> openRaw, int shards, CancellationToken ct)
     {
         var rawSource = await pipeline.AddUnreplicatedSourceAsync(ct);
         var storeCalls = pipeline.EventStore.Calls;
         var storeTime = pipeline.EventStore.Total;
         var turns = await TakeTurnsAsync(
         [
-            new Side(pipeline.Source, shards, () => new EngineReader(pipeline, kafka), pipeline.TargetProcess is { } target ? () => target.Cpu : null),
-            new Side(rawSource, 2 * shards, () => new RawReaders(rawSource.Collection.PhysicalChannels, kafka)),
+            new Side(pipeline.Source, shards, () => new EngineReader(pipeline, channels), pipeline.TargetProcess is { } target ? () => target.Cpu : null),
+            new Side(rawSource, 2 * shards, () => openRaw(rawSource)),
         ], ct);
 
         var expected = turns.RoundsRun[0] * shards;

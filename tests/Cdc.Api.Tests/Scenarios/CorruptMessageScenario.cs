@@ -31,14 +31,7 @@ public sealed class CorruptMessageScenario() : InProcessScenario("corrupt")
             new Dictionary<string, string> { ["msg_type"] = "Insert" }, Deadline);
         await Source.TickAsync(Deadline);
 
-        string? reason = null;
-        await Scenario.EventuallyAsync(async () =>
-        {
-            var task = await Scenario.GetTaskAsync(Cdc, taskId);
-            reason = task.Reason;
-            return task.State == "Paused";
-        }, () => "the task paused by the corrupt message");
-        Assert.NotNull(reason);
+        var reason = await Scenario.PausedReasonAsync(Cdc, taskId, "the task paused by the corrupt message");
         Assert.StartsWith("fail to handle replicate message, err: ", reason);
         Assert.Contains(pchannel, reason);
         Assert.Contains(SourceQueue.PositionText(id), reason);
@@ -60,13 +53,7 @@ public sealed class CorruptMessageScenario() : InProcessScenario("corrupt")
             s.PostEnvelope("resume", new { task_id = taskId });
             s.StatusCodeShouldBeOk();
         });
-        string? again = null;
-        await Scenario.EventuallyAsync(async () =>
-        {
-            var task = await Scenario.GetTaskAsync(Cdc, taskId);
-            again = task.Reason;
-            return task.State == "Paused";
-        }, () => "the resumed task paused again by the corrupt message", TimeSpan.FromSeconds(20));
+        var again = await Scenario.PausedReasonAsync(Cdc, taskId, "the resumed task paused again by the corrupt message", TimeSpan.FromSeconds(20));
         Assert.Equal(reason, again);
         Assert.Equal(Source.Rows("books"), Scenario.TargetRows(Target, "books"));
 

@@ -32,7 +32,7 @@ public sealed class GarbledFrameScenario() : InProcessScenario("garbled")
         var garbled = Assert.IsType<PulsarMessageId>(Assert.Single(await Source.InsertAsync("books", [1000], Deadline)).Id);
         await Source.TickAsync(Deadline);
 
-        var reason = await PausedReasonAsync(taskId);
+        var reason = await Scenario.PausedReasonAsync(Cdc, taskId, "the task paused by the garbled frame");
         Assert.Contains($"fail to read the source channel {pchannel}", reason);
         Assert.Contains(string.Format(System.Globalization.CultureInfo.InvariantCulture, expected, $"{garbled.LedgerId}:{garbled.EntryId}"), reason);
         Assert.Equal(Source.Rows("books").Where(k => k != 1000), Scenario.TargetRows(Target, "books"));
@@ -47,17 +47,5 @@ public sealed class GarbledFrameScenario() : InProcessScenario("garbled")
         await Source.TickAsync(Deadline);
         await Scenario.TargetEqualsSourceAsync(Target, Source, collections);
         Assert.Equal("Running", (await Scenario.GetTaskAsync(Cdc, taskId)).State);
-    }
-
-    private async Task<string> PausedReasonAsync(string taskId)
-    {
-        string? reason = null;
-        await Scenario.EventuallyAsync(async () =>
-        {
-            var task = await Scenario.GetTaskAsync(Cdc, taskId);
-            reason = task.Reason;
-            return task.State == "Paused";
-        }, () => "the task paused by the garbled frame");
-        return Assert.IsType<string>(reason);
     }
 }

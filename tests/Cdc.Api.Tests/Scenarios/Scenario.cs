@@ -47,6 +47,19 @@ internal static class Scenario
         return (task["state"]!.GetValue<string>(), task["reason"]?.GetValue<string>());
     }
 
+    /// <summary>Waits until get shows the task Paused (<paramref name="what"/> names why it should); its reason.</summary>
+    public static async Task<string> PausedReasonAsync(CdcCall cdc, string taskId, string what, TimeSpan? limit = null)
+    {
+        string? reason = null;
+        await EventuallyAsync(async () =>
+        {
+            var task = await GetTaskAsync(cdc, taskId);
+            reason = task.Reason;
+            return task.State == "Paused";
+        }, () => what, limit);
+        return Assert.IsType<string>(reason);
+    }
+
     /// <summary>The primary keys the target holds in a collection of the default database (none while it does not exist).</summary>
     public static IReadOnlyList<long> TargetRows(FakeMilvusServer target, string collection) =>
         target.Collections.Any(c => c.DbName == "default" && c.Name == collection)
