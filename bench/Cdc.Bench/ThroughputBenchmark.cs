@@ -235,6 +235,9 @@ public static class ThroughputBenchmark
 
         /// <summary>Completes only if the reading fails.</summary>
         Task Running { get; }
+
+        /// <summary>Completes once the reader reads every channel from where it stands, so nothing written after is missed.</summary>
+        Task ReadyAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 
     /// <summary>One side: its source, what one round adds to <see cref="IRoundReader.Messages"/>, and how to open its reader.</summary>
@@ -247,6 +250,13 @@ public static class ThroughputBenchmark
         public long Messages => pipeline.InsertsAcknowledged;
 
         public Task Running => _engine.Run;
+
+        /// <summary>
+        /// Until the engine has opened its readers where its checkpoints stand: the Kafka mock's retention (5 MiB a
+        /// partition) deletes the oldest Insert as soon as the next is written, so a round written before the engine
+        /// seeks would delete what it has still to read, and the task would halt.
+        /// </summary>
+        public Task ReadyAsync(CancellationToken cancellationToken) => pipeline.WaitUntilReadingAsync(_engine.Run, cancellationToken);
 
         public async ValueTask DisposeAsync() => await PipelineHarness.StopAsync(_engine.Run, _engine.Stop);
     }
@@ -295,6 +305,7 @@ public static class ThroughputBenchmark
         {
             var samples = new List<RoundSample>();
             await using var reader = sides[s].Open();
+            await reader.ReadyAsync(ct);
             for (var round = -1; round < RoundsPerBlock; round++)
             {
                 var sample = await RoundAsync(sides[s], reader, vectors, nextKey, block, ct);
@@ -370,6 +381,7 @@ public static class ThroughputBenchmark
         var elapsed = TimeSpan.Zero;
         await using (var reader = side.Open())
         {
+            await reader.ReadyAsync(ct);
             for (var round = -WarmUpRounds; round < rounds; round++)
             {
                 var sample = await RoundAsync(side, reader, vectors, (round + (long)WarmUpRounds) * Shards * Rows, 0, ct);
