@@ -12,7 +12,7 @@ namespace Cdc.Bench;
 /// </summary>
 public sealed class FakeTargetProcess : IAsyncDisposable
 {
-    private const int CounterBytes = 16;
+    private const int CounterBytes = 24;
     private readonly Process _process;
     private readonly string _countersPath;
     private readonly MemoryMappedFile? _counters;
@@ -36,6 +36,9 @@ public sealed class FakeTargetProcess : IAsyncDisposable
 
     /// <summary>Their bytes.</summary>
     public long InsertBytes => _view!.ReadInt64(8);
+
+    /// <summary>Time ticks the target acknowledged so far.</summary>
+    public long Ticks => _view!.ReadInt64(16);
 
     /// <summary>User + system CPU time of the fake target's process so far.</summary>
     public TimeSpan Cpu => TimeSpan.FromSeconds(CpuSecondsOf(_process.Id));
@@ -71,7 +74,8 @@ public sealed class FakeTargetProcess : IAsyncDisposable
             {
                 counter.OnHandled(call, handled);
                 // Bytes first: whoever sees the new count sees the bytes that go with it.
-                view!.Write(8, counter.InsertBytes);
+                view!.Write(16, counter.Ticks);
+                view.Write(8, counter.InsertBytes);
                 view.Write(0, counter.Inserts);
             }
         }

@@ -95,6 +95,31 @@ public sealed class PipelineHarness : IAsyncDisposable
     /// <summary>Bytes of the Insert messages the target acknowledged so far (the msgstream payloads).</summary>
     public long InsertBytesAcknowledged => TargetProcess?.InsertBytes ?? _counter.InsertBytes;
 
+    /// <summary>Time ticks the target acknowledged so far.</summary>
+    public long TicksAcknowledged => TargetProcess?.Ticks ?? _counter.Ticks;
+
+    /// <summary>
+    /// Writes source ticks until the target acknowledged a tick per pchannel after the call: the run then reads every
+    /// channel, from its checkpoint or start, so nothing written from now on is missed.
+    /// </summary>
+    public async Task WaitUntilReadingAsync(Task run, CancellationToken cancellationToken)
+    {
+        var before = TicksAcknowledged;
+        var until = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (TicksAcknowledged < before + _shards)
+        {
+            if (run.IsCompleted)
+            {
+                await run;
+                throw new InvalidOperationException("the replication ended before it was reading");
+            }
+
+            if (DateTime.UtcNow > until) throw new TimeoutException("the replication was not reading every channel within 60 s");
+            await Stream.TickAsync(cancellationToken);
+            await Task.Delay(50, cancellationToken);
+        }
+    }
+
     /// <summary>Kafka mock bootstrap servers (CDC_TEST_KAFKA).</summary>
     public static string KafkaBootstrap => TestEnvironment.Require("CDC_TEST_KAFKA");
 

@@ -32,7 +32,7 @@ if (args is ["fake-target", .. var rest])
     var port = portArgs is [var given] && int.TryParse(given, out var parsed) && parsed is >= 0 and <= 65535 ? parsed : -1;
     if (portArgs.Length > 1 || (portArgs.Length == 1 && port < 0) || (countersAt >= 0 && counters is null))
     {
-        Console.Error.WriteLine("usage: Cdc.Bench fake-target [port] [--counters <file of 16 bytes>]");
+        Console.Error.WriteLine("usage: Cdc.Bench fake-target [port] [--counters <file of 24 bytes>]");
         return 2;
     }
 

@@ -5,16 +5,20 @@ using Rpc = Cdc.Infrastructure.Milvus.Protos.Rpc;
 
 namespace Cdc.Bench;
 
-/// <summary>Counts the Insert messages of the ReplicateMessage calls the fake target acknowledged, and its Upsert calls.</summary>
+/// <summary>Counts the Insert and TimeTick messages of the ReplicateMessage calls the fake target acknowledged, and its Upsert calls.</summary>
 internal sealed class TargetCounter(Action<ByteString>? onInsert, Action<ulong>? onTick)
 {
     private static readonly MessageParser<MsgHeader> HeaderParser = MsgHeader.Parser.WithDiscardUnknownFields(true);
     private long _inserts;
     private long _insertBytes;
+    private long _ticks;
 
     public long Inserts => Interlocked.Read(ref _inserts);
 
     public long InsertBytes => Interlocked.Read(ref _insertBytes);
+
+    /// <summary>Time ticks the target acknowledged so far.</summary>
+    public long Ticks => Interlocked.Read(ref _ticks);
 
     public void OnHandled(FakeMilvusCall call, bool handled)
     {
@@ -35,6 +39,7 @@ internal sealed class TargetCounter(Action<ByteString>? onInsert, Action<ulong>?
             var header = HeaderParser.ParseFrom(message).Base;
             if (header?.MsgType == MsgType.TimeTick)
             {
+                Interlocked.Increment(ref _ticks);
                 onTick?.Invoke(header.Timestamp);
             }
 

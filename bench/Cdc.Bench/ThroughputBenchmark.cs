@@ -95,7 +95,8 @@ public static partial class ThroughputBenchmark
                 .AppendLine(CultureInfo.InvariantCulture, $"- process CPU in the measured rounds: pipeline {pipe.CpuSeconds:F2} s, raw {raw.CpuSeconds:F2} s (both with the producer): the engine costs about")
                 .AppendLine(CultureInfo.InvariantCulture, $"  {pipe.CpuSeconds - raw.CpuSeconds:F2} CPU-s more for {pipe.Bytes / 1e6:F0} MB, {pipe.Bytes / 1e6 / Math.Max(0.01, pipe.CpuSeconds - raw.CpuSeconds):F0} MB per CPU-second; the fake target's process used {pipe.TargetCpuSeconds:F2} CPU-s.")
                 .AppendLine(CultureInfo.InvariantCulture, $"- garbage collection in the measured rounds: pipeline {pipe.GcPause.TotalMilliseconds:F0} ms paused, {pipe.Gen2} gen-2 collections; raw {raw.GcPause.TotalMilliseconds:F0} ms, {raw.Gen2}.")
-                .AppendLine(CultureInfo.InvariantCulture, $"- checkpoints while the engine ran (warm-up included): {result.CheckpointWrites} event store appends/trims, {result.CheckpointTime.TotalMilliseconds:F0} ms in all, one at a time.")
+                .AppendLine(CultureInfo.InvariantCulture, $"- checkpoints while the engine ran (warm-up included): {result.CheckpointWrites} event store appends/trims, {result.CheckpointTime.TotalMilliseconds:F0} ms in all, one at a time;")
+                .AppendLine(CultureInfo.InvariantCulture, $"  {result.InsertsSentAgain} Inserts sent again by a restarted engine (the target had handled them as the block's engine was stopped, before it had the answer).")
                 .AppendLine();
         }
 
@@ -226,7 +227,7 @@ public static partial class ThroughputBenchmark
         }
     }
 
-    private sealed record Comparison(SideResult Pipeline, SideResult Raw, int WarmUpPairs, bool JitQuiet, long CheckpointWrites, TimeSpan CheckpointTime);
+    private sealed record Comparison(SideResult Pipeline, SideResult Raw, int WarmUpPairs, bool JitQuiet, long CheckpointWrites, TimeSpan CheckpointTime, long InsertsSentAgain);
 
     /// <summary>What reads one side's rounds: the engine into the fake target, or plain consumers; open for one block.</summary>
     internal interface IRoundReader : IAsyncDisposable
@@ -236,6 +237,9 @@ public static partial class ThroughputBenchmark
 
         /// <summary>Completes only if the reading fails.</summary>
         Task Running { get; }
+
+        /// <summary>Completes once the reader reads every channel from where it stands, so nothing written after is missed.</summary>
+        Task ReadyAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 
     /// <summary>One side: its source, what one round adds to <see cref="IRoundReader.Messages"/>, and how to open its reader.</summary>
@@ -254,6 +258,13 @@ public static partial class ThroughputBenchmark
         public long Messages => pipeline.InsertsAcknowledged;
 
         public Task Running => _engine.Run;
+
+        /// <summary>
+        /// Until the engine has opened its readers where its checkpoints stand: the Kafka mock's retention (5 MiB a
+        /// partition) deletes the oldest Insert as soon as the next is written, so a round written before the engine
+        /// seeks would delete what it has still to read, and the task would halt.
+        /// </summary>
+        public Task ReadyAsync(CancellationToken cancellationToken) => pipeline.WaitUntilReadingAsync(_engine.Run, cancellationToken);
 
         public async ValueTask DisposeAsync() => await PipelineHarness.StopAsync(_engine.Run, _engine.Stop);
     }
@@ -282,13 +293,15 @@ public static partial class ThroughputBenchmark
         ], ct);
 
         var expected = turns.RoundsRun[0] * shards;
-        if (pipeline.InsertsAcknowledged != expected)
+        // Each block stops the engine right after the target handled the round's last Insert, sometimes before the engine
+        // had its answer: that Insert is sent again by the next run (at least once). Fewer would be a loss.
+        if (pipeline.InsertsAcknowledged < expected)
         {
             throw new InvalidOperationException($"the target acknowledged {pipeline.InsertsAcknowledged} Inserts where the source wrote {expected}");
         }
 
         return new Comparison(turns.Sides[0], turns.Sides[1], turns.WarmUpPairs, turns.JitQuiet,
-            pipeline.EventStore.Calls - storeCalls, pipeline.EventStore.Total - storeTime);
+            pipeline.EventStore.Calls - storeCalls, pipeline.EventStore.Total - storeTime, pipeline.InsertsAcknowledged - expected);
     }
 
     /// <summary>What <see cref="TakeTurnsAsync"/> measured: each side's measured rounds, and every round each side ran.</summary>
@@ -310,6 +323,7 @@ public static partial class ThroughputBenchmark
         {
             var samples = new List<RoundSample>();
             await using var reader = sides[s].Open();
+            await reader.ReadyAsync(ct);
             for (var round = -1; round < RoundsPerBlock; round++)
             {
                 var sample = await RoundAsync(sides[s], reader, vectors, nextKey, block, ct);
@@ -385,6 +399,7 @@ public static partial class ThroughputBenchmark
         var elapsed = TimeSpan.Zero;
         await using (var reader = side.Open())
         {
+            await reader.ReadyAsync(ct);
             for (var round = -WarmUpRounds; round < rounds; round++)
             {
                 var sample = await RoundAsync(side, reader, vectors, (round + (long)WarmUpRounds) * Shards * Rows, 0, ct);

@@ -29,7 +29,8 @@ public static class UpsertBenchmark
         for (var i = 0; i < harnesses.Length; i++)
         {
             var expected = turns.RoundsRun[i] * Shards;
-            if (harnesses[i].InsertsAcknowledged != expected)
+            // Sent again after a restart is at least once (see ThroughputBenchmark.CompareAsync); fewer would be a loss.
+            if (harnesses[i].InsertsAcknowledged < expected)
                 throw new InvalidOperationException($"in apply mode {names[i]} the target acknowledged {harnesses[i].InsertsAcknowledged} Inserts where the source wrote {expected}");
         }
 

@@ -6,25 +6,30 @@ namespace Cdc.Infrastructure.EventStore;
 /// <summary>Queries over the task projection, joined with the latest channel positions and the runtime report.</summary>
 public sealed class MartenTaskViews(IDocumentStore store, EventStoreOptions options) : ITaskViews
 {
+    // Each answer is one round trip: Marten's batched query sends the three reads as one command.
     public async Task<TaskView?> GetAsync(string taskId, CancellationToken cancellationToken)
     {
         await using var session = store.QuerySession(options.Tenant);
-        var view = await session.LoadAsync<TaskView>(taskId, cancellationToken);
-        if (view is null) return null;
-        var positions = await session.Query<ChannelPositionDocument>().Where(p => p.TaskId == taskId).ToListAsync(cancellationToken);
-        var runtime = await session.LoadAsync<TaskRuntimeDocument>(taskId, cancellationToken);
-        return Compose(view, positions, runtime);
+        var batch = session.CreateBatchQuery();
+        var view = batch.Load<TaskView>(taskId);
+        var positions = batch.Query<ChannelPositionDocument>().Where(p => p.TaskId == taskId).ToList();
+        var runtime = batch.Load<TaskRuntimeDocument>(taskId);
+        await batch.Execute(cancellationToken);
+        return await view is { } found ? Compose(found, await positions, await runtime) : null;
     }
 
     public async Task<IReadOnlyList<TaskView>> ListAsync(CancellationToken cancellationToken)
     {
         await using var session = store.QuerySession(options.Tenant);
-        var views = await session.Query<TaskView>().ToListAsync(cancellationToken);
-        if (views.Count == 0) return [];
-        var positions = (await session.Query<ChannelPositionDocument>().ToListAsync(cancellationToken)).ToLookup(p => p.TaskId, StringComparer.Ordinal);
-        var runtimes = (await session.Query<TaskRuntimeDocument>().ToListAsync(cancellationToken)).ToDictionary(r => r.Id, StringComparer.Ordinal);
-        return views.OrderBy(v => v.CreatedAt).ThenBy(v => v.TaskId, StringComparer.Ordinal)
-            .Select(v => Compose(v, positions[v.TaskId], runtimes.GetValueOrDefault(v.TaskId)))
+        var batch = session.CreateBatchQuery();
+        var views = batch.Query<TaskView>().ToList();
+        var positions = batch.Query<ChannelPositionDocument>().ToList();
+        var runtimes = batch.Query<TaskRuntimeDocument>().ToList();
+        await batch.Execute(cancellationToken);
+        var byTask = (await positions).ToLookup(p => p.TaskId, StringComparer.Ordinal);
+        var runtimeOf = (await runtimes).ToDictionary(r => r.Id, StringComparer.Ordinal);
+        return (await views).OrderBy(v => v.CreatedAt).ThenBy(v => v.TaskId, StringComparer.Ordinal)
+            .Select(v => Compose(v, byTask[v.TaskId], runtimeOf.GetValueOrDefault(v.TaskId)))
             .ToList();
     }
 
