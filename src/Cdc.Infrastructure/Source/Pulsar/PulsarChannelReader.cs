@@ -18,7 +18,7 @@ namespace Cdc.Infrastructure.Source.Pulsar;
 /// bytes (one larger message passes alone; a batch always arrives whole). When the broker closes the consumer or the
 /// connection drops, the reader looks the topic up again and resubscribes after the last message it queued.
 /// </summary>
-internal sealed class PulsarChannelReader : ISourceChannelReader
+internal sealed partial class PulsarChannelReader : ISourceChannelReader
 {
     private const int SizeHistory = 16;
     private readonly string _topic;
@@ -270,115 +270,6 @@ internal sealed class PulsarChannelReader : ISourceChannelReader
         }
     }
 
-    private async Task SuperviseAsync(Session session)
-    {
-        while (true)
-        {
-            Exception reason;
-            try
-            {
-                reason = await session.Ended.Task.WaitAsync(_stop.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-
-            session.Connection.DetachConsumer(session.ConsumerId);
-            await session.Connection.DisposeAsync().ConfigureAwait(false);
-            if (Volatile.Read(ref _failed) != 0 || _stop.IsCancellationRequested) return;
-            if (IsPermanent(reason))
-            {
-                Fail(new SourceChannelException(Channel, $"{reason.Message} (last message read: {ResumeText()})", reason, retryable: false));
-                return;
-            }
-
-            _logger.LogWarning("pulsar reader of {Topic}: {Reason}; resubscribing after {Resume}", _topic, reason.Message, ResumeText());
-            var next = await ResubscribeAsync().ConfigureAwait(false);
-            if (next is null) return;
-            session = next;
-        }
-    }
-
-    private async Task<Session?> ResubscribeAsync()
-    {
-        var started = _time.GetTimestamp();
-        var backoff = TimeSpan.FromMilliseconds(100);
-        while (true)
-        {
-            try
-            {
-                MessagePoint? after;
-                lock (_gate)
-                {
-                    _session = null;
-                    after = _resumeAfter;
-                }
-
-                var session = await SubscribeAsync(after, _stop.Token).ConfigureAwait(false);
-                lock (_gate) _session = session;
-                GrantPermits();
-                return session;
-            }
-            catch (OperationCanceledException) when (_stop.IsCancellationRequested)
-            {
-                return null;
-            }
-            catch (Exception e) when (IsPermanent(e))
-            {
-                Fail(new SourceChannelException(Channel, $"cannot subscribe again after {ResumeText()}: {e.Message}", e, retryable: false));
-                return null;
-            }
-            catch (Exception e)
-            {
-                var waited = _time.GetElapsedTime(started);
-                if (waited >= _options.ReconnectTimeout)
-                {
-                    Fail(new SourceChannelException(Channel,
-                        $"no connection to the topic's broker for {waited.TotalSeconds:0} s (last message read: {ResumeText()}): {e.Message}", e));
-                    return null;
-                }
-
-                _logger.LogWarning("pulsar reader of {Topic}: resubscribing failed ({Error}), next try in {Backoff} ms", _topic, e.Message,
-                    (int)backoff.TotalMilliseconds);
-                try
-                {
-                    await Task.Delay(backoff, _time, _stop.Token).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException)
-                {
-                    return null;
-                }
-
-                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, _options.MaxReconnectBackoff.Ticks));
-            }
-        }
-    }
-
-    private static bool IsPermanent(Exception e) => e switch
-    {
-        PulsarProtocolException => true,
-        PulsarBrokerException broker => !broker.IsRetryable,
-        ArgumentException or FormatException => true,
-        _ => false,
-    };
-
-    private string ResumeText()
-    {
-        lock (_gate) return _resumeAfter?.ToMessageId().ToString() ?? "none";
-    }
-
-    /// <summary>Ends the reading for good: the caller gets the messages already queued, then <paramref name="failure"/>.</summary>
-    private void Fail(SourceChannelException failure)
-    {
-        if (Interlocked.Exchange(ref _failed, 1) != 0) return;
-        _logger.LogError("pulsar reader of {Topic} stops: {Error}", _topic, failure.Message);
-        _messages.Writer.TryComplete(failure);
-        Session? session;
-        lock (_gate) session = _session;
-        if (session is not null) _ = session.Connection.DisposeAsync().AsTask();
-    }
-
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
@@ -414,39 +305,4 @@ internal sealed class PulsarChannelReader : ISourceChannelReader
 
         public void OnConnectionLost(Exception reason) => Ended.TrySetResult(reason);
     }
-}
-
-/// <summary>
-/// A message's place in a topic, ordered as Pulsar orders ids: ledger, entry (signed, so -1 is before 0), then batch
-/// index, where -1 stands for a whole entry.
-/// </summary>
-internal readonly record struct MessagePoint(long Ledger, long Entry, int BatchIndex)
-{
-    /// <summary>The Pulsar clients' "latest" id (Long.MAX_VALUE, Long.MAX_VALUE).</summary>
-    public static MessagePoint Latest { get; } = new(long.MaxValue, long.MaxValue, -1);
-
-    public static MessagePoint Of(MessageIdData id) => new((long)id.LedgerId, (long)id.EntryId, id.BatchIndex);
-
-    public static MessagePoint Of(PulsarMessageId id) => new((long)id.LedgerId, (long)id.EntryId, id.BatchIndex);
-
-    /// <summary>Whether a message at this point comes after <paramref name="done"/>, all of whose entry is done when its batch index is -1.</summary>
-    public bool IsAfter(MessagePoint done)
-    {
-        if (Ledger != done.Ledger) return Ledger > done.Ledger;
-        if (Entry != done.Entry) return Entry > done.Entry;
-        return done.BatchIndex >= 0 && BatchIndex > done.BatchIndex;
-    }
-
-    /// <summary>The id Milvus stores: partition 0, the client's own index of a non-partitioned topic.</summary>
-    public PulsarMessageId ToMessageId() => new((ulong)Ledger, (ulong)Entry, 0, BatchIndex);
-
-    public MessageIdData ToStartMessageId() => new()
-    {
-        LedgerId = (ulong)Ledger,
-        EntryId = (ulong)Entry,
-        Partition = -1,
-        BatchIndex = BatchIndex,
-    };
-
-    public override string ToString() => ToMessageId().ToString();
 }

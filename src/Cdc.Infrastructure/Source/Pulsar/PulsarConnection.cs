@@ -9,25 +9,12 @@ using CommandType = Cdc.Infrastructure.Source.Pulsar.Protos.BaseCommand.Types.Ty
 
 namespace Cdc.Infrastructure.Source.Pulsar;
 
-/// <summary>What a consumer on a connection is told: its messages, and that it or the connection ended.</summary>
-internal interface IPulsarConsumerHandler
-{
-    /// <summary>A MESSAGE frame for this consumer, on the connection's read loop (keep it short).</summary>
-    void OnMessage(PulsarFrame frame);
-
-    /// <summary>The broker closed the consumer (CLOSE_CONSUMER), e.g. because the topic moved to another broker.</summary>
-    void OnClosedByBroker();
-
-    /// <summary>The connection ended; <paramref name="reason"/> says why.</summary>
-    void OnConnectionLost(Exception reason);
-}
-
 /// <summary>
 /// One TCP (or TLS) connection to a Pulsar broker or proxy: the CONNECT/CONNECTED handshake, requests matched to
 /// their answers by request_id, MESSAGE frames handed to their consumer, PING answered with PONG, and a keep-alive
 /// that PINGs an idle broker and gives the connection up when nothing comes back.
 /// </summary>
-internal sealed class PulsarConnection : IAsyncDisposable
+internal sealed partial class PulsarConnection : IAsyncDisposable
 {
     public const string ClientVersion = "milvus-cdc-csharp";
 
@@ -170,60 +157,6 @@ internal sealed class PulsarConnection : IAsyncDisposable
         }
     }
 
-    private async Task HandshakeAsync(string? proxyToBrokerUrl, CancellationToken cancellationToken)
-    {
-        var connect = new CommandConnect
-        {
-            ClientVersion = ClientVersion,
-            ProtocolVersion = ProtocolVersion,
-            FeatureFlags = new FeatureFlags { SupportsAuthRefresh = true },
-        };
-        if (_settings.Authentication.MethodName is { } method)
-        {
-            connect.AuthMethodName = method;
-            connect.AuthData = Google.Protobuf.ByteString.CopyFrom(_settings.Authentication.Data());
-        }
-
-        if (proxyToBrokerUrl is not null) connect.ProxyToBrokerUrl = proxyToBrokerUrl;
-        await SendAsync(new BaseCommand { Type = CommandType.Connect, Connect = connect }, cancellationToken).ConfigureAwait(false);
-        while (true)
-        {
-            var frame = await _frames.ReadAsync(cancellationToken).ConfigureAwait(false)
-                        ?? throw new IOException($"the Pulsar broker {Address} closed the connection during CONNECT");
-            switch (frame.Command.Type)
-            {
-                case CommandType.Connected:
-                    ServerVersion = frame.Command.Connected.ServerVersion;
-                    return;
-                case CommandType.Error:
-                    throw new PulsarBrokerException(frame.Command.Error.Error, frame.Command.Error.Message);
-                case CommandType.AuthChallenge:
-                    await AnswerChallengeAsync(cancellationToken).ConfigureAwait(false);
-                    break;
-                case CommandType.Ping:
-                    await SendAsync(new BaseCommand { Type = CommandType.Pong, Pong = new CommandPong() }, cancellationToken).ConfigureAwait(false);
-                    break;
-                default:
-                    throw new PulsarProtocolException($"the Pulsar broker {Address} answered CONNECT with {PulsarFrames.Describe(frame.Command)}");
-            }
-        }
-    }
-
-    private Task AnswerChallengeAsync(CancellationToken cancellationToken)
-    {
-        var response = new CommandAuthResponse
-        {
-            ClientVersion = ClientVersion,
-            ProtocolVersion = ProtocolVersion,
-            Response = new AuthData
-            {
-                AuthMethodName = _settings.Authentication.MethodName ?? "none",
-                AuthData_ = Google.Protobuf.ByteString.CopyFrom(_settings.Authentication.Data()),
-            },
-        };
-        return SendAsync(new BaseCommand { Type = CommandType.AuthResponse, AuthResponse = response }, cancellationToken);
-    }
-
     private async Task ReadLoopAsync()
     {
         Exception reason;
@@ -303,50 +236,6 @@ internal sealed class PulsarConnection : IAsyncDisposable
         if (_pending.TryGetValue(requestId, out var answer)) answer.TrySetResult(command);
     }
 
-    private async Task KeepAliveLoopAsync()
-    {
-        var interval = _settings.KeepAliveInterval;
-        try
-        {
-            while (!_stop.IsCancellationRequested)
-            {
-                await Task.Delay(interval / 2, _settings.Time, _stop.Token).ConfigureAwait(false);
-                var idle = _settings.Time.GetElapsedTime(Interlocked.Read(ref _lastReceived));
-                if (idle >= interval * 2)
-                {
-                    Close(new TimeoutException(
-                        $"the Pulsar broker {Address} sent nothing for {idle.TotalSeconds:0.#} s, not even an answer to PING (keep-alive {interval.TotalSeconds:0.#} s)"));
-                    return;
-                }
-
-                if (idle >= interval)
-                    await SendAsync(new BaseCommand { Type = CommandType.Ping, Ping = new CommandPing() }, _stop.Token).ConfigureAwait(false);
-            }
-        }
-        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
-        {
-        }
-        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
-        {
-            Close(e);
-        }
-    }
-
-    /// <summary>Ends the connection: pending requests fail, consumers are told, the socket closes.</summary>
-    private void Close(Exception reason)
-    {
-        if (!_closed.TrySetResult(reason)) return;
-        foreach (var (_, pending) in _pending) pending.TrySetException(new IOException($"the connection to {Address} ended: {reason.Message}", reason));
-        foreach (var (id, consumer) in _consumers)
-        {
-            _consumers.TryRemove(id, out _);
-            consumer.OnConnectionLost(reason);
-        }
-
-        _stop.Cancel();
-        Dispose(_tcp, _stream);
-    }
-
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
@@ -369,35 +258,4 @@ internal sealed class PulsarConnection : IAsyncDisposable
         tcp.Dispose();
     }
 
-    private static SslClientAuthenticationOptions TlsOptions(PulsarBrokerAddress address, PulsarConnectionSettings settings)
-    {
-        var options = new SslClientAuthenticationOptions { TargetHost = address.Host };
-        if (settings.TrustedAuthorities is { } authorities)
-        {
-            options.RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
-                certificate is not null && ChainsTo(certificate, authorities, errors);
-        }
-
-        return options;
-    }
-
-    private static bool ChainsTo(X509Certificate certificate, X509Certificate2Collection authorities, SslPolicyErrors errors)
-    {
-        if ((errors & (SslPolicyErrors.RemoteCertificateNameMismatch | SslPolicyErrors.RemoteCertificateNotAvailable)) != 0) return false;
-        using var presented = new X509Certificate2(certificate);
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.AddRange(authorities);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        return chain.Build(presented);
-    }
 }
-
-/// <summary>What every connection of a source needs: limits, authentication, trust, time.</summary>
-internal sealed record PulsarConnectionSettings(
-    PulsarAuthentication Authentication,
-    X509Certificate2Collection? TrustedAuthorities,
-    int MaxFrameSize,
-    TimeSpan OperationTimeout,
-    TimeSpan KeepAliveInterval,
-    TimeProvider Time);
