@@ -62,6 +62,7 @@ public static class InfrastructureRegistration
         services.AddSingleton<ReplicationHost>();
         services.AddHostedService(sp => sp.GetRequiredService<ReplicationHost>());
         services.AddSingleton<IAgentFamily, TaskAgentFamily>();
+        services.AddSingleton<AssignmentEvaluation>();
         return services;
     }
 }

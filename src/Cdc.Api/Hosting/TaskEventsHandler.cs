@@ -12,7 +12,7 @@ public sealed record StopTaskAgent(string TaskId);
 /// <summary>
 /// Task events as Marten's subscription hands them to Wolverine, in order: a pause or a delete stops the task's agent
 /// at once on whichever server runs it (<see cref="StopTaskAgent"/>, forwarded to that server); a create or resume asks
-/// for the assignment to be evaluated now. Wolverine's leader also evaluates it every second, and a supervised run
+/// for the assignment to be evaluated now (<see cref="AssignmentEvaluation"/>, which folds a burst into one). Wolverine's leader also evaluates it every second, and a supervised run
 /// checks its task's state before it starts, so nothing depends on this handler being on time. Events of other
 /// tenants, which share the database, are not this cluster's.
 /// </summary>
@@ -22,9 +22,9 @@ public static class TaskEventsHandler
 
     public static StopTaskAgent? Handle(IEvent<TaskDeleted> e, EventStoreOptions options) => Stop(e, options);
 
-    public static Task Handle(IEvent<TaskResumed> e, IWolverineRuntime runtime, EventStoreOptions options) => EvaluateAsync(e, runtime, options);
+    public static void Handle(IEvent<TaskResumed> e, AssignmentEvaluation evaluation, EventStoreOptions options) => Evaluate(e, evaluation, options);
 
-    public static Task Handle(IEvent<TaskCreated> e, IWolverineRuntime runtime, EventStoreOptions options) => EvaluateAsync(e, runtime, options);
+    public static void Handle(IEvent<TaskCreated> e, AssignmentEvaluation evaluation, EventStoreOptions options) => Evaluate(e, evaluation, options);
 
     public static async Task Handle(StopTaskAgent stop, IMessageContext context, CancellationToken cancellationToken)
     {
@@ -35,6 +35,8 @@ public static class TaskEventsHandler
     private static StopTaskAgent? Stop<T>(IEvent<T> e, EventStoreOptions options) where T : notnull, ITaskEvent =>
         e.TenantId == options.Tenant ? new StopTaskAgent(e.Data.TaskId) : null;
 
-    private static Task EvaluateAsync<T>(IEvent<T> e, IWolverineRuntime runtime, EventStoreOptions options) where T : notnull =>
-        e.TenantId == options.Tenant ? runtime.Agents.KickstartHealthDetectionAsync() : Task.CompletedTask;
+    private static void Evaluate<T>(IEvent<T> e, AssignmentEvaluation evaluation, EventStoreOptions options) where T : notnull
+    {
+        if (e.TenantId == options.Tenant) evaluation.Request();
+    }
 }
