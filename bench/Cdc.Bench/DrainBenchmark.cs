@@ -47,19 +47,12 @@ public static class DrainBenchmark
         var (run, stop) = pipeline.StartEngine(kafka);
         var vectors = PipelineHarness.Vectors(Rows, Dimension);
         long nextKey = 0;
-        async Task<long> InsertIntoEveryChannelAsync()
+        // One Insert into every pchannel (and a tick on each, when asked), with keys not used before.
+        async Task<int> InsertIntoEveryChannelAsync(bool tick)
         {
-            var written = 0;
-            foreach (var vchannel in pipeline.Collection.VirtualChannels)
-            {
-                var keys = Enumerable.Range(0, Rows).Select(i => nextKey + i).ToArray();
-                nextKey += Rows;
-                await pipeline.Stream.InsertAsync(vchannel, pipeline.Collection.Id, pipeline.Collection.Partitions[0].Id, keys, vectors, ct,
-                    collectionName: PipelineHarness.CollectionName);
-                written++;
-            }
-
-            return written;
+            var first = nextKey;
+            nextKey += (long)Shards * Rows;
+            return await ThroughputBenchmark.ProduceRoundAsync(pipeline.Source, vectors, first, ct, tick);
         }
 
         long produced = 0;
@@ -73,8 +66,7 @@ public static class DrainBenchmark
             {
                 var bytesBefore = pipeline.InsertBytesAcknowledged;
                 var started = Stopwatch.GetTimestamp();
-                produced += await InsertIntoEveryChannelAsync();
-                await pipeline.Stream.TickAsync(ct);
+                produced += await InsertIntoEveryChannelAsync(tick: true);
                 var target = produced;
                 if (!await PipelineHarness.WaitAsync(() => pipeline.InsertsAcknowledged >= target, run, TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(1)))
                 {
@@ -98,7 +90,7 @@ public static class DrainBenchmark
                 using var timer = new PeriodicTimer(StreamInterval);
                 do
                 {
-                    Interlocked.Add(ref produced, await InsertIntoEveryChannelAsync());
+                    Interlocked.Add(ref produced, await InsertIntoEveryChannelAsync(tick: false));
                 }
                 while (await timer.WaitForNextTickAsync(streaming.Token));
             }, streaming.Token);

@@ -136,14 +136,19 @@ public static class MemoryBenchmark
     }
 
     /// <summary>A size line of /proc/self/status (e.g. VmRSS), in bytes.</summary>
-    private static long Status(string key)
+    private static long Status(string key) => StatusValue("self", key) * 1024;
+
+    /// <summary>
+    /// A field of /proc/<paramref name="process"/>/status as it is written there (kB for the memory fields, a count for
+    /// Threads); 0 when the field is missing.
+    /// </summary>
+    internal static long StatusValue(string process, string key)
     {
-        foreach (var line in File.ReadLines("/proc/self/status"))
+        foreach (var line in File.ReadLines($"/proc/{process}/status"))
         {
             if (line.StartsWith(key + ":", StringComparison.Ordinal))
             {
-                var kb = line[(key.Length + 1)..].Trim().Split(' ')[0];
-                return long.Parse(kb, CultureInfo.InvariantCulture) * 1024;
+                return long.Parse(line[(key.Length + 1)..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
             }
         }
 

@@ -245,8 +245,7 @@ public static class SoakBenchmark
 
     private static async Task<Sample> SampleAsync(int pid, PostgresDatabase database, TimeSpan at, CancellationToken ct)
     {
-        var status = await File.ReadAllLinesAsync($"/proc/{pid}/status", ct);
-        double Kb(string field) => double.Parse(status.First(l => l.StartsWith(field + ":", StringComparison.Ordinal)).Split(':')[1].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
+        var process = pid.ToString(CultureInfo.InvariantCulture);
         var links = Directory.GetFiles($"/proc/{pid}/fd").Select(Kind).ToList();
         var fds = links.Count;
         var fdKinds = string.Join(" ", links.GroupBy(k => k).OrderByDescending(g => g.Count()).Select(g => $"{g.Key} {g.Count()}"));
@@ -266,7 +265,7 @@ public static class SoakBenchmark
             tables[i] = (tables[i].Name, (long)(await count.ExecuteScalarAsync(ct))!);
         }
 
-        return new Sample(at, Kb("VmRSS") / 1024, fds, fdKinds, (int)Kb("Threads"), tables.Sum(t => t.Rows),
+        return new Sample(at, MemoryBenchmark.StatusValue(process, "VmRSS") / 1024.0, fds, fdKinds, (int)MemoryBenchmark.StatusValue(process, "Threads"), tables.Sum(t => t.Rows),
             string.Join(", ", tables.Where(t => t.Rows > 0).Select(t => $"{t.Name[(t.Name.IndexOf('.') + 1)..]} {t.Rows}")));
     }
 }

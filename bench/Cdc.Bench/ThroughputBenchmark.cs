@@ -412,18 +412,22 @@ public static partial class ThroughputBenchmark
         return (pipeline.InsertBytesAcknowledged, elapsed);
     }
 
-    /// <summary>One Insert per pchannel, then a tick on each.</summary>
-    private static async Task ProduceRoundAsync(SimulatedSource source, IReadOnlyList<float[]> vectors, long firstKey, CancellationToken ct)
+    /// <summary>
+    /// One Insert of <paramref name="vectors"/> (keys from <paramref name="firstKey"/> on) per pchannel, then, unless
+    /// asked not to, a tick on each; returns the Inserts written.
+    /// </summary>
+    internal static async Task<int> ProduceRoundAsync(SimulatedSource source, IReadOnlyList<float[]> vectors, long firstKey, CancellationToken ct, bool tick = true)
     {
         var collection = source.Collection;
         for (var shard = 0; shard < collection.VirtualChannels.Count; shard++)
         {
-            var keys = Enumerable.Range(0, Rows).Select(i => firstKey + (shard * Rows) + i).ToArray();
+            var keys = Enumerable.Range(0, vectors.Count).Select(i => firstKey + (shard * vectors.Count) + i).ToArray();
             await source.Stream.InsertAsync(collection.VirtualChannels[shard], collection.Id, collection.Partitions[0].Id, keys, vectors, ct,
                 collectionName: CollectionName);
         }
 
-        await source.Stream.TickAsync(ct);
+        if (tick) await source.Stream.TickAsync(ct);
+        return collection.VirtualChannels.Count;
     }
 
     internal static string Join(SideResult side) =>
