@@ -15,8 +15,8 @@ public sealed class FakeTargetProcess : IAsyncDisposable
     private const int CounterBytes = 24;
     private readonly Process _process;
     private readonly string _countersPath;
-    private readonly MemoryMappedFile? _counters;
-    private readonly MemoryMappedViewAccessor? _view;
+    private readonly MemoryMappedFile _counters;
+    private readonly MemoryMappedViewAccessor _view;
 
     private FakeTargetProcess(Process process, Uri uri, string countersPath)
     {
@@ -32,13 +32,13 @@ public sealed class FakeTargetProcess : IAsyncDisposable
     public int ProcessId => _process.Id;
 
     /// <summary>Insert messages (and Upsert calls) the target acknowledged so far.</summary>
-    public long Inserts => _view!.ReadInt64(0);
+    public long Inserts => _view.ReadInt64(0);
 
     /// <summary>Their bytes.</summary>
-    public long InsertBytes => _view!.ReadInt64(8);
+    public long InsertBytes => _view.ReadInt64(8);
 
     /// <summary>Time ticks the target acknowledged so far.</summary>
-    public long Ticks => _view!.ReadInt64(16);
+    public long Ticks => _view.ReadInt64(16);
 
     /// <summary>User + system CPU time of the fake target's process so far.</summary>
     public TimeSpan Cpu => TimeSpan.FromSeconds(CpuSecondsOf(_process.Id));
@@ -111,8 +111,8 @@ public sealed class FakeTargetProcess : IAsyncDisposable
         }
         finally
         {
-            _view?.Dispose();
-            _counters?.Dispose();
+            _view.Dispose();
+            _counters.Dispose();
             _process.Dispose();
             File.Delete(_countersPath);
         }
