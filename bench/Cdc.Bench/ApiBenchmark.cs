@@ -54,9 +54,8 @@ public static class ApiBenchmark
         await TimeAllAsync(serverProcess, Enumerable.Range(0, 200).Select(_ => (Func<Task>)(() => HealthzAsync(server))).ToList());
         await TimeAllAsync(serverProcess, Enumerable.Range(0, 200).Select(i => (Func<Task>)(() => CallAsync(server, "get", Id(tasks[i % StoredTasks])))).ToList());
         await TimeAllAsync(serverProcess, Enumerable.Range(0, 20).Select(_ => (Func<Task>)(() => CallAsync(server, "list", null))).ToList());
-        // The first pause, resume, create and delete of a server also compile the code Wolverine and Marten generate at run
-        // time for those events (Roslyn, about a second or two on this machine, once per server process): warmed up too,
-        // and the first of each timed apart.
+        // The first pause, resume, create and delete of a server take their first paths through the code (JIT, pools):
+        // warmed up too, and the first of each timed apart.
         var first = new List<(string Operation, double Ms)>();
         async Task FirstAsync(string operation, Func<Task> call)
         {

@@ -1,6 +1,7 @@
 using Cdc.Api.Composition;
 using Cdc.Api.Http;
 using Cdc.Infrastructure.Configuration;
+using JasperFx;
 using Wolverine;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -39,6 +40,13 @@ builder.Services.AddCdcInfrastructure(config).AddCdcApplication().AddCdcMetrics(
 builder.Host.UseWolverine(ReplicationHosting.Configure);
 
 var app = builder.Build();
+// `dotnet run --project src/Cdc.Api -- codegen write` regenerates the handler code Wolverine and Marten load at run time
+// (src/Cdc.Api/Internal/Generated, compiled into this assembly); `codegen test` checks it against the code in force.
+if (args.Length > 0 && args[0] == "codegen")
+{
+    Environment.ExitCode = await app.RunJasperFxCommands(args);
+    return;
+}
 ErrorEnvelopes.Use(app);
 app.UseRouting();
 app.UseMiddleware<ApiTokenAuthentication>();

@@ -12,8 +12,11 @@ public static class ReplicationHosting
 {
     public static void Configure(WolverineOptions opts)
     {
-        // Wolverine 6 builds its handler code at run time (or needs pre-generated code).
-        opts.UseRuntimeCompilation();
+        // Wolverine 6 runs handlers through generated code. It is generated ahead of time (src/Cdc.Api/Internal/Generated,
+        // `codegen write`) and compiled into this assembly, so no Roslyn compiler runs in the server: a compilation at the
+        // first event of each kind cost ~190 MB of memory and stalled the thread pool (the other receivers waited on
+        // Wolverine's lock) for one to three seconds. A test checks the generated code against the handlers.
+        opts.CodeGeneration.TypeLoadMode = JasperFx.CodeGeneration.TypeLoadMode.Static;
         // The handlers are named, not discovered (several servers in one test process share Wolverine's idea of the
         // application assembly, which is the first host's).
         opts.ApplicationAssembly = typeof(TaskEventsHandler).Assembly;
