@@ -22,8 +22,11 @@ public static class ApplicationRegistration
             foreach (var contract in type.GetInterfaces().Where(i => i.IsGenericType))
             {
                 var definition = contract.GetGenericTypeDefinition();
-                if (definition == typeof(IRequestHandler<,>) || definition == typeof(IValidator<>))
+                if (definition == typeof(IRequestHandler<,>))
                     services.AddScoped(contract, type);
+                // Validators are stateless, and building one compiles its rules' expressions: once per process, not per request.
+                else if (definition == typeof(IValidator<>))
+                    services.AddSingleton(contract, type);
             }
         }
         return services;
