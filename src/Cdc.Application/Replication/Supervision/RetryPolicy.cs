@@ -98,8 +98,15 @@ public sealed class RetryPolicy
                 {
                     var what = args.Context.Properties.GetValue(What, "a call");
                     args.Context.Properties.Set(Failed, true);
-                    _logger.LogWarning(args.Outcome.Exception, "task {TaskId}: {What} failed (attempt {Attempt}), retrying in {Delay}",
-                        _taskId, what, args.AttemptNumber + 1, args.RetryDelay);
+                    // The first failure of a streak is logged with its exception (stack and causes); the retries after it
+                    // with one line and the error's message: a task whose source is down for an hour writes no stack
+                    // traces after the first, and formatting them cost more CPU than the retries themselves.
+                    if (args.AttemptNumber == 0)
+                        _logger.LogWarning(args.Outcome.Exception, "task {TaskId}: {What} failed (attempt {Attempt}), retrying in {Delay}",
+                            _taskId, what, args.AttemptNumber + 1, args.RetryDelay);
+                    else
+                        _logger.LogWarning("task {TaskId}: {What} failed (attempt {Attempt}), retrying in {Delay}: {Error}",
+                            _taskId, what, args.AttemptNumber + 1, args.RetryDelay, args.Outcome.Exception!.Message);
                     _monitor.Failed($"cannot {what}", args.Outcome.Exception!, ongoing: what);
                     return ValueTask.CompletedTask;
                 },
