@@ -126,6 +126,34 @@ public sealed partial class TaskReplicationTests : IAsyncLifetime
     }
 
     /// <summary>
+    /// A pause while the target is still answering an operation of the replicate channel: the stopping run waits for
+    /// the answer and checkpoints it, so the next run does not send the operation again.
+    /// </summary>
+    [Fact]
+    public async Task An_operation_the_target_is_answering_when_the_engine_stops_is_not_sent_again()
+    {
+        var ct = KafkaTestBroker.Deadline(60);
+        await UseSourceAsync(SourceQueueKind.Kafka, SourceMilvusVersion.V2_5);
+        await CreateBooksAsync(ct);
+        var first = Start([], ct);
+        await WaitUntilReadingAsync(first, ct);
+
+        _server.Latency = TimeSpan.FromSeconds(2);
+        await _stream.LoadCollectionAsync("default", "books", cancellationToken: ct);
+        await EventuallyAsync(() => _server.CallsTo("LoadCollection").Count == 1, first, "the LoadCollection call on the target");
+        await first.StopAsync(); // the call is still being answered (2 s)
+        _server.Latency = TimeSpan.Zero;
+        Assert.True(_server.Collection("default", "books").IsLoaded);
+
+        var second = Start((await _store.Views.GetAsync(TaskId, ct))!.Positions, ct);
+        await WaitUntilReadingAsync(second, ct);
+        await _stream.TickAsync(ct);
+        await Task.Delay(500, ct);
+        Assert.Single(_server.CallsTo("LoadCollection"));
+        await second.StopAsync();
+    }
+
+    /// <summary>
     /// The seed's operations that travel on the replicate channel, and partition create/drop, each seen on the target:
     /// create/drop index, load/release collection, load/release partitions, flush, create/drop database.
     /// </summary>

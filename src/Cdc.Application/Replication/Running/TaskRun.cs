@@ -36,6 +36,9 @@ internal sealed class TaskRun(TaskRunContext context, TaskRunStages stages, Task
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        // An operation already sent to the target when the run stops is given this long to be answered (and then
+        // checkpointed), so that a pause right after it does not send it again on resume.
+        using var inFlight = new CancellationTokenSource();
         var ct = _ct = stop.Token;
         var notStarted = new List<ISourceChannelReader>();
         stages.Monitor.Resumed(context.Checkpoints);
@@ -64,7 +67,7 @@ internal sealed class TaskRun(TaskRunContext context, TaskRunStages stages, Task
             }
 
             notStarted.Clear(); // from here on each loop disposes its reader
-            Start(() => new ReplicateChannelLoop(stages, context.TaskId, logger).RunAsync(options.ReplicateChannel, replicateStart, replicate, ct));
+            Start(() => new ReplicateChannelLoop(stages, context.TaskId, logger).RunAsync(options.ReplicateChannel, replicateStart, replicate, ct, inFlight.Token));
             foreach (var (pchannel, start, reader) in opened)
                 Start(() => new DmlChannelLoop(stages).RunAsync(pchannel, start, reader, ct));
             Start(() => new MetadataWatchLoop(stages, context.TaskId, clock, logger, ReadChannel).RunAsync(snapshot, ct));
@@ -84,6 +87,7 @@ internal sealed class TaskRun(TaskRunContext context, TaskRunStages stages, Task
         }
         finally
         {
+            inFlight.CancelAfter(InFlightGrace);
             await stop.CancelAsync();
             foreach (var reader in notStarted) await reader.DisposeAsync();
             await StopAsync();
@@ -161,6 +165,9 @@ internal sealed class TaskRun(TaskRunContext context, TaskRunStages stages, Task
         }, CancellationToken.None);
         lock (_loops) _loops.Add(task);
     }
+
+    /// <summary>How long a stopping run waits for an operation the target is answering (see <see cref="ReplicateChannelLoop"/>).</summary>
+    private static readonly TimeSpan InFlightGrace = TimeSpan.FromSeconds(5);
 
     /// <summary>How long the check of the source's newest messages waits for the MQ.</summary>
     private static readonly TimeSpan CatchUpProbeTimeout = TimeSpan.FromSeconds(5);
