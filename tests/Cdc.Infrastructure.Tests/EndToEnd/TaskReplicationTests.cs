@@ -153,6 +153,33 @@ public sealed partial class TaskReplicationTests : IAsyncLifetime
         await second.StopAsync();
     }
 
+    /// <summary>The same for rows: a pack the target is still answering when the engine stops is not written twice.</summary>
+    [Fact]
+    public async Task Rows_the_target_is_answering_when_the_engine_stops_are_not_written_again()
+    {
+        var ct = KafkaTestBroker.Deadline(60);
+        await UseSourceAsync(SourceQueueKind.Kafka, SourceMilvusVersion.V2_5);
+        var books = await CreateBooksAsync(ct);
+        var first = Start([], ct);
+        await WaitUntilReadingAsync(first, ct);
+        var calls = _server.CallsTo("ReplicateMessage").Count;
+
+        _server.Latency = TimeSpan.FromSeconds(2);
+        await _stream.InsertAsync(books.VirtualChannels[0], books.Id, books.Partitions[0].Id, [1, 2, 3], Vectors(3), ct);
+        await _stream.TickAsync(ct);
+        await EventuallyAsync(() => _server.CallsTo("ReplicateMessage").Count > calls, first, "the rows' call on the target");
+        await first.StopAsync(); // the call is still being answered (2 s)
+        _server.Latency = TimeSpan.Zero;
+        Assert.Equal([1L, 2L, 3L], Keys());
+
+        var second = Start((await _store.Views.GetAsync(TaskId, ct))!.Positions, ct);
+        await WaitUntilReadingAsync(second, ct);
+        await _stream.TickAsync(ct);
+        await Task.Delay(500, ct);
+        Assert.Equal([1L, 2L, 3L], Keys());
+        await second.StopAsync();
+    }
+
     /// <summary>
     /// The seed's operations that travel on the replicate channel, and partition create/drop, each seen on the target:
     /// create/drop index, load/release collection, load/release partitions, flush, create/drop database.

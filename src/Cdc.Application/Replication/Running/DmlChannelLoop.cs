@@ -8,11 +8,14 @@ namespace Cdc.Application.Replication.Running;
 /// <summary>
 /// One source DML pchannel of a task, read in order: each message decoded, packed per time tick, each pack written to the
 /// target and then checkpointed (its closing tick); an Insert or Delete that may go ahead of its tick is written and
-/// checkpointed at once (its own position, with the span's last tick as time).
+/// checkpointed at once (its own position, with the span's last tick as time). As on the replicate channel
+/// (<see cref="ReplicateChannelLoop"/>), reading stops at once when the run stops, but the pack being written gets the
+/// grace of <c>inFlight</c> (its retries included) to land and be checkpointed rather than being cut off and sent again
+/// by the next run.
 /// </summary>
 internal sealed class DmlChannelLoop(TaskRunStages stages)
 {
-    public Task RunAsync(string pchannel, ChannelStart start, ISourceChannelReader? opened, CancellationToken ct)
+    public Task RunAsync(string pchannel, ChannelStart start, ISourceChannelReader? opened, CancellationToken ct, CancellationToken inFlight)
     {
         var packer = NewPacker(pchannel, start.LastTick);
         return stages.Reading.ReadAsync(pchannel, start.Start, opened, async (message, token) =>
@@ -23,11 +26,30 @@ internal sealed class DmlChannelLoop(TaskRunStages stages)
                 return null;
             }
 
-            if (packer.Add(change) is not { } pack) return await SendAheadAsync(packer, change, token);
-            await stages.Writer.WritePackAsync(pack, token);
+            if (packer.Add(change) is not { } pack) return await StoppedIsCancelled(SendAheadAsync(packer, change, inFlight), token);
+            await StoppedIsCancelled(WriteAsync(pack, inFlight), token);
             stages.Checkpoints.Acknowledge(pack.EndPosition, pack.EndTs);
             return pack.EndPosition;
         }, () => packer = NewPacker(pchannel, packer.LastTick), ct);
+    }
+
+    private async Task<bool> WriteAsync(ChangePack pack, CancellationToken ct)
+    {
+        await stages.Writer.WritePackAsync(pack, ct);
+        return true;
+    }
+
+    /// <summary>A write that fails after the run stopped (or is cut at the end of the grace) ends the loop as stopped.</summary>
+    internal static async Task<T> StoppedIsCancelled<T>(Task<T> write, CancellationToken stop)
+    {
+        try
+        {
+            return await write;
+        }
+        catch (Exception ex) when (stop.IsCancellationRequested && ex is not OperationCanceledException)
+        {
+            throw new OperationCanceledException("the run stopped while writing", ex, stop);
+        }
     }
 
     private TimeTickPacker NewPacker(string pchannel, HybridTimestamp? lastTick) => new(pchannel, stages.Routes.Selects, stages.Ids, lastTick);

@@ -20,17 +20,9 @@ internal sealed class ReplicateChannelLoop(TaskRunStages stages, string taskId, 
             var position = new SourcePosition(channel, stages.Ids.Encode(message.Id));
             if (stages.Decoding.Decode(message) is not { } change || stages.Starts.IsBeforeStart(change)) return position;
 
-            OperationOutcome outcome;
-            try
-            {
-                outcome = await stages.Retry.RunAsync($"apply {change.Kind} from {change.Origin.Describe()}",
-                    _ => stages.Operations.ApplyAsync(change, inFlight), token);
-            }
-            catch (Exception ex) when (token.IsCancellationRequested && ex is not OperationCanceledException)
-            {
-                // Failed after the stop (or cut at the end of the grace): not checkpointed, the next run applies it.
-                throw new OperationCanceledException(token);
-            }
+            // Failed after the stop (or cut at the end of the grace): not checkpointed, the next run applies it.
+            var outcome = await DmlChannelLoop.StoppedIsCancelled(stages.Retry.RunAsync($"apply {change.Kind} from {change.Origin.Describe()}",
+                _ => stages.Operations.ApplyAsync(change, inFlight), token), token);
 
             if (outcome != OperationOutcome.NotSelected)
                 logger.LogInformation("task {TaskId}: {Kind} from {Origin}: {Outcome}", taskId, change.Kind, change.Origin.Describe(), outcome);

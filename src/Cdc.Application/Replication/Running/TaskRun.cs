@@ -32,6 +32,7 @@ internal sealed class TaskRun(TaskRunContext context, TaskRunStages stages, Task
     private readonly CatchUpCheck _catchUp = new(context.TaskId, stages.Reading.ReaderOf, clock, logger);
     private volatile bool _reading; // every channel known at the start has its loop
     private CancellationToken _ct;
+    private CancellationToken _inFlight;
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
@@ -40,6 +41,7 @@ internal sealed class TaskRun(TaskRunContext context, TaskRunStages stages, Task
         // checkpointed), so that a pause right after it does not send it again on resume.
         using var inFlight = new CancellationTokenSource();
         var ct = _ct = stop.Token;
+        _inFlight = inFlight.Token;
         var notStarted = new List<ISourceChannelReader>();
         stages.Monitor.Resumed(context.Checkpoints);
         try
@@ -69,7 +71,7 @@ internal sealed class TaskRun(TaskRunContext context, TaskRunStages stages, Task
             notStarted.Clear(); // from here on each loop disposes its reader
             Start(() => new ReplicateChannelLoop(stages, context.TaskId, logger).RunAsync(options.ReplicateChannel, replicateStart, replicate, ct, inFlight.Token));
             foreach (var (pchannel, start, reader) in opened)
-                Start(() => new DmlChannelLoop(stages).RunAsync(pchannel, start, reader, ct));
+                Start(() => new DmlChannelLoop(stages).RunAsync(pchannel, start, reader, ct, inFlight.Token));
             Start(() => new MetadataWatchLoop(stages, context.TaskId, clock, logger, ReadChannel).RunAsync(snapshot, ct));
             _reading = true;
             await Task.WhenAny(_halted.Task, Task.Delay(Timeout.Infinite, ct));
@@ -103,7 +105,7 @@ internal sealed class TaskRun(TaskRunContext context, TaskRunStages stages, Task
     {
         if (!_readChannels.TryAdd(pchannel, 0)) return;
         logger.LogInformation("task {TaskId}: reading {Channel}", context.TaskId, pchannel);
-        Start(() => new DmlChannelLoop(stages).RunAsync(pchannel, start, null, _ct));
+        Start(() => new DmlChannelLoop(stages).RunAsync(pchannel, start, null, _ct, _inFlight));
     }
 
     private async Task StopAsync()
