@@ -121,12 +121,12 @@ public static class MemoryBenchmark
         }
     }
 
-    /// <summary>Resets VmHWM to the current RSS (Linux: "5" into /proc/self/clear_refs); false when not allowed.</summary>
-    private static bool TryResetPeak()
+    /// <summary>Resets a process's VmHWM to its current RSS (Linux: "5" into /proc/<pid>/clear_refs); false when not allowed.</summary>
+    internal static bool TryResetPeak(string process = "self")
     {
         try
         {
-            File.WriteAllText("/proc/self/clear_refs", "5");
+            File.WriteAllText($"/proc/{process}/clear_refs", "5");
             return true;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

@@ -196,7 +196,7 @@ public sealed class PipelineHarness : IAsyncDisposable
     /// it (its start position), so an engine started with UseStartPosition reads every message written after the
     /// creation, whenever it starts.
     /// </summary>
-    private static async Task<SimulatedSource> CreateSourceAsync(
+    internal static async Task<SimulatedSource> CreateSourceAsync(
         EtcdClient etcd, ISourceQueueWriter producer, string name, string suffix, int dimension, int shards, string replicateChannel,
         CancellationToken cancellationToken)
     {

@@ -14,6 +14,7 @@ var benchmarks = new Dictionary<string, Func<BenchmarkContext, Task>>(StringComp
     ["lag"] = LagBenchmark.RunAsync,
     ["api"] = ApiBenchmark.RunAsync,
     ["memory"] = MemoryBenchmark.RunAsync,
+    ["server-memory"] = ServerMemoryBenchmark.RunAsync,
     ["upsert"] = UpsertBenchmark.RunAsync,
     ["drain"] = DrainBenchmark.RunAsync,
     ["soak"] = SoakBenchmark.RunAsync,
