@@ -133,24 +133,10 @@ public sealed partial class TaskReplicationTests : IAsyncLifetime
     public async Task An_operation_the_target_is_answering_when_the_engine_stops_is_not_sent_again()
     {
         var ct = KafkaTestBroker.Deadline(60);
-        await UseSourceAsync(SourceQueueKind.Kafka, SourceMilvusVersion.V2_5);
-        await CreateBooksAsync(ct);
-        var first = Start([], ct);
-        await WaitUntilReadingAsync(first, ct);
-
-        _server.Latency = TimeSpan.FromSeconds(2);
-        await _stream.LoadCollectionAsync("default", "books", cancellationToken: ct);
-        await EventuallyAsync(() => _server.CallsTo("LoadCollection").Count == 1, first, "the LoadCollection call on the target");
-        await first.StopAsync(); // the call is still being answered (2 s)
-        _server.Latency = TimeSpan.Zero;
-        Assert.True(_server.Collection("default", "books").IsLoaded);
-
-        var second = Start((await _store.Views.GetAsync(TaskId, ct))!.Positions, ct);
-        await WaitUntilReadingAsync(second, ct);
-        await _stream.TickAsync(ct);
-        await Task.Delay(500, ct);
+        await StopWhileTheTargetAnswersAsync(
+            async books => await _stream.LoadCollectionAsync("default", "books", cancellationToken: ct), "LoadCollection",
+            stopped: () => Assert.True(_server.Collection("default", "books").IsLoaded), ct);
         Assert.Single(_server.CallsTo("LoadCollection"));
-        await second.StopAsync();
     }
 
     /// <summary>The same for rows: a pack the target is still answering when the engine stops is not written twice.</summary>
@@ -158,25 +144,38 @@ public sealed partial class TaskReplicationTests : IAsyncLifetime
     public async Task Rows_the_target_is_answering_when_the_engine_stops_are_not_written_again()
     {
         var ct = KafkaTestBroker.Deadline(60);
+        await StopWhileTheTargetAnswersAsync(async books =>
+        {
+            await _stream.InsertAsync(books.VirtualChannels[0], books.Id, books.Partitions[0].Id, [1, 2, 3], Vectors(3), ct);
+            await _stream.TickAsync(ct);
+        }, "ReplicateMessage", stopped: () => Assert.Equal([1L, 2L, 3L], Keys()), ct);
+        Assert.Equal([1L, 2L, 3L], Keys());
+    }
+
+    /// <summary>
+    /// Runs the engine, writes with the target answering in 2 s, stops the engine as soon as the target received the
+    /// <paramref name="method"/> call, checks <paramref name="stopped"/> (what the stopped engine left on the target), then
+    /// runs it again from the checkpoints until it reads and a tick went through.
+    /// </summary>
+    private async Task StopWhileTheTargetAnswersAsync(Func<SimulatedCollection, Task> write, string method, Action stopped, CancellationToken ct)
+    {
         await UseSourceAsync(SourceQueueKind.Kafka, SourceMilvusVersion.V2_5);
         var books = await CreateBooksAsync(ct);
         var first = Start([], ct);
         await WaitUntilReadingAsync(first, ct);
-        var calls = _server.CallsTo("ReplicateMessage").Count;
+        var calls = _server.CallsTo(method).Count;
 
         _server.Latency = TimeSpan.FromSeconds(2);
-        await _stream.InsertAsync(books.VirtualChannels[0], books.Id, books.Partitions[0].Id, [1, 2, 3], Vectors(3), ct);
-        await _stream.TickAsync(ct);
-        await EventuallyAsync(() => _server.CallsTo("ReplicateMessage").Count > calls, first, "the rows' call on the target");
-        await first.StopAsync(); // the call is still being answered (2 s)
+        await write(books);
+        await EventuallyAsync(() => _server.CallsTo(method).Count > calls, first, $"the {method} call on the target");
+        await first.StopAsync(); // the call is still being answered
         _server.Latency = TimeSpan.Zero;
-        Assert.Equal([1L, 2L, 3L], Keys());
+        stopped();
 
         var second = Start((await _store.Views.GetAsync(TaskId, ct))!.Positions, ct);
         await WaitUntilReadingAsync(second, ct);
         await _stream.TickAsync(ct);
         await Task.Delay(500, ct);
-        Assert.Equal([1L, 2L, 3L], Keys());
         await second.StopAsync();
     }
 
