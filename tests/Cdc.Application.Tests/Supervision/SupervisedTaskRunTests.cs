@@ -106,6 +106,28 @@ public sealed class SupervisedTaskRunTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_run_whose_task_was_paused_or_deleted_stops_at_its_next_renewal_without_being_told_and_a_resume_runs_it_again()
+    {
+        // Nobody stops these runs (in the server, the cluster stops a paused task's agent): each notices by itself.
+        await CreateAsync("t1");
+        await CreateAsync("t2");
+        await using var a = Run("t1", "server-a");
+        await using var b = Run("t2", "server-a");
+        a.Start();
+        b.Start();
+        await Eventually(() => _replication.RunningCount("t1") == 1 && _replication.RunningCount("t2") == 1, "both run");
+
+        await AppendAsync("t1", new TaskPaused("t1", "", DateTimeOffset.UtcNow));
+        await AppendAsync("t2", new TaskDeleted("t2", DateTimeOffset.UtcNow));
+        await Eventually(() => _replication.RunningCount("t1") == 0 && _replication.RunningCount("t2") == 0, "both stopped at a renewal");
+        Assert.False(a.IsRunning);
+
+        // Resumed while this server still supervises it (the cluster has not stopped its agent): it runs here again.
+        await AppendAsync("t1", new TaskResumed("t1", DateTimeOffset.UtcNow));
+        await Eventually(() => _replication.RunningCount("t1") == 1, "t1 runs again after its resume");
+    }
+
+    [Fact]
     public async Task A_run_whose_lease_is_taken_stops_at_once()
     {
         await CreateAsync("t1");

@@ -17,7 +17,9 @@ public sealed record SupervisorOptions(TimeSpan LeaseTtl, TimeSpan LeaseRenewal,
 /// lease expires after <see cref="SupervisorOptions.LeaseTtl"/>, judged by the database's clock), is renewed while the
 /// run goes on, and a run whose lease is lost stops at once, so two servers never run one task at the same time,
 /// whatever the placement believes. A run that halts pauses its task with the halt's reason (as the reference does);
-/// a task that is not Running is not started.
+/// a task that is not Running is not started, and a run whose task stops being Running stops at its next renewal.
+/// Supervision ends with the task's deletion or when the placement stops it; a paused task's state is looked at each
+/// renewal until then.
 /// </summary>
 public sealed class SupervisedTaskRun(
     string taskId,
@@ -80,14 +82,22 @@ public sealed class SupervisedTaskRun(
                     continue;
                 }
 
+                bool again;
                 try
                 {
-                    if (!await RunOnceAsync(ct)) return;
+                    again = await RunOnceAsync(ct);
                 }
                 finally
                 {
                     await leases.ReleaseAsync(TaskId, owner, CancellationToken.None);
                 }
+
+                if (again) continue;
+                if (_gone) return;
+                // Paused (by an operator or by a halt): the cluster stops this task's agent. Until it does, the task's
+                // state is looked at again each renewal, so that a resume that reaches this agent before that stop
+                // still runs the task (the agent would otherwise stay "running" with nothing running).
+                await Task.Delay(_options.LeaseRenewal, clock, ct);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
@@ -101,10 +111,14 @@ public sealed class SupervisedTaskRun(
         }
     }
 
+    /// <summary>Whether the task was found deleted (or never created): its supervision ends.</summary>
+    private bool _gone;
+
     /// <summary>One run under the lease; false when the task is not to run (any more): not Running, or halted.</summary>
     private async Task<bool> RunOnceAsync(CancellationToken ct)
     {
         var task = await new TaskStreams(store).LoadAsync(TaskId, ct);
+        _gone = task is not { Exists: true };
         if (task is not { Exists: true, State: TaskState.Running, Definition: { } definition }) return false;
         var view = await views.GetAsync(TaskId, ct);
         var context = new TaskRunContext(TaskId, definition, view?.Positions ?? [], owner, view?.Runtime);
@@ -118,8 +132,15 @@ public sealed class SupervisedTaskRun(
         {
             while (await Task.WhenAny(replicating, Task.Delay(_options.LeaseRenewal, clock, ct)) != replicating)
             {
-                if (await RenewAsync(ct)) continue;
-                logger.LogWarning("task {TaskId}: the lease was lost to another server; stopping its replication here", TaskId);
+                if (!await RenewAsync(ct))
+                {
+                    logger.LogWarning("task {TaskId}: the lease was lost to another server; stopping its replication here", TaskId);
+                    await run.CancelAsync();
+                    break;
+                }
+
+                if (await StillRunningAsync(ct)) continue;
+                logger.LogInformation("task {TaskId} is no longer Running; stopping its replication here", TaskId);
                 await run.CancelAsync();
                 break;
             }
@@ -160,6 +181,25 @@ public sealed class SupervisedTaskRun(
         }
 
         return !ct.IsCancellationRequested;
+    }
+
+    /// <summary>
+    /// Whether the task is still Running, read at each renewal: a pause or delete normally stops the run at once through
+    /// the cluster (its agent is stopped wherever it runs), and this is the net under that, so that a pause stops the
+    /// replication within one renewal even when the cluster's messages lag. A read that fails is no answer: the lease
+    /// decides then.
+    /// </summary>
+    private async Task<bool> StillRunningAsync(CancellationToken ct)
+    {
+        try
+        {
+            return await views.GetAsync(TaskId, ct) is { State: TaskState.Running }; // no view: deleted
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            logger.LogWarning(ex, "task {TaskId}: reading its state failed", TaskId);
+            return true;
+        }
     }
 
     /// <summary>
