@@ -304,7 +304,9 @@ public sealed class PulsarReaderFaultTests
         var ct = Deadline();
         await using var broker = FakePulsarBroker.Start();
         var channel = UniqueChannel("ping");
-        await using var reader = await Channels(broker, o => o with { KeepAliveInterval = TimeSpan.FromMilliseconds(200) })
+        // 1 s, not shorter: a broker silent for two intervals is given up, and under the full suite's load a 200 ms
+        // interval made a late pong look like a dead broker (a second subscribe).
+        await using var reader = await Channels(broker, o => o with { KeepAliveInterval = TimeSpan.FromSeconds(1) })
             .OpenReaderAsync(channel, SourceChannelStart.Latest, ct);
 
         await broker.PingClientsAsync();
