@@ -26,30 +26,11 @@ internal sealed class DmlChannelLoop(TaskRunStages stages)
                 return null;
             }
 
-            if (packer.Add(change) is not { } pack) return await StoppedIsCancelled(SendAheadAsync(packer, change, inFlight), token);
-            await StoppedIsCancelled(WriteAsync(pack, inFlight), token);
+            if (packer.Add(change) is not { } pack) return await InFlightWrites.StoppedIsCancelled(SendAheadAsync(packer, change, inFlight), token);
+            await InFlightWrites.StoppedIsCancelled(stages.Writer.WritePackAsync(pack, inFlight), token);
             stages.Checkpoints.Acknowledge(pack.EndPosition, pack.EndTs);
             return pack.EndPosition;
         }, () => packer = NewPacker(pchannel, packer.LastTick), ct);
-    }
-
-    private async Task<bool> WriteAsync(ChangePack pack, CancellationToken ct)
-    {
-        await stages.Writer.WritePackAsync(pack, ct);
-        return true;
-    }
-
-    /// <summary>A write that fails after the run stopped (or is cut at the end of the grace) ends the loop as stopped.</summary>
-    internal static async Task<T> StoppedIsCancelled<T>(Task<T> write, CancellationToken stop)
-    {
-        try
-        {
-            return await write;
-        }
-        catch (Exception ex) when (stop.IsCancellationRequested && ex is not OperationCanceledException)
-        {
-            throw new OperationCanceledException("the run stopped while writing", ex, stop);
-        }
     }
 
     private TimeTickPacker NewPacker(string pchannel, HybridTimestamp? lastTick) => new(pchannel, stages.Routes.Selects, stages.Ids, lastTick);

@@ -21,7 +21,7 @@ internal sealed class ReplicateChannelLoop(TaskRunStages stages, string taskId, 
             if (stages.Decoding.Decode(message) is not { } change || stages.Starts.IsBeforeStart(change)) return position;
 
             // Failed after the stop (or cut at the end of the grace): not checkpointed, the next run applies it.
-            var outcome = await DmlChannelLoop.StoppedIsCancelled(stages.Retry.RunAsync($"apply {change.Kind} from {change.Origin.Describe()}",
+            var outcome = await InFlightWrites.StoppedIsCancelled(stages.Retry.RunAsync($"apply {change.Kind} from {change.Origin.Describe()}",
                 _ => stages.Operations.ApplyAsync(change, inFlight), token), token);
 
             if (outcome != OperationOutcome.NotSelected)
