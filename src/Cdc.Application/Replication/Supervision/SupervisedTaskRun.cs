@@ -184,16 +184,16 @@ public sealed class SupervisedTaskRun(
     }
 
     /// <summary>
-    /// Whether the task is still Running, read at each renewal: a pause or delete normally stops the run at once through
-    /// the cluster (its agent is stopped wherever it runs), and this is the net under that, so that a pause stops the
-    /// replication within one renewal even when the cluster's messages lag. A read that fails is no answer: the lease
-    /// decides then.
+    /// Whether the task is still Running, read at each renewal from its stream, as at the start of the run: a pause or
+    /// delete normally stops the run at once through the cluster (its agent is stopped wherever it runs), and this is
+    /// the net under that, so that a pause stops the replication within one renewal even when the cluster's messages lag.
+    /// A read that fails is no answer: the lease decides then.
     /// </summary>
     private async Task<bool> StillRunningAsync(CancellationToken ct)
     {
         try
         {
-            return await views.GetAsync(TaskId, ct) is { State: TaskState.Running }; // no view: deleted
+            return await new TaskStreams(store).LoadAsync(TaskId, ct) is { Exists: true, State: TaskState.Running };
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
