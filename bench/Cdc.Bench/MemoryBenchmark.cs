@@ -155,7 +155,11 @@ public static class MemoryBenchmark
         return 0;
     }
 
-    private static async Task<(long MaxRss, long MaxHeap, int Samples)> SampleAsync(CancellationToken ct)
+    /// <summary>
+    /// Samples a process's VmRSS (bytes) every 20 ms until cancelled: its maximum, and the maximum of this process's
+    /// managed heap when the process is this one ("self"; 0 otherwise).
+    /// </summary>
+    internal static async Task<(long MaxRss, long MaxHeap, int Samples)> SampleAsync(CancellationToken ct, string process = "self")
     {
         long maxRss = 0, maxHeap = 0;
         var samples = 0;
@@ -164,8 +168,8 @@ public static class MemoryBenchmark
         {
             while (await timer.WaitForNextTickAsync(ct))
             {
-                maxRss = Math.Max(maxRss, Status("VmRSS"));
-                maxHeap = Math.Max(maxHeap, GC.GetTotalMemory(false));
+                maxRss = Math.Max(maxRss, StatusValue(process, "VmRSS") * 1024);
+                if (process == "self") maxHeap = Math.Max(maxHeap, GC.GetTotalMemory(false));
                 samples++;
             }
         }

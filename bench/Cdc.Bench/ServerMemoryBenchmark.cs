@@ -64,17 +64,7 @@ public static class ServerMemoryBenchmark
         var afterStart = MemoryBenchmark.StatusValue(pid, "VmRSS") / 1024.0;
         var peakReset = MemoryBenchmark.TryResetPeak(pid);
         using var sampling = new CancellationTokenSource();
-        var sampler = Task.Run(async () =>
-        {
-            long max = 0;
-            while (!sampling.IsCancellationRequested)
-            {
-                max = Math.Max(max, MemoryBenchmark.StatusValue(pid, "VmRSS"));
-                try { await Task.Delay(20, sampling.Token); } catch (OperationCanceledException) { }
-            }
-
-            return max / 1024.0;
-        }, CancellationToken.None);
+        var sampler = MemoryBenchmark.SampleAsync(sampling.Token, pid);
 
         var vectors = PipelineHarness.Vectors(rows, dimension);
         var insertsBefore = target.Inserts;
@@ -95,7 +85,7 @@ public static class ServerMemoryBenchmark
 
         wall.Stop();
         await sampling.CancelAsync();
-        var maxSampled = await sampler;
+        var maxSampled = (await sampler).MaxRss / 1024.0 / 1024.0;
         var peak = MemoryBenchmark.StatusValue(pid, "VmHWM") / 1024.0;
         var end = MemoryBenchmark.StatusValue(pid, "VmRSS") / 1024.0;
         var replicatedMb = (target.InsertBytes - bytesBefore) / 1e6;
