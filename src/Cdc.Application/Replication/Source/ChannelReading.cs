@@ -63,6 +63,7 @@ public sealed class ChannelReading(
                 {
                     if (await handle(message, ct) is { } done)
                     {
+                        reader.Completed(done);
                         start = SourceChannelStart.After(done);
                         _completed[channel] = done;
                         if (backoff.AfterFailure) monitor.Succeeded($"read {channel}");

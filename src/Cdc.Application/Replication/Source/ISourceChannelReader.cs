@@ -24,6 +24,14 @@ public interface ISourceChannelReader : IAsyncDisposable
     /// </summary>
     SourcePosition? StartsAfter => null;
 
+    /// <summary>
+    /// The caller is done with the messages up to and including <paramref name="completed"/> (applied on the target, or
+    /// not to be replicated) and holds none of their payloads: a reader that lends pooled buffers may reuse theirs.
+    /// </summary>
+    void Completed(SourcePosition completed)
+    {
+    }
+
     /// <summary>Bytes of the messages read from the MQ and not yet taken by the caller.</summary>
     long BufferedBytes => 0;
 

@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Text;
 using System.Threading.Channels;
 using Cdc.Application.Replication.Source;
@@ -10,11 +12,15 @@ namespace Cdc.Infrastructure.Source.Kafka;
 /// <summary>
 /// Reads partition 0 of one Kafka topic (a Milvus pchannel). The blocking <c>Consume</c> runs on a thread of its own
 /// and hands messages over through a buffer capped in messages and in bytes (one message larger than the byte cap
-/// still passes, alone), so a slow caller holds the consumer back instead of growing memory.
+/// still passes, alone), so a slow caller holds the consumer back instead of growing memory. A large message's array is
+/// rented (see <see cref="MessageBytesDeserializer"/>) and goes back to its pool when the caller reports, through
+/// <see cref="Completed"/>, that it is done with that message: until then the payload may still be in a pack the target
+/// is being sent, or is to be sent again. A message never completed (the run stopped, the write failed) keeps its array
+/// out of the pool, and the GC takes it.
 /// </summary>
 internal sealed class KafkaChannelReader : ISourceChannelReader
 {
-    private readonly IConsumer<Ignore, byte[]> _consumer;
+    private readonly IConsumer<Ignore, ArraySegment<byte>> _consumer;
     private readonly Channel<SourceMessage> _messages;
     private readonly CancellationTokenSource _stop = new();
     private readonly SemaphoreSlim _taken = new(0);
@@ -26,11 +32,14 @@ internal sealed class KafkaChannelReader : ISourceChannelReader
     private int _bufferedMessages;
     private int _disposed;
     private long _nextOffset; // the offset the consumer is to deliver next (consumer thread only)
+    private readonly ArrayPool<byte> _pool;
+    private readonly Queue<(long Offset, byte[] Array)> _rented = new(); // handed to the caller, not yet completed
 
     public KafkaChannelReader(
-        IConsumer<Ignore, byte[]> consumer, string channel, int readAhead, long maxBytes = long.MaxValue, SourcePosition? startsAfter = null,
-        long firstOffset = 0, TimeSpan? queryTimeout = null)
+        IConsumer<Ignore, ArraySegment<byte>> consumer, string channel, int readAhead, long maxBytes = long.MaxValue, SourcePosition? startsAfter = null,
+        long firstOffset = 0, TimeSpan? queryTimeout = null, ArrayPool<byte>? pool = null)
     {
+        _pool = pool ?? ArrayPool<byte>.Shared;
         _consumer = consumer;
         _queryTimeout = queryTimeout ?? TimeSpan.FromSeconds(10);
         _nextOffset = firstOffset;
@@ -54,6 +63,11 @@ internal sealed class KafkaChannelReader : ISourceChannelReader
             Interlocked.Add(ref _bufferedBytes, -message.Payload.Length);
             Interlocked.Decrement(ref _bufferedMessages);
             _taken.Release();
+            if (MemoryMarshal.TryGetArray(message.Payload, out var segment) && MessageBytesDeserializer.IsPooled(segment))
+            {
+                lock (_rented) _rented.Enqueue((((KafkaOffset)message.Id).Offset, segment.Array!));
+            }
+
             yield return message;
         }
     }
@@ -116,6 +130,23 @@ internal sealed class KafkaChannelReader : ISourceChannelReader
             if (topic is null || topic.Error.Code == ErrorCode.UnknownTopicOrPart || topic.Partitions.All(p => p.PartitionId != 0)) return 0;
             // The metadata answer refreshed the client's: asked again (a failure now is "cannot tell", not "nothing").
             return _consumer.QueryWatermarkOffsets(partition, _queryTimeout).High.Value;
+        }
+    }
+
+    /// <summary>
+    /// The arrays of the large messages handed out up to <paramref name="completed"/>'s offset go back to the pool:
+    /// the caller holds none of those payloads any more.
+    /// </summary>
+    public void Completed(SourcePosition completed)
+    {
+        var offset = KafkaMessageId.ToOffset(completed.MessageId.Span);
+        lock (_rented)
+        {
+            while (_rented.TryPeek(out var oldest) && oldest.Offset <= offset)
+            {
+                _rented.Dequeue();
+                _pool.Return(oldest.Array);
+            }
         }
     }
 
@@ -185,7 +216,7 @@ internal sealed class KafkaChannelReader : ISourceChannelReader
         }
     }
 
-    private SourceMessage ToSourceMessage(ConsumeResult<Ignore, byte[]> result)
+    private SourceMessage ToSourceMessage(ConsumeResult<Ignore, ArraySegment<byte>> result)
     {
         var properties = new Dictionary<string, string>(StringComparer.Ordinal);
         if (result.Message.Headers is { } headers)
@@ -197,7 +228,7 @@ internal sealed class KafkaChannelReader : ISourceChannelReader
             }
         }
         var offset = result.Offset.Value;
-        return new SourceMessage(Channel, new KafkaOffset(offset), properties, result.Message.Value ?? []);
+        return new SourceMessage(Channel, new KafkaOffset(offset), properties, result.Message.Value);
     }
 
     public async ValueTask DisposeAsync()
@@ -206,6 +237,12 @@ internal sealed class KafkaChannelReader : ISourceChannelReader
         _stop.Cancel();
         await _consuming.ConfigureAwait(false);
         _messages.Writer.TryComplete();
+        // Read from the MQ but never handed out: nobody else holds these. (Handed out and not completed: left to the GC.)
+        while (_messages.Reader.TryRead(out var unread))
+        {
+            if (MemoryMarshal.TryGetArray(unread.Payload, out var segment) && MessageBytesDeserializer.IsPooled(segment)) _pool.Return(segment.Array!);
+        }
+
         await _consumerInUse.WaitAsync().ConfigureAwait(false); // a query under way ends within its timeout
         try
         {

@@ -18,12 +18,16 @@ public sealed class KafkaSourceChannels(KafkaSourceOptions options, ILogger<Kafk
     public static readonly TimeSpan TimeSeekMargin = TimeSpan.FromMinutes(1);
     private readonly ILogger _logger = logger ?? NullLogger<KafkaSourceChannels>.Instance;
 
+    /// <summary>Where the readers rent the arrays of large messages (tests watch it); null: the shared pool.</summary>
+    internal System.Buffers.ArrayPool<byte>? MessagePool { get; init; }
+
     public async Task<ISourceChannelReader> OpenReaderAsync(
         string channel, SourceChannelStart start, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(channel);
-        var consumer = new ConsumerBuilder<Ignore, byte[]>(options.ToConsumerConfig())
-            .SetValueDeserializer(MessageBytesDeserializer.Instance)
+        var values = MessagePool is { } pool ? new MessageBytesDeserializer(pool) : MessageBytesDeserializer.Shared;
+        var consumer = new ConsumerBuilder<Ignore, ArraySegment<byte>>(options.ToConsumerConfig())
+            .SetValueDeserializer(values)
             .SetErrorHandler((_, e) => _logger.LogWarning("kafka consumer on {Channel}: {Code} {Reason}", channel, e.Code, e.Reason))
             .SetLogHandler((_, m) => _logger.LogDebug("librdkafka {Facility} on {Channel}: {Message}", m.Facility, channel, m.Message))
             .Build();
@@ -36,7 +40,7 @@ public sealed class KafkaSourceChannels(KafkaSourceOptions options, ILogger<Kafk
             // From the latest message: the offset was fixed now, so the position before it names the same start
             // (offset -1 for a topic nobody wrote yet: the exclusive seek after it is offset 0).
             var startsAfter = start is SourceChannelStart.LatestStart ? new SourcePosition(channel, KafkaMessageId.FromOffset(offset - 1)) : null;
-            return new KafkaChannelReader(consumer, channel, options.ReadAhead, options.ReadBufferBytes, startsAfter, offset, options.OpenTimeout);
+            return new KafkaChannelReader(consumer, channel, options.ReadAhead, options.ReadBufferBytes, startsAfter, offset, options.OpenTimeout, values.Pool);
         }
         catch (KafkaException e)
         {
@@ -65,7 +69,7 @@ public sealed class KafkaSourceChannels(KafkaSourceOptions options, ILogger<Kafk
     /// A resume whose next offset the topic no longer holds (retention deleted it) is refused: reading on from the
     /// oldest message kept would skip the lost range without a word.
     /// </summary>
-    private long StartOffset(IConsumer<Ignore, byte[]> consumer, TopicPartition partition, SourceChannelStart start)
+    private long StartOffset(IConsumer<Ignore, ArraySegment<byte>> consumer, TopicPartition partition, SourceChannelStart start)
     {
         var channel = partition.Topic;
         switch (start)
@@ -89,7 +93,7 @@ public sealed class KafkaSourceChannels(KafkaSourceOptions options, ILogger<Kafk
         }
     }
 
-    private (long Low, long High) Watermarks(IConsumer<Ignore, byte[]> consumer, TopicPartition partition)
+    private (long Low, long High) Watermarks(IConsumer<Ignore, ArraySegment<byte>> consumer, TopicPartition partition)
     {
         try
         {

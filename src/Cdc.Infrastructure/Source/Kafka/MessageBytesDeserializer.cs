@@ -1,24 +1,32 @@
+using System.Buffers;
 using Confluent.Kafka;
 
 namespace Cdc.Infrastructure.Source.Kafka;
 
 /// <summary>
-/// A Kafka value as a byte array, copied from librdkafka's buffer into an array that is not zeroed first (every byte is
-/// overwritten by the copy): for 3 MB inserts the zeroing is a measurable share of reading. A null value stays null.
+/// A Kafka value copied out of librdkafka's buffer (which is freed once <c>Consume</c> returns). A value of at least
+/// <see cref="PooledFrom"/> bytes (an Insert's rows) goes into an array rented from <see cref="Pool"/>, which the
+/// <see cref="KafkaChannelReader"/> returns once the caller has completed the message; a smaller one (time ticks,
+/// deletes, DDL) into an array of its own. Without the pool each 3 MB Insert was a new large-object-heap array, and the
+/// GC kept hundreds of MB of them committed between its rare full collections. Arrays are not zeroed first: the copy
+/// overwrites every byte the segment covers. A null value is an empty segment.
 /// </summary>
-internal sealed class MessageBytesDeserializer : IDeserializer<byte[]>
+internal sealed class MessageBytesDeserializer(ArrayPool<byte> pool) : IDeserializer<ArraySegment<byte>>
 {
-    public static readonly MessageBytesDeserializer Instance = new();
+    /// <summary>Values from this size on are pooled: below the large-object heap's 85,000 bytes the GC copes well.</summary>
+    public const int PooledFrom = 64 * 1024;
 
-    public byte[] Deserialize(ReadOnlySpan<byte> data, bool isNull, SerializationContext context)
+    public static readonly MessageBytesDeserializer Shared = new(ArrayPool<byte>.Shared);
+
+    public ArrayPool<byte> Pool { get; } = pool;
+
+    public static bool IsPooled(ArraySegment<byte> value) => value.Count >= PooledFrom;
+
+    public ArraySegment<byte> Deserialize(ReadOnlySpan<byte> data, bool isNull, SerializationContext context)
     {
-        if (isNull)
-        {
-            return null!;
-        }
-
-        var bytes = GC.AllocateUninitializedArray<byte>(data.Length);
+        if (isNull || data.IsEmpty) return ArraySegment<byte>.Empty;
+        var bytes = data.Length >= PooledFrom ? Pool.Rent(data.Length) : GC.AllocateUninitializedArray<byte>(data.Length);
         data.CopyTo(bytes);
-        return bytes;
+        return new ArraySegment<byte>(bytes, 0, data.Length);
     }
 }

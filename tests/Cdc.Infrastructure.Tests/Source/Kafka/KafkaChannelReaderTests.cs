@@ -253,4 +253,67 @@ public sealed class KafkaChannelReaderTests
         Assert.Null(resumed.StartsAfter);
         Assert.Equal("first", Text((await resumed.ReadAllAsync(ct).FirstAsync(ct)).Payload));
     }
+
+    [Fact]
+    public async Task A_large_message_s_array_goes_back_to_the_pool_only_once_the_caller_completed_it()
+    {
+        var ct = KafkaTestBroker.Deadline(60);
+        using var producer = KafkaTestBroker.Producer();
+        var topic = KafkaTestBroker.UniqueTopic("pooled");
+        const int large = 100_000; // an Insert's size class: rented
+        for (var i = 0; i < 4; i++)
+        {
+            var payload = new byte[large];
+            payload.AsSpan().Fill((byte)(i + 1));
+            await producer.ProduceAsync(topic, payload, null, ct);
+            await producer.ProduceAsync(topic, Utf8($"tick-{i}"), null, ct); // small: an array of its own
+        }
+
+        var pool = new RecordingPool();
+        var channels = new KafkaSourceChannels(new KafkaSourceOptions { Address = KafkaTestBroker.Bootstrap, ReadAhead = 2 }) { MessagePool = pool };
+        await using (var reader = await channels.OpenReaderAsync(topic, SourceChannelStart.After(new SourcePosition(topic, KafkaMessageId.FromOffset(-1))), ct))
+        {
+            var read = await reader.ReadAllAsync(ct).Take(6).ToListAsync(ct);
+            var waited = Stopwatch.StartNew();
+            while (reader.BufferedMessages < 2 && waited.Elapsed < TimeSpan.FromSeconds(10)) await Task.Delay(20, ct);
+
+            // Six messages read (three large), none completed: nothing went back, so no payload can have been overwritten.
+            Assert.Empty(pool.Returned);
+            Assert.Equal(4, pool.Rented.Count); // the fourth large one waits in the reader's buffer
+            reader.Completed(new SourcePosition(topic, KafkaMessageId.FromOffset(2))); // offsets 0..2: large 0 and 1, small tick-0
+            Assert.Equal(pool.Rented.Take(2), pool.Returned);
+            Assert.All(read[4].Payload.ToArray(), b => Assert.Equal(3, b)); // large 2 (offset 4) untouched
+
+            reader.Completed(new SourcePosition(topic, KafkaMessageId.FromOffset(3))); // a small message: nothing more to return
+            Assert.Equal(2, pool.Returned.Count);
+            reader.Completed(new SourcePosition(topic, KafkaMessageId.FromOffset(5)));
+            Assert.Equal(pool.Rented.Take(3), pool.Returned);
+        }
+
+        // Disposed: the large message read from Kafka but never handed out went back too; no array went back twice.
+        Assert.Equal(pool.Rented, pool.Returned);
+    }
+
+    /// <summary>The shared pool, with the arrays it lent and got back, in order.</summary>
+    private sealed class RecordingPool : System.Buffers.ArrayPool<byte>
+    {
+        private readonly List<byte[]> _rented = [];
+        private readonly List<byte[]> _returned = [];
+
+        public IReadOnlyList<byte[]> Rented { get { lock (_rented) return [.. _rented]; } }
+
+        public IReadOnlyList<byte[]> Returned { get { lock (_rented) return [.. _returned]; } }
+
+        public override byte[] Rent(int minimumLength)
+        {
+            var array = new byte[minimumLength + 7]; // longer than asked, as a pool's arrays are
+            lock (_rented) _rented.Add(array);
+            return array;
+        }
+
+        public override void Return(byte[] array, bool clearArray = false)
+        {
+            lock (_rented) _returned.Add(array);
+        }
+    }
 }
