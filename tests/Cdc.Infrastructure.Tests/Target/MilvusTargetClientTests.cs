@@ -188,6 +188,27 @@ public sealed class MilvusTargetClientTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task At_most_four_large_packs_are_sent_at_once_on_a_connection_and_small_ones_are_not_held_back()
+    {
+        await _client.CreateCollectionAsync("default", Books(shards: 1), SourceTs, CancellationToken.None);
+        var target = (await _client.DescribeCollectionAsync("default", "books", CancellationToken.None))!;
+        _server.Latency = TimeSpan.FromMilliseconds(300);
+        Task<string> Send(int pack, int rows) => _client.ReplicateMessageAsync(new TargetReplicatePack(
+            target.PhysicalChannels[0], Ts, Ts,
+            [new(Insert(target.CollectionId, target.VirtualChannels[0], [.. Enumerable.Range(pack * rows, rows).Select(k => (long)k)], dim: 16).ToByteArray())],
+            [], []), CancellationToken.None);
+
+        // 10 packs of 20,000 rows x 16 floats (about 1.4 MB each) at once: four go, each of the others when one is answered.
+        await Task.WhenAll(Enumerable.Range(0, 10).Select(p => Send(p, 20_000)));
+        Assert.Equal(MilvusTargetClient.LargeSendsAtOnce, _server.MostCallsAtOnce("ReplicateMessage"));
+        Assert.Equal(200_000, _server.Rows("default", "books").Count);
+
+        // Small packs (10 rows) are not counted: all 10 are under way together.
+        await Task.WhenAll(Enumerable.Range(100, 10).Select(p => Send(p, 10)));
+        Assert.Equal(10, _server.MostCallsAtOnce("ReplicateMessage"));
+    }
+
+    [Fact]
     public async Task Normal_instance_denies_replicate_messages_with_1900_and_is_not_retried()
     {
         _server.TtMsgEnabled = true;

@@ -214,6 +214,35 @@ public sealed class FakeMilvusServer : IAsyncDisposable
         where TResponse : IMessage
     {
         var method = context.Method[(context.Method.LastIndexOf('/') + 1)..];
+        lock (_gate)
+        {
+            var now = _callsUnderWay.GetValueOrDefault(method) + 1;
+            _callsUnderWay[method] = now;
+            _mostCallsAtOnce[method] = Math.Max(now, _mostCallsAtOnce.GetValueOrDefault(method));
+        }
+
+        try
+        {
+            return await HandleOneAsync(method, request, context, error);
+        }
+        finally
+        {
+            lock (_gate) _callsUnderWay[method]--;
+        }
+    }
+
+    /// <summary>The most calls of <paramref name="method"/> this server had under way at one time.</summary>
+    public int MostCallsAtOnce(string method)
+    {
+        lock (_gate) return _mostCallsAtOnce.GetValueOrDefault(method);
+    }
+
+    private readonly Dictionary<string, int> _callsUnderWay = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _mostCallsAtOnce = new(StringComparer.Ordinal);
+
+    private async Task<TResponse> HandleOneAsync<TResponse>(string method, IMessage request, ServerCallContext context, Func<Status, TResponse> error)
+        where TResponse : IMessage
+    {
         var metadata = context.GetHttpContext().Request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString());
         var call = new FakeMilvusCall(method, metadata, request);
         FakeMilvusFault? fault;
