@@ -605,14 +605,17 @@ public sealed partial class TaskReplicationTests : IAsyncLifetime
     }
 
     /// <summary>
-    /// Large Inserts (their arrays rented from the shared pool and returned once their pack is written) read far ahead of a
+    /// Large Inserts (their arrays, Kafka records or Pulsar frames, rented from the shared pool and returned once their pack is written) read far ahead of a
     /// slow target, so returned arrays are lent again while earlier packs are still being sent: every row still arrives
     /// with its own vector. A payload overwritten by an array lent again too early would show as a wrong vector.
     /// </summary>
-    [Fact]
-    public async Task Large_inserts_read_ahead_of_a_slow_target_arrive_byte_for_byte()
+    [Theory]
+    [InlineData(SourceQueueKind.Kafka)]
+    [InlineData(SourceQueueKind.Pulsar)]
+    public async Task Large_inserts_read_ahead_of_a_slow_target_arrive_byte_for_byte(SourceQueueKind queue)
     {
         var ct = KafkaTestBroker.Deadline(90);
+        await UseSourceAsync(queue, SourceMilvusVersion.V2_4);
         var books = await CreateBooksAsync(ct);
         var run = Start([], ct);
         await WaitUntilReadingAsync(run, ct);

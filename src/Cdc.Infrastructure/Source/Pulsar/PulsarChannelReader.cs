@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Cdc.Application.Replication.Source;
@@ -35,6 +36,7 @@ internal sealed partial class PulsarChannelReader : ISourceChannelReader
     private long _bufferedBytes;
     private int _bufferedMessages;
     private MessagePoint? _resumeAfter;
+    private readonly Queue<(MessagePoint Last, byte[] Array)> _lentFrames = new(); // pooled arrays holding messages not all completed
     private Session? _session;
     private Task _supervising = Task.CompletedTask;
     private int _failed;
@@ -178,6 +180,23 @@ internal sealed partial class PulsarChannelReader : ISourceChannelReader
     }
 
     /// <summary>
+    /// The pooled arrays (frames, or entries decompressed) all of whose messages are at or before
+    /// <paramref name="completed"/> go back to the pool: the caller holds none of their payloads any more.
+    /// </summary>
+    public void Completed(SourcePosition completed)
+    {
+        var done = PointOf(completed);
+        lock (_lentFrames)
+        {
+            while (_lentFrames.TryPeek(out var oldest) && !oldest.Last.IsAfter(done))
+            {
+                _lentFrames.Dequeue();
+                ArrayPool<byte>.Shared.Return(oldest.Array);
+            }
+        }
+    }
+
+    /// <summary>
     /// By Pulsar's order of ids (ledger, entry, batch index); an id of a whole entry (batch index -1) on either side
     /// counts as reached at the same entry, as Milvus writes batches of one message.
     /// </summary>
@@ -198,7 +217,19 @@ internal sealed partial class PulsarChannelReader : ISourceChannelReader
         {
             var metadata = frame.Metadata ?? throw new PulsarProtocolException("MESSAGE without metadata and payload");
             Interlocked.Add(ref session.Outstanding, metadata.HasNumMessagesInBatch ? -Math.Max(1, metadata.NumMessagesInBatch) : -1);
-            foreach (var message in PulsarEntries.Decode(metadata, frame.Payload, _options.MaxUncompressedEntryBytes))
+            var messages = PulsarEntries.Decode(metadata, frame.Payload, _options.MaxUncompressedEntryBytes, out var decompressed);
+            // The messages are slices of the frame, or of the array a compressed entry was decompressed into (Milvus
+            // writes ZSTD): a pooled one goes back once the last of them is completed. A compressed frame's own array is
+            // not needed past the decompression.
+            var compressed = metadata.Compression != CompressionType.None;
+            if ((compressed ? decompressed : frame.Lent) is { } lent && messages.Count > 0)
+            {
+                lock (_lentFrames) _lentFrames.Enqueue((entry with { BatchIndex = messages[^1].BatchIndex }, lent));
+            }
+
+            if (compressed && frame.Lent is { } compressedFrame) ArrayPool<byte>.Shared.Return(compressedFrame);
+
+            foreach (var message in messages)
             {
                 var point = entry with { BatchIndex = message.BatchIndex };
                 if (_resumeAfter is { } resume && !point.IsAfter(resume)) continue;

@@ -17,6 +17,14 @@ public static class PulsarCompression
     {
         if (type == CompressionType.None) return data.ToArray();
         var output = GC.AllocateUninitializedArray<byte>(uncompressedSize);
+        DecompressInto(type, data, output);
+        return output;
+    }
+
+    /// <summary>Decompresses <paramref name="data"/> into all of <paramref name="output"/> (its length is uncompressed_size).</summary>
+    public static void DecompressInto(CompressionType type, ReadOnlySpan<byte> data, Span<byte> output)
+    {
+        var uncompressedSize = output.Length;
         int written;
         try
         {
@@ -37,7 +45,6 @@ public static class PulsarCompression
         if (written != uncompressedSize)
             throw new PulsarProtocolException(
                 $"the {type.ToString().ToUpperInvariant()} payload decompresses to {(written < 0 ? "nothing valid" : $"{written} bytes")}, the metadata says uncompressed_size {uncompressedSize}");
-        return output;
     }
 
     public static byte[] Compress(CompressionType type, ReadOnlySpan<byte> data, int zstdLevel = 1) => type switch
@@ -62,7 +69,7 @@ public static class PulsarCompression
         return length != output.Length ? length : Snappy.Decompress(data, output);
     }
 
-    private static int Inflate(ReadOnlySpan<byte> data, byte[] output)
+    private static int Inflate(ReadOnlySpan<byte> data, Span<byte> output)
     {
         using var zlib = new ZLibStream(new MemoryStream(data.ToArray(), writable: false), CompressionMode.Decompress);
         var read = zlib.ReadAtLeast(output, output.Length, throwOnEndOfStream: false);

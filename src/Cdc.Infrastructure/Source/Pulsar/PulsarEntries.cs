@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using Cdc.Infrastructure.Source.Pulsar.Protos;
 using Google.Protobuf;
@@ -19,8 +20,18 @@ public static class PulsarEntries
     /// <summary>More messages than this in one batch is taken for corruption, not data.</summary>
     public const int MaxMessagesInBatch = 1 << 20;
 
-    public static IReadOnlyList<PulsarEntryMessage> Decode(MessageMetadata metadata, ReadOnlyMemory<byte> payload, int maxUncompressedBytes)
+    public static IReadOnlyList<PulsarEntryMessage> Decode(MessageMetadata metadata, ReadOnlyMemory<byte> payload, int maxUncompressedBytes) =>
+        Decode(metadata, payload, maxUncompressedBytes, out _);
+
+    /// <summary>
+    /// As <see cref="Decode(MessageMetadata, ReadOnlyMemory{byte}, int)"/>; a compressed entry of at least
+    /// <see cref="PulsarFrameReader.PooledFrom"/> bytes is decompressed into an array rented from the shared pool,
+    /// given in <paramref name="lent"/> (the messages are slices of it), for the caller to return once it holds none of
+    /// them.
+    /// </summary>
+    public static IReadOnlyList<PulsarEntryMessage> Decode(MessageMetadata metadata, ReadOnlyMemory<byte> payload, int maxUncompressedBytes, out byte[]? lent)
     {
+        lent = null;
         if (metadata.EncryptionKeys.Count > 0)
             throw new PulsarProtocolException("the entry is encrypted (MessageMetadata.encryption_keys), which this reader does not support");
         if (metadata.HasNumChunksFromMsg && metadata.NumChunksFromMsg > 1)
@@ -32,7 +43,11 @@ public static class PulsarEntries
             if (metadata.UncompressedSize > (uint)maxUncompressedBytes)
                 throw new PulsarProtocolException(
                     $"the entry decompresses to {metadata.UncompressedSize} bytes (uncompressed_size), more than the {maxUncompressedBytes} taken");
-            bytes = PulsarCompression.Decompress(metadata.Compression, payload.Span, (int)metadata.UncompressedSize);
+            var size = (int)metadata.UncompressedSize;
+            var output = size >= PulsarFrameReader.PooledFrom ? ArrayPool<byte>.Shared.Rent(size) : GC.AllocateUninitializedArray<byte>(size);
+            PulsarCompression.DecompressInto(metadata.Compression, payload.Span, output.AsSpan(0, size));
+            bytes = output.AsMemory(0, size);
+            if (size >= PulsarFrameReader.PooledFrom) lent = output;
         }
 
         if (!metadata.HasNumMessagesInBatch)

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 
 namespace Cdc.Infrastructure.Source.Pulsar;
@@ -8,6 +9,9 @@ namespace Cdc.Infrastructure.Source.Pulsar;
 /// </summary>
 public sealed class PulsarFrameReader(Stream stream, int maxFrameSize)
 {
+    /// <summary>Frames from this size on are read into arrays rented from the shared pool (<see cref="PulsarFrame.Lent"/>).</summary>
+    public const int PooledFrom = 64 * 1024;
+
     private readonly byte[] _header = new byte[4];
 
     /// <summary>The largest frame body taken (maxMessageSize plus <see cref="PulsarFrames.FramePadding"/>).</summary>
@@ -22,10 +26,14 @@ public sealed class PulsarFrameReader(Stream stream, int maxFrameSize)
         var size = BinaryPrimitives.ReadUInt32BigEndian(_header);
         if (size < 4) throw new PulsarProtocolException($"malformed frame: a total size of {size} bytes cannot hold a command size");
         if (size > (uint)MaxFrameSize) throw await Oversized(size, cancellationToken).ConfigureAwait(false);
-        // Not zeroed first: every byte is overwritten by the read.
-        var body = GC.AllocateUninitializedArray<byte>((int)size);
-        await stream.ReadExactlyAsync(body, cancellationToken).ConfigureAwait(false);
-        return PulsarFrames.Parse(body);
+        // Not zeroed first: every byte is overwritten by the read. A large frame (a message of an Insert's rows) is read
+        // into an array rented from the shared pool (see PulsarFrame.Lent), so the large object heap does not fill with
+        // one new array per message between the GC's rare full collections.
+        var pooled = size >= PooledFrom;
+        var body = pooled ? ArrayPool<byte>.Shared.Rent((int)size) : GC.AllocateUninitializedArray<byte>((int)size);
+        await stream.ReadExactlyAsync(body.AsMemory(0, (int)size), cancellationToken).ConfigureAwait(false);
+        var frame = PulsarFrames.Parse(body.AsMemory(0, (int)size));
+        return pooled ? frame with { Lent = body } : frame;
     }
 
     private async Task<PulsarProtocolException> Oversized(uint size, CancellationToken cancellationToken)

@@ -149,4 +149,12 @@ public static class PulsarFrames
 
 /// <summary>One frame: a command, and for a payload command its metadata and (still compressed) payload.</summary>
 public sealed record PulsarFrame(
-    BaseCommand Command, MessageMetadata? Metadata, BrokerEntryMetadata? BrokerEntryMetadata, ReadOnlyMemory<byte> Payload);
+    BaseCommand Command, MessageMetadata? Metadata, BrokerEntryMetadata? BrokerEntryMetadata, ReadOnlyMemory<byte> Payload)
+{
+    /// <summary>
+    /// The array the frame was read into when it was rented from the shared pool (a frame of
+    /// <see cref="PulsarFrameReader.PooledFrom"/> bytes or more): whoever takes the payload may return it once nothing
+    /// refers to the payload any more; nobody else does (left alone, the GC takes it).
+    /// </summary>
+    public byte[]? Lent { get; init; }
+}
