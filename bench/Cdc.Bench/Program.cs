@@ -1,4 +1,5 @@
 using Cdc.Bench;
+using Cdc.Infrastructure.Composition;
 
 // Usage: Cdc.Bench <benchmark>... [--results <dir>]   (scripts/bench.sh starts the servers the benchmarks need)
 //        Cdc.Bench fake-target [port]               (a fake target Milvus alone, in this process)
@@ -7,6 +8,9 @@ using Cdc.Bench;
 // memory (peak RSS while replicating 1 GB), upsert (apply mode upsert next to replicate), drain (catch-up after a 30 s
 // target outage), soak (10 minutes of the server replicating with pause/resume cycles), pulsar-throughput (pipeline vs
 // the Pulsar reader alone, on a fake Pulsar broker in this process); all runs every one, in this order.
+// The process the engine runs in gets the server's native heap setting (see Cdc.Api's Program), so that the
+// pipeline's figures are the server's.
+NativeHeapArenas.Limit();
 var benchmarks = new Dictionary<string, Func<BenchmarkContext, Task>>(StringComparer.OrdinalIgnoreCase)
 {
     ["decode"] = DecodeBenchmark.RunAsync,

@@ -4,7 +4,7 @@ using Cdc.Infrastructure.Configuration;
 using JasperFx;
 using Wolverine;
 
-Cdc.Api.Hosting.NativeHeapArenas.Limit();
+Cdc.Infrastructure.Composition.NativeHeapArenas.Limit();
 var builder = WebApplication.CreateBuilder(args);
 
 // The config file: --config <path> (default ./configs/cdc.yaml). Keys under "cdc:" in the host configuration

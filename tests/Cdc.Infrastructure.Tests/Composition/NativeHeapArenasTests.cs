@@ -1,6 +1,6 @@
-using Cdc.Api.Hosting;
+using Cdc.Infrastructure.Composition;
 
-namespace Cdc.Api.Tests.Hosting;
+namespace Cdc.Infrastructure.Tests.Composition;
 
 public sealed class NativeHeapArenasTests
 {

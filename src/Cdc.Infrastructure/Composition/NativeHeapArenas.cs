@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Cdc.Api.Hosting;
+namespace Cdc.Infrastructure.Composition;
 
 /// <summary>
 /// Caps glibc's malloc at two arenas (mallopt M_ARENA_MAX), as <c>MALLOC_ARENA_MAX=2</c> would, unless the operator set
@@ -10,7 +10,7 @@ namespace Cdc.Api.Hosting;
 /// of 3 MB Inserts (bench/results/server-memory.md): peak RSS about 310 MB with the default arenas, 250-300 MB with two,
 /// at the same throughput.
 /// </summary>
-internal static class NativeHeapArenas
+public static class NativeHeapArenas
 {
     private const int MArenaMax = -8; // M_ARENA_MAX in glibc's malloc.h
 
