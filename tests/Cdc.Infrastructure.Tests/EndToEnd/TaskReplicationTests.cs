@@ -605,7 +605,7 @@ public sealed partial class TaskReplicationTests : IAsyncLifetime
     }
 
     /// <summary>
-    /// Large Inserts (their arrays, Kafka records or Pulsar frames, rented from the shared pool and returned once their pack is written) read far ahead of a
+    /// Large Inserts (Kafka records, or Pulsar entries decompressed, in arrays rented from the shared pool and returned once their pack is written) read far ahead of a
     /// slow target, so returned arrays are lent again while earlier packs are still being sent: every row still arrives
     /// with its own vector. A payload overwritten by an array lent again too early would show as a wrong vector.
     /// </summary>
