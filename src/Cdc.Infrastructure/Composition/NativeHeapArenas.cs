@@ -7,7 +7,7 @@ namespace Cdc.Infrastructure.Composition;
 /// that variable. librdkafka receives each fetch into one native buffer the size of the response, on the thread of the
 /// consumer's broker connection, one per source channel: with glibc's default of up to 8 arenas per core, every one of
 /// those threads got an arena of its own, and each arena kept the 3 MB buffers it had freed. Measured with 16 channels
-/// of 3 MB Inserts (bench/results/server-memory.md): peak RSS about 310 MB with the default arenas, 250-300 MB with two,
+/// of 3 MB Inserts (bench/results/server-memory.md): peak RSS 305-316 MB with the default arenas, 266-297 MB with two,
 /// at the same throughput.
 /// </summary>
 public static class NativeHeapArenas
