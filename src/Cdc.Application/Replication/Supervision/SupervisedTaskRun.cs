@@ -82,18 +82,18 @@ public sealed class SupervisedTaskRun(
                     continue;
                 }
 
-                bool again;
+                RunEnd end;
                 try
                 {
-                    again = await RunOnceAsync(ct);
+                    end = await RunOnceAsync(ct);
                 }
                 finally
                 {
                     await leases.ReleaseAsync(TaskId, owner, CancellationToken.None);
                 }
 
-                if (again) continue;
-                if (_gone) return;
+                if (end == RunEnd.RunAgain) continue;
+                if (end == RunEnd.TaskGone) return;
                 // Paused (by an operator or by a halt): the cluster stops this task's agent. Until it does, the task's
                 // state is looked at again each renewal, so that a resume that reaches this agent before that stop
                 // still runs the task (the agent would otherwise stay "running" with nothing running).
@@ -111,15 +111,25 @@ public sealed class SupervisedTaskRun(
         }
     }
 
-    /// <summary>Whether the task was found deleted (or never created): its supervision ends.</summary>
-    private bool _gone;
+    /// <summary>How a run under the lease ended, and so what the supervision does next.</summary>
+    private enum RunEnd
+    {
+        /// <summary>The run stopped while its task is still to run (the lease was lost, say): take the lease again.</summary>
+        RunAgain,
 
-    /// <summary>One run under the lease; false when the task is not to run (any more): not Running, or halted.</summary>
-    private async Task<bool> RunOnceAsync(CancellationToken ct)
+        /// <summary>The task is not to run (any more): not Running, or halted and paused. Look again each renewal.</summary>
+        NotRunning,
+
+        /// <summary>The task was found deleted (or never created): the supervision ends.</summary>
+        TaskGone,
+    }
+
+    /// <summary>One run under the lease.</summary>
+    private async Task<RunEnd> RunOnceAsync(CancellationToken ct)
     {
         var task = await new TaskStreams(store).LoadAsync(TaskId, ct);
-        _gone = task is not { Exists: true };
-        if (task is not { Exists: true, State: TaskState.Running, Definition: { } definition }) return false;
+        if (task is not { Exists: true }) return RunEnd.TaskGone;
+        if (task is not { State: TaskState.Running, Definition: { } definition }) return RunEnd.NotRunning;
         var view = await views.GetAsync(TaskId, ct);
         var context = new TaskRunContext(TaskId, definition, view?.Positions ?? [], owner, view?.Runtime);
 
@@ -159,7 +169,7 @@ public sealed class SupervisedTaskRun(
             IsRunning = false;
             logger.LogWarning("the replication of task {TaskId} halted: {Reason}", TaskId, halted.Reason);
             await PauseAsync(halted.Reason);
-            return false;
+            return RunEnd.NotRunning;
         }
         catch (Exception ex) when (ex is OperationCanceledException or ReplicationHalted && run.IsCancellationRequested)
         {
@@ -173,14 +183,14 @@ public sealed class SupervisedTaskRun(
             IsRunning = false;
             logger.LogWarning(ex, "the replication of task {TaskId} failed", TaskId);
             await PauseAsync($"fail to replicate, err: {ex.Message}");
-            return false;
+            return RunEnd.NotRunning;
         }
         finally
         {
             IsRunning = false;
         }
 
-        return !ct.IsCancellationRequested;
+        return ct.IsCancellationRequested ? RunEnd.NotRunning : RunEnd.RunAgain;
     }
 
     /// <summary>
