@@ -394,8 +394,9 @@ public sealed partial class TaskReplicationTests : IAsyncLifetime
         await _stream.TickAsync(ct);
         await EventuallyAsync(() => Keys().SequenceEqual([1L, 3L, 4L, 5L]), run, "the rows");
 
-        // The source goes idle but keeps ticking, as Milvus does: the lag stays at about one tick interval.
-        for (var i = 0; i < 10; i++)
+        // The source goes idle for 3 s but keeps ticking, as Milvus does: the lag stays at about one tick interval, well
+        // under the 3 s since the last row (the bound leaves room for a loaded machine: 1.7 s was seen under the full suite).
+        for (var i = 0; i < 30; i++)
         {
             await _stream.TickAsync(ct);
             await Task.Delay(100, ct);
@@ -410,7 +411,7 @@ public sealed partial class TaskReplicationTests : IAsyncLifetime
         Assert.Equal(1, Sum(families, "milvus_cdc_api_execute_total", s => s.Label("api_type") == "CreateCollection"));
         var lags = families[CdcReplicationMetrics.LagName].Samples.ToDictionary(s => s.Label("channel"), s => s.Value);
         Assert.Equal(books.PhysicalChannels.ToHashSet(), lags.Keys.ToHashSet()); // not the replicate channel: it has no ticks
-        Assert.All(books.PhysicalChannels, pchannel => Assert.InRange(lags[pchannel], 0, 1500));
+        Assert.All(books.PhysicalChannels, pchannel => Assert.InRange(lags[pchannel], 0, 2500));
         Assert.All(books.PhysicalChannels, pchannel => Assert.Contains(families["milvus_cdc_buffer_messages"].Samples, s => s.Label("channel") == pchannel));
         Assert.Equal(TaskHealth.Replicating, (await HealthAsync())!.Status);
         await run.StopAsync();
