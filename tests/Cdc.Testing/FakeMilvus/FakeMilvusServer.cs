@@ -30,6 +30,8 @@ public sealed class FakeMilvusServer : IAsyncDisposable
     private readonly object _gate = new();
     private readonly List<FakeMilvusCall> _calls = [];
     private readonly List<FakeMilvusFault> _faults = [];
+    private readonly Dictionary<string, int> _callsUnderWay = new(StringComparer.Ordinal); // per method, under _gate
+    private readonly Dictionary<string, int> _mostCallsAtOnce = new(StringComparer.Ordinal);
 
     private WebApplication? _app;
 
@@ -236,9 +238,6 @@ public sealed class FakeMilvusServer : IAsyncDisposable
     {
         lock (_gate) return _mostCallsAtOnce.GetValueOrDefault(method);
     }
-
-    private readonly Dictionary<string, int> _callsUnderWay = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, int> _mostCallsAtOnce = new(StringComparer.Ordinal);
 
     private async Task<TResponse> HandleOneAsync<TResponse>(string method, IMessage request, ServerCallContext context, Func<Status, TResponse> error)
         where TResponse : IMessage

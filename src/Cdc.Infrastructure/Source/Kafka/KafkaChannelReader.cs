@@ -13,10 +13,8 @@ namespace Cdc.Infrastructure.Source.Kafka;
 /// Reads partition 0 of one Kafka topic (a Milvus pchannel). The blocking <c>Consume</c> runs on a thread of its own
 /// and hands messages over through a buffer capped in messages and in bytes (one message larger than the byte cap
 /// still passes, alone), so a slow caller holds the consumer back instead of growing memory. A large message's array is
-/// rented (see <see cref="MessageBytesDeserializer"/>) and goes back to its pool when the caller reports, through
-/// <see cref="Completed"/>, that it is done with that message: until then the payload may still be in a pack the target
-/// is being sent, or is to be sent again. A message never completed (the run stopped, the write failed) keeps its array
-/// out of the pool, and the GC takes it.
+/// rented (see <see cref="MessageBytesDeserializer"/>) and lent to the caller until it completes the message
+/// (<see cref="LentMessageArrays{TPoint}"/>).
 /// </summary>
 internal sealed class KafkaChannelReader : ISourceChannelReader
 {
@@ -33,13 +31,14 @@ internal sealed class KafkaChannelReader : ISourceChannelReader
     private int _disposed;
     private long _nextOffset; // the offset the consumer is to deliver next (consumer thread only)
     private readonly ArrayPool<byte> _pool;
-    private readonly Queue<(long Offset, byte[] Array)> _rented = new(); // handed to the caller, not yet completed
+    private readonly LentMessageArrays<long> _lent; // by offset: handed to the caller, not yet completed
 
     public KafkaChannelReader(
         IConsumer<Ignore, ArraySegment<byte>> consumer, string channel, int readAhead, long maxBytes = long.MaxValue, SourcePosition? startsAfter = null,
         long firstOffset = 0, TimeSpan? queryTimeout = null, ArrayPool<byte>? pool = null)
     {
         _pool = pool ?? ArrayPool<byte>.Shared;
+        _lent = new LentMessageArrays<long>(_pool);
         _consumer = consumer;
         _queryTimeout = queryTimeout ?? TimeSpan.FromSeconds(10);
         _nextOffset = firstOffset;
@@ -63,10 +62,7 @@ internal sealed class KafkaChannelReader : ISourceChannelReader
             Interlocked.Add(ref _bufferedBytes, -message.Payload.Length);
             Interlocked.Decrement(ref _bufferedMessages);
             _taken.Release();
-            if (MemoryMarshal.TryGetArray(message.Payload, out var segment) && MessageBytesDeserializer.IsPooled(segment))
-            {
-                lock (_rented) _rented.Enqueue((((KafkaOffset)message.Id).Offset, segment.Array!));
-            }
+            if (PooledArrayOf(message) is { } array) _lent.Lend(((KafkaOffset)message.Id).Offset, array);
 
             yield return message;
         }
@@ -140,15 +136,11 @@ internal sealed class KafkaChannelReader : ISourceChannelReader
     public void Completed(SourcePosition completed)
     {
         var offset = KafkaMessageId.ToOffset(completed.MessageId.Span);
-        lock (_rented)
-        {
-            while (_rented.TryPeek(out var oldest) && oldest.Offset <= offset)
-            {
-                _rented.Dequeue();
-                _pool.Return(oldest.Array);
-            }
-        }
+        _lent.ReturnCompleted(last => last <= offset);
     }
+
+    private static byte[]? PooledArrayOf(SourceMessage message) =>
+        MemoryMarshal.TryGetArray(message.Payload, out var segment) && MessageBytesDeserializer.IsPooled(segment) ? segment.Array : null;
 
     /// <summary>Offsets in order.</summary>
     public bool Reached(SourcePosition completed, SourcePosition newest) =>
@@ -240,7 +232,7 @@ internal sealed class KafkaChannelReader : ISourceChannelReader
         // Read from the MQ but never handed out: nobody else holds these. (Handed out and not completed: left to the GC.)
         while (_messages.Reader.TryRead(out var unread))
         {
-            if (MemoryMarshal.TryGetArray(unread.Payload, out var segment) && MessageBytesDeserializer.IsPooled(segment)) _pool.Return(segment.Array!);
+            if (PooledArrayOf(unread) is { } array) _pool.Return(array);
         }
 
         await _consumerInUse.WaitAsync().ConfigureAwait(false); // a query under way ends within its timeout

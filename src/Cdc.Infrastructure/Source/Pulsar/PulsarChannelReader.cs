@@ -36,7 +36,7 @@ internal sealed partial class PulsarChannelReader : ISourceChannelReader
     private long _bufferedBytes;
     private int _bufferedMessages;
     private MessagePoint? _resumeAfter;
-    private readonly Queue<(MessagePoint Last, byte[] Array)> _lentFrames = new(); // pooled arrays holding messages not all completed
+    private readonly LentMessageArrays<MessagePoint> _lent = new(ArrayPool<byte>.Shared); // frames, or entries decompressed
     private Session? _session;
     private Task _supervising = Task.CompletedTask;
     private int _failed;
@@ -186,14 +186,7 @@ internal sealed partial class PulsarChannelReader : ISourceChannelReader
     public void Completed(SourcePosition completed)
     {
         var done = PointOf(completed);
-        lock (_lentFrames)
-        {
-            while (_lentFrames.TryPeek(out var oldest) && !oldest.Last.IsAfter(done))
-            {
-                _lentFrames.Dequeue();
-                ArrayPool<byte>.Shared.Return(oldest.Array);
-            }
-        }
+        _lent.ReturnCompleted(last => !last.IsAfter(done));
     }
 
     /// <summary>
@@ -224,7 +217,7 @@ internal sealed partial class PulsarChannelReader : ISourceChannelReader
             var compressed = metadata.Compression != CompressionType.None;
             if ((compressed ? decompressed : frame.Lent) is { } lent && messages.Count > 0)
             {
-                lock (_lentFrames) _lentFrames.Enqueue((entry with { BatchIndex = messages[^1].BatchIndex }, lent));
+                _lent.Lend(entry with { BatchIndex = messages[^1].BatchIndex }, lent);
             }
 
             if (compressed && frame.Lent is { } compressedFrame) ArrayPool<byte>.Shared.Return(compressedFrame);

@@ -25,7 +25,7 @@ public static class PulsarEntries
 
     /// <summary>
     /// As <see cref="Decode(MessageMetadata, ReadOnlyMemory{byte}, int)"/>; a compressed entry of at least
-    /// <see cref="PulsarFrameReader.PooledFrom"/> bytes is decompressed into an array rented from the shared pool,
+    /// <see cref="MessageArrays.PooledFrom"/> bytes is decompressed into an array rented from the shared pool,
     /// given in <paramref name="lent"/> (the messages are slices of it), for the caller to return once it holds none of
     /// them.
     /// </summary>
@@ -44,10 +44,10 @@ public static class PulsarEntries
                 throw new PulsarProtocolException(
                     $"the entry decompresses to {metadata.UncompressedSize} bytes (uncompressed_size), more than the {maxUncompressedBytes} taken");
             var size = (int)metadata.UncompressedSize;
-            var output = size >= PulsarFrameReader.PooledFrom ? ArrayPool<byte>.Shared.Rent(size) : GC.AllocateUninitializedArray<byte>(size);
+            var output = MessageArrays.Take(size, ArrayPool<byte>.Shared);
             PulsarCompression.DecompressInto(metadata.Compression, payload.Span, output.AsSpan(0, size));
             bytes = output.AsMemory(0, size);
-            if (size >= PulsarFrameReader.PooledFrom) lent = output;
+            if (MessageArrays.IsPooled(size)) lent = output;
         }
 
         if (!metadata.HasNumMessagesInBatch)

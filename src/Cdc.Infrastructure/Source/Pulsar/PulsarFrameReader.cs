@@ -9,9 +9,6 @@ namespace Cdc.Infrastructure.Source.Pulsar;
 /// </summary>
 public sealed class PulsarFrameReader(Stream stream, int maxFrameSize)
 {
-    /// <summary>Frames from this size on are read into arrays rented from the shared pool (<see cref="PulsarFrame.Lent"/>).</summary>
-    public const int PooledFrom = 64 * 1024;
-
     private readonly byte[] _header = new byte[4];
 
     /// <summary>The largest frame body taken (maxMessageSize plus <see cref="PulsarFrames.FramePadding"/>).</summary>
@@ -29,8 +26,8 @@ public sealed class PulsarFrameReader(Stream stream, int maxFrameSize)
         // Not zeroed first: every byte is overwritten by the read. A large frame (a message of an Insert's rows) is read
         // into an array rented from the shared pool (see PulsarFrame.Lent), so the large object heap does not fill with
         // one new array per message between the GC's rare full collections.
-        var pooled = size >= PooledFrom;
-        var body = pooled ? ArrayPool<byte>.Shared.Rent((int)size) : GC.AllocateUninitializedArray<byte>((int)size);
+        var pooled = MessageArrays.IsPooled(size);
+        var body = MessageArrays.Take((int)size, ArrayPool<byte>.Shared);
         await stream.ReadExactlyAsync(body.AsMemory(0, (int)size), cancellationToken).ConfigureAwait(false);
         var frame = PulsarFrames.Parse(body.AsMemory(0, (int)size));
         return pooled ? frame with { Lent = body } : frame;

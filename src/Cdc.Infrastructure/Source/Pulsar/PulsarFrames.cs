@@ -153,7 +153,7 @@ public sealed record PulsarFrame(
 {
     /// <summary>
     /// The array the frame was read into when it was rented from the shared pool (a frame of
-    /// <see cref="PulsarFrameReader.PooledFrom"/> bytes or more): whoever takes the payload may return it once nothing
+    /// <see cref="MessageArrays.PooledFrom"/> bytes or more): whoever takes the payload may return it once nothing
     /// refers to the payload any more; nobody else does (left alone, the GC takes it).
     /// </summary>
     public byte[]? Lent { get; init; }
