@@ -49,8 +49,9 @@ public sealed class EventStoreHarness : IAsyncDisposable
         return new EventStoreHarness(Database.Borrow(), DataSource, OpenStore(Database.ConnectionString, options), options);
     }
 
-    public static DocumentStore OpenStore(string connectionString, EventStoreOptions options) =>
-        DocumentStore.For(o => MartenStoreSetup.Configure(o, connectionString, options));
+    /// <param name="changes">the store's process record of task view changes, as a server keeps one (null: none).</param>
+    public static DocumentStore OpenStore(string connectionString, EventStoreOptions options, TaskViewChanges? changes = null) =>
+        DocumentStore.For(o => MartenStoreSetup.Configure(o, connectionString, options, changes));
 
     public async ValueTask DisposeAsync()
     {

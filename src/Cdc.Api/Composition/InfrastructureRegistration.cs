@@ -50,7 +50,10 @@ public static class InfrastructureRegistration
             });
         services.AddSingleton<IEventStore, MartenEventStore>();
         services.AddSingleton<IEventFeed, MartenEventFeed>();
-        services.AddSingleton<ITaskViews, MartenTaskViews>();
+        services.AddSingleton<MartenTaskViews>();
+        services.AddSingleton<ITaskViews>(sp => sp.GetRequiredService<MartenTaskViews>());
+        services.AddSingleton<ICachedTaskViews, CachedTaskViews>();
+        services.AddHostedService(sp => ActivatorUtilities.CreateInstance<TaskViewChangeListener>(sp, config.MetaStore.ConnectionString));
         services.AddSingleton<ITaskLeases, PostgresTaskLeases>();
         services.AddSingleton<ITaskRuntimeReports, MartenTaskRuntimeReports>();
         services.AddSingleton<ISecretProtector>(_ =>

@@ -42,3 +42,11 @@ public interface ITaskViews
     Task<TaskView?> GetAsync(string taskId, CancellationToken cancellationToken);
     Task<IReadOnlyList<TaskView>> ListAsync(CancellationToken cancellationToken);
 }
+
+/// <summary>
+/// The task views as get and list answer an operator: the same answers as <see cref="ITaskViews"/>, served from
+/// memory while the server knows that nothing behind them changed. A change committed through this server shows at
+/// once; one committed through another server shows when its notice arrives (milliseconds later). Decisions of the
+/// replication worker read <see cref="ITaskViews"/>.
+/// </summary>
+public interface ICachedTaskViews : ITaskViews;

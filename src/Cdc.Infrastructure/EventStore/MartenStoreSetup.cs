@@ -35,10 +35,13 @@ public static class MartenStoreSetup
         this IServiceCollection services, string connectionString, EventStoreOptions options)
     {
         services.AddSingleton(options);
-        return services.AddMarten(o => Configure(o, connectionString, options));
+        var changes = new TaskViewChanges(options);
+        services.AddSingleton(changes);
+        return services.AddMarten(o => Configure(o, connectionString, options, changes));
     }
 
-    public static void Configure(StoreOptions o, string connectionString, EventStoreOptions options)
+    /// <param name="changes">this process's record of task view changes, told of each commit (null: none kept).</param>
+    public static void Configure(StoreOptions o, string connectionString, EventStoreOptions options, TaskViewChanges? changes = null)
     {
         o.Connection(connectionString);
         o.DatabaseSchemaName = options.Schema;
@@ -65,6 +68,7 @@ public static class MartenStoreSetup
         o.Projections.Add(new TaskDeletionProjection(), ProjectionLifecycle.Inline);
         o.Projections.Add(new TargetTimeProjection(), ProjectionLifecycle.Inline);
         o.Projections.Add(new TargetTimeDeletionProjection(), ProjectionLifecycle.Inline);
+        o.Listeners.Add(new TaskViewChangeNotifier(options.Schema, changes));
     }
 
     /// <summary>A protected secret is stored as its ciphertext string (never the plain text, which it never holds).</summary>

@@ -33,6 +33,21 @@ public sealed class MartenTaskViews(IDocumentStore store, EventStoreOptions opti
             .ToList();
     }
 
+    /// <summary>The tasks of these ids that exist, in no particular order; one round trip.</summary>
+    public async Task<IReadOnlyList<TaskView>> GetManyAsync(IReadOnlyCollection<string> taskIds, CancellationToken cancellationToken)
+    {
+        var ids = taskIds.ToArray();
+        await using var session = store.QuerySession(options.Tenant);
+        var batch = session.CreateBatchQuery();
+        var views = batch.LoadMany<TaskView>().ById(ids);
+        var positions = batch.Query<ChannelPositionDocument>().Where(p => p.TaskId.IsOneOf(ids)).ToList();
+        var runtimes = batch.LoadMany<TaskRuntimeDocument>().ById(ids);
+        await batch.Execute(cancellationToken);
+        var byTask = (await positions).ToLookup(p => p.TaskId, StringComparer.Ordinal);
+        var runtimeOf = (await runtimes).ToDictionary(r => r.Id, StringComparer.Ordinal);
+        return (await views).Select(v => Compose(v, byTask[v.TaskId], runtimeOf.GetValueOrDefault(v.TaskId))).ToList();
+    }
+
     private static TaskView Compose(TaskView view, IEnumerable<ChannelPositionDocument> positions, TaskRuntimeDocument? runtime) =>
         view with
         {

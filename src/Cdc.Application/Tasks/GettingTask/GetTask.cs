@@ -12,7 +12,7 @@ public sealed class GetTaskValidator : AbstractValidator<GetTask>
     public GetTaskValidator() => TaskIdRule.Require(this, (GetTask r) => r.TaskId);
 }
 
-public sealed class GetTaskHandler(ITaskViews views) : IRequestHandler<GetTask, TaskView>
+public sealed class GetTaskHandler(ICachedTaskViews views) : IRequestHandler<GetTask, TaskView>
 {
     public async Task<TaskView> Handle(GetTask request, CancellationToken cancellationToken) =>
         await views.GetAsync(request.TaskId!, cancellationToken)

@@ -1,0 +1,131 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using Cdc.Application.EventStore;
+using Cdc.Application.Tasks;
+using JasperFx.Events;
+using Marten;
+using Marten.Services;
+
+namespace Cdc.Infrastructure.EventStore;
+
+/// <summary>
+/// What this server knows about changes to its tenant's task views, for <see cref="CachedTaskViews"/>: a counter per
+/// task that goes up whenever something behind the task's view changed (its stream, a checkpoint, its runtime report),
+/// a counter for the set of tasks (creates and deletes), and an epoch that goes up when changes may have been missed
+/// (the server was not listening). A cached view is good while the counters it was read under are unchanged.
+/// </summary>
+public sealed class TaskViewChanges(EventStoreOptions options)
+{
+    /// <summary>The PostgreSQL notification channel of every CDC server; a notice names its schema and tenant.</summary>
+    public const string Channel = "cdc_task_view_changes";
+
+    private readonly ConcurrentDictionary<string, long> _taskStamps = new(StringComparer.Ordinal);
+    private long _membership;
+    private long _epoch;
+    private long _any;
+    private volatile bool _listening;
+
+    /// <summary>Whether notices from other servers arrive (the listening connection is up); no cache is used without.</summary>
+    public bool Listening => _listening;
+
+    public long Epoch => Interlocked.Read(ref _epoch);
+
+    /// <summary>Goes up with every change of any task (the whole list was read under it).</summary>
+    public long Any => Interlocked.Read(ref _any);
+
+    public long Membership => Interlocked.Read(ref _membership);
+
+    public long StampOf(string taskId) => _taskStamps.GetValueOrDefault(taskId);
+
+    /// <summary>Something behind this task's view changed; <paramref name="taskStream"/>: its own stream (it may have been created or deleted).</summary>
+    public void Changed(string taskId, bool taskStream)
+    {
+        _taskStamps.AddOrUpdate(taskId, 1, static (_, n) => n + 1);
+        if (taskStream) Interlocked.Increment(ref _membership);
+        Interlocked.Increment(ref _any);
+    }
+
+    /// <summary>Notices may have been missed, or none arrive from now on: nothing cached before holds.</summary>
+    public void Listen(bool listening)
+    {
+        _listening = listening;
+        Interlocked.Increment(ref _epoch);
+        Interlocked.Increment(ref _any);
+    }
+
+    /// <summary>A notice from <see cref="Channel"/>, applied when it is about this server's schema and tenant.</summary>
+    public void Received(string payload)
+    {
+        TaskViewChangeNotice? notice;
+        try
+        {
+            notice = JsonSerializer.Deserialize(payload, TaskViewChangeNoticeJson.Default.TaskViewChangeNotice);
+        }
+        catch (JsonException)
+        {
+            return;
+        }
+
+        if (notice is { TaskId: { } taskId } && notice.Schema == options.Schema && notice.Tenant == options.Tenant) Changed(taskId, notice.TaskStream);
+    }
+
+    /// <summary>The task a stream belongs to: a task's own stream is its id, the others are <c>{task}/...</c>.</summary>
+    internal static (string TaskId, bool TaskStream) TaskOf(string streamKey)
+    {
+        var slash = streamKey.IndexOf('/');
+        return slash < 0 ? (streamKey, true) : (streamKey[..slash], false);
+    }
+
+    internal static string Notice(string schema, string tenant, string taskId, bool taskStream) =>
+        JsonSerializer.Serialize(new TaskViewChangeNotice(schema, tenant, taskId, taskStream), TaskViewChangeNoticeJson.Default.TaskViewChangeNotice);
+}
+
+/// <summary>The payload of a notice on <see cref="TaskViewChanges.Channel"/>.</summary>
+public sealed record TaskViewChangeNotice(string Schema, string Tenant, string TaskId, bool TaskStream);
+
+[System.Text.Json.Serialization.JsonSerializable(typeof(TaskViewChangeNotice))]
+internal sealed partial class TaskViewChangeNoticeJson : System.Text.Json.Serialization.JsonSerializerContext;
+
+/// <summary>
+/// A Marten session listener on every session of the store: a session that touches a task's stream, a checkpoint
+/// stream or a runtime report also sends a PostgreSQL <c>NOTIFY</c> per task, inside its transaction (PostgreSQL
+/// delivers it only if the transaction commits, and after it did), and tells this server's
+/// <see cref="TaskViewChanges"/> right after the commit, before SaveChanges returns (so this server's next read
+/// sees its own change even if the notice has not come back yet).
+/// </summary>
+public sealed class TaskViewChangeNotifier(string schema, TaskViewChanges? local) : DocumentSessionListenerBase
+{
+    public override Task BeforeSaveChangesAsync(IDocumentSession session, CancellationToken token)
+    {
+        var pending = session.PendingChanges;
+        var touched = Touched(pending.Streams(), pending.AllChangedFor<TaskRuntimeDocument>().Select(r => r.Id),
+            pending.DeletionsFor<TaskRuntimeDocument>().Select(d => d.Id?.ToString()));
+        foreach (var (taskId, taskStream) in touched)
+            session.QueueSqlCommand("select pg_notify(?, ?)", TaskViewChanges.Channel, TaskViewChanges.Notice(schema, session.TenantId, taskId, taskStream));
+        return Task.CompletedTask;
+    }
+
+    public override Task AfterCommitAsync(IDocumentSession session, IChangeSet commit, CancellationToken token)
+    {
+        if (local is null) return Task.CompletedTask;
+        var touched = Touched(commit.GetStreams(), commit.Inserted.Concat(commit.Updated).OfType<TaskRuntimeDocument>().Select(r => r.Id),
+            commit.Deleted.Where(d => d.DocumentType == typeof(TaskRuntimeDocument)).Select(d => d.Id?.ToString()));
+        foreach (var (taskId, taskStream) in touched) local.Changed(taskId, taskStream);
+        return Task.CompletedTask;
+    }
+
+    private static Dictionary<string, bool> Touched(IEnumerable<StreamAction> streams, IEnumerable<string> runtimeReports, IEnumerable<string?> removedReports)
+    {
+        var touched = new Dictionary<string, bool>(StringComparer.Ordinal);
+        foreach (var stream in streams)
+        {
+            if (stream.Key is not { } key) continue;
+            var (taskId, taskStream) = TaskViewChanges.TaskOf(key);
+            touched[taskId] = taskStream || touched.GetValueOrDefault(taskId);
+        }
+
+        foreach (var taskId in runtimeReports.Concat(removedReports))
+            if (taskId is not null) touched.TryAdd(taskId, false);
+        return touched;
+    }
+}
