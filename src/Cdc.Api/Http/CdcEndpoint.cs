@@ -108,42 +108,66 @@ public static class CdcEndpoint
         }
     }
 
-    private static async Task<JsonObject> DispatchAsync(
+    private static async Task<Action<Utf8JsonWriter>> DispatchAsync(
         string type, RequestData d, IMediator mediator, TimeProvider clock, string replicateChannel, CancellationToken ct)
     {
         switch (type)
         {
             case "create":
-                return new JsonObject { ["task_id"] = await mediator.Send(CdcRequests.Create(d), ct) };
+                return Data(new JsonObject { ["task_id"] = await mediator.Send(CdcRequests.Create(d), ct) });
             case "pause":
                 await mediator.Send(CdcRequests.Pause(d), ct);
-                return [];
+                return Data([]);
             case "resume":
                 await mediator.Send(CdcRequests.Resume(d), ct);
-                return [];
+                return Data([]);
             case "delete":
                 await mediator.Send(CdcRequests.Delete(d), ct);
-                return [];
+                return Data([]);
             case "get":
-                return new JsonObject { ["Task"] = TaskJson.Task(await mediator.Send(CdcRequests.Get(d), ct), clock.GetUtcNow(), replicateChannel) };
+                var view = await mediator.Send(CdcRequests.Get(d), ct);
+                var at = clock.GetUtcNow();
+                return w =>
+                {
+                    w.WriteStartObject();
+                    w.WritePropertyName("Task");
+                    TaskJson.Task(w, view, at, replicateChannel);
+                    w.WriteEndObject();
+                };
             case "list":
                 var tasks = await mediator.Send(CdcRequests.List(d), ct);
-                return new JsonObject { ["tasks"] = new JsonArray(tasks.Select(t => (JsonNode)TaskJson.Task(t, clock.GetUtcNow(), replicateChannel)).ToArray()) };
+                var now = clock.GetUtcNow();
+                return w =>
+                {
+                    w.WriteStartObject();
+                    w.WriteStartArray("tasks");
+                    foreach (var t in tasks) TaskJson.Task(w, t, now, replicateChannel);
+                    w.WriteEndArray();
+                    w.WriteEndObject();
+                };
             case "position":
                 var task = await mediator.Send(CdcRequests.Get(d), ct);
-                return new JsonObject { ["positions"] = TaskJson.Positions(task.Positions) };
+                return w =>
+                {
+                    w.WriteStartObject();
+                    w.WritePropertyName("positions");
+                    TaskJson.Positions(w, task.Positions);
+                    w.WriteEndObject();
+                };
             case "events":
                 if (d.String("task_id") is { Length: > 0 })
                 {
                     var entries = await mediator.Send(CdcRequests.TaskEvents(d), ct);
-                    return new JsonObject { ["events"] = new JsonArray(entries.Select(e => (JsonNode)TaskJson.Audit(e)).ToArray()) };
+                    return Data(new JsonObject { ["events"] = new JsonArray(entries.Select(e => (JsonNode)TaskJson.Audit(e)).ToArray()) });
                 }
                 var page = await mediator.Send(CdcRequests.Feed(d), ct);
-                return FeedPage(page);
+                return Data(FeedPage(page));
             default:
                 throw new InvalidOperationException($"unhandled request type {type}");
         }
     }
+
+    private static Action<Utf8JsonWriter> Data(JsonObject data) => w => data.WriteTo(w);
 
     public static JsonObject FeedPage(Application.Auditing.EventFeedPage page) => new()
     {

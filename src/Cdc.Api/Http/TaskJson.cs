@@ -15,71 +15,100 @@ namespace Cdc.Api.Http;
 public static class TaskJson
 {
     /// <summary>
-    /// A task at <paramref name="now"/> (its health's lag is measured against it, over the channels other than the
-    /// source's <paramref name="replicateChannel"/>).
+    /// Writes a task at <paramref name="now"/> (its health's lag is measured against it, over the channels other than
+    /// the source's <paramref name="replicateChannel"/>). Written straight to the response's JSON writer: a list of
+    /// many tasks would otherwise first be built as thousands of JSON nodes.
     /// </summary>
-    public static JsonObject Task(TaskView t, DateTimeOffset now, string? replicateChannel = null)
+    public static void Task(Utf8JsonWriter w, TaskView t, DateTimeOffset now, string? replicateChannel = null)
     {
-        var o = new JsonObject
+        w.WriteStartObject();
+        w.WriteString("task_id", t.TaskId);
+        w.WritePropertyName("milvus_connect_param");
+        Target(w, t.Target);
+        if (t.Selection.CollectionInfos is { } infos)
         {
-            ["task_id"] = t.TaskId,
-            ["milvus_connect_param"] = Target(t.Target),
-        };
-        if (t.Selection.CollectionInfos is { } infos) o["collection_infos"] = Collections(infos);
+            w.WritePropertyName("collection_infos");
+            Collections(w, infos);
+        }
+
         if (t.Selection.DbCollections is { } dbs)
-            o["db_collections"] = new JsonObject(dbs.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)Collections(kv.Value))));
-        if (t.NameMappings is { Count: > 0 } mappings) o["name_mapping"] = NameMappings(mappings);
-        if (t.Start is { } start) o["start_from"] = start.ToString();
-        if (t.RpcChannel is { } rpc) o["rpc_channel_info"] = Compact(new JsonObject { ["name"] = rpc.Name, ["position"] = rpc.Position });
-        if (t.DisableAutoStart) o["disable_auto_start"] = true;
-        if (t.ApplyMode != ApplyMode.Replicate) o["apply_mode"] = ApplyModes.Name(t.ApplyMode);
-        o["state"] = t.State.ToString();
-        if (!string.IsNullOrEmpty(t.Reason)) o["reason"] = t.Reason;
-        if (t.Positions.Count > 0) o["position"] = Positions(t.Positions, now, replicateChannel);
-        if (TaskHealth.Of(t, now, replicateChannel) is { } health) o["health"] = Health(health);
-        if (TaskCatchUp.Of(t, now) is { } catchUp) CatchUp(o, catchUp);
-        return o;
+        {
+            w.WriteStartObject("db_collections");
+            foreach (var (db, collections) in dbs)
+            {
+                w.WritePropertyName(db);
+                Collections(w, collections);
+            }
+
+            w.WriteEndObject();
+        }
+
+        if (t.NameMappings is { Count: > 0 } mappings) NameMappings(w, mappings);
+        if (t.Start is { } start) w.WriteString("start_from", start.ToString());
+        if (t.RpcChannel is { } rpc)
+        {
+            w.WriteStartObject("rpc_channel_info");
+            StringIfAny(w, "name", rpc.Name);
+            StringIfAny(w, "position", rpc.Position);
+            w.WriteEndObject();
+        }
+
+        if (t.DisableAutoStart) w.WriteBoolean("disable_auto_start", true);
+        if (t.ApplyMode != ApplyMode.Replicate) w.WriteString("apply_mode", ApplyModes.Name(t.ApplyMode));
+        w.WriteString("state", t.State.ToString());
+        if (!string.IsNullOrEmpty(t.Reason)) w.WriteString("reason", t.Reason);
+        if (t.Positions.Count > 0)
+        {
+            w.WritePropertyName("position");
+            Positions(w, t.Positions, now, replicateChannel);
+        }
+
+        if (TaskHealth.Of(t, now, replicateChannel) is { } health) Health(w, health);
+        if (TaskCatchUp.Of(t, now) is { } catchUp) CatchUp(w, catchUp);
+        w.WriteEndObject();
     }
 
     /// <summary>
     /// <c>caught_up</c> once the task has run, with <c>caught_up_since</c> and <c>caught_up_as_of</c> while it is true.
     /// </summary>
-    private static void CatchUp(JsonObject o, TaskCatchUp c)
+    private static void CatchUp(Utf8JsonWriter w, TaskCatchUp c)
     {
-        o["caught_up"] = c.CaughtUp;
-        if (c.Since is { } since) o["caught_up_since"] = since;
-        if (c.AsOf is { } asOf) o["caught_up_as_of"] = asOf;
+        w.WriteBoolean("caught_up", c.CaughtUp);
+        if (c.Since is { } since) w.WriteString("caught_up_since", since);
+        if (c.AsOf is { } asOf) w.WriteString("caught_up_as_of", asOf);
     }
 
     /// <summary>The task's health; left out of a task that has neither a checkpoint nor an error to show.</summary>
-    private static JsonObject Health(TaskHealth h) => Compact(new JsonObject
+    private static void Health(Utf8JsonWriter w, TaskHealth h)
     {
-        ["status"] = h.Status,
-        ["lag_ms"] = h.LagMs,
-        ["last_error"] = h.LastError,
-        ["last_error_time"] = h.LastErrorAt,
-    });
-
-    public static JsonArray Positions(IEnumerable<ChannelPosition> positions) =>
-        new(positions.Select(p => (JsonNode)new JsonObject
-        {
-            ["channel_name"] = p.Channel,
-            ["msg_id"] = p.Position,
-            ["tt"] = p.Timestamp,
-            ["time"] = (long)(p.Timestamp >> 18),
-            ["checkpointed_at"] = p.CheckpointedAt,
-        }).ToArray());
+        w.WriteStartObject("health");
+        StringIfAny(w, "status", h.Status);
+        if (h.LagMs is { } lag) w.WriteNumber("lag_ms", lag);
+        StringIfAny(w, "last_error", h.LastError);
+        if (h.LastErrorAt is { } at) w.WriteString("last_error_time", at);
+        w.WriteEndObject();
+    }
 
     /// <summary>
-    /// The checkpoints as get and list show them: each with its channel's <c>lag_ms</c> at <paramref name="now"/>, but for
-    /// <paramref name="replicateChannel"/>, which carries no time ticks.
+    /// The checkpoints as get and list show them: each with its channel's <c>lag_ms</c> at <paramref name="now"/>
+    /// (null: left out), but for <paramref name="replicateChannel"/>, which carries no time ticks.
     /// </summary>
-    private static JsonArray Positions(IReadOnlyList<ChannelPosition> positions, DateTimeOffset now, string? replicateChannel)
+    public static void Positions(Utf8JsonWriter w, IReadOnlyList<ChannelPosition> positions, DateTimeOffset? now = null, string? replicateChannel = null)
     {
-        var entries = Positions(positions);
-        for (var i = 0; i < positions.Count; i++)
-            if (positions[i].Channel != replicateChannel) entries[i]!["lag_ms"] = TaskHealth.LagAt(positions[i].Timestamp, now);
-        return entries;
+        w.WriteStartArray();
+        foreach (var p in positions)
+        {
+            w.WriteStartObject();
+            w.WriteString("channel_name", p.Channel);
+            w.WriteString("msg_id", p.Position);
+            w.WriteNumber("tt", p.Timestamp);
+            w.WriteNumber("time", (long)(p.Timestamp >> 18));
+            w.WriteString("checkpointed_at", p.CheckpointedAt);
+            if (now is { } at && p.Channel != replicateChannel) w.WriteNumber("lag_ms", TaskHealth.LagAt(p.Timestamp, at));
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
     }
 
     public static JsonObject Audit(AuditEntry e) => new()
@@ -92,42 +121,72 @@ public static class TaskJson
         ["data"] = System.Text.Json.JsonSerializer.SerializeToNode(e.Data, e.Data.GetType(), AuditSerializer),
     };
 
-    private static JsonObject Target(MilvusTarget m)
+    private static void Target(Utf8JsonWriter w, MilvusTarget m)
     {
-        var o = new JsonObject();
-        if (m.Host is not null) o["host"] = m.Host;
-        if (m.Port != 0) o["port"] = m.Port;
-        if (m.EnableTls) o["enable_tls"] = true;
-        o["uri"] = m.Uri;
+        w.WriteStartObject();
+        if (m.Host is not null) w.WriteString("host", m.Host);
+        if (m.Port != 0) w.WriteNumber("port", m.Port);
+        if (m.EnableTls) w.WriteBoolean("enable_tls", true);
+        w.WriteString("uri", m.Uri);
         if (m.Dial is { } d && !d.IsEmpty())
-            o["dial_config"] = Compact(new JsonObject
-            {
-                ["server_name"] = d.ServerName, ["server_pem_path"] = d.ServerPemPath, ["ca_pem_path"] = d.CaPemPath,
-                ["client_pem_path"] = d.ClientPemPath, ["client_key_path"] = d.ClientKeyPath,
-            });
-        if (m.ChannelNum != 0) o["channel_num"] = m.ChannelNum;
-        if (m.IgnorePartition) o["ignore_partition"] = true;
-        o["connect_timeout"] = m.ConnectTimeoutSeconds;
-        return o;
+        {
+            w.WriteStartObject("dial_config");
+            StringIfAny(w, "server_name", d.ServerName);
+            StringIfAny(w, "server_pem_path", d.ServerPemPath);
+            StringIfAny(w, "ca_pem_path", d.CaPemPath);
+            StringIfAny(w, "client_pem_path", d.ClientPemPath);
+            StringIfAny(w, "client_key_path", d.ClientKeyPath);
+            w.WriteEndObject();
+        }
+
+        if (m.ChannelNum != 0) w.WriteNumber("channel_num", m.ChannelNum);
+        if (m.IgnorePartition) w.WriteBoolean("ignore_partition", true);
+        w.WriteNumber("connect_timeout", m.ConnectTimeoutSeconds);
+        w.WriteEndObject();
     }
 
-    private static JsonArray Collections(IEnumerable<CollectionInfo> infos) =>
-        new(infos.Select(i =>
+    private static void Collections(Utf8JsonWriter w, IEnumerable<CollectionInfo> infos)
+    {
+        w.WriteStartArray();
+        foreach (var i in infos)
         {
-            var o = new JsonObject { ["name"] = i.Name };
-            if (i.Positions is { Count: > 0 } p) o["positions"] = new JsonObject(p.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value)));
-            if (i.UseStartPosition) o["use_start_position"] = true;
-            return (JsonNode)o;
-        }).ToArray());
+            w.WriteStartObject();
+            w.WriteString("name", i.Name);
+            if (i.Positions is { Count: > 0 } positions) Strings(w, "positions", positions);
+            if (i.UseStartPosition) w.WriteBoolean("use_start_position", true);
+            w.WriteEndObject();
+        }
 
-    private static JsonArray NameMappings(IEnumerable<NameMapping> mappings) =>
-        new(mappings.Select(m =>
+        w.WriteEndArray();
+    }
+
+    private static void NameMappings(Utf8JsonWriter w, IEnumerable<NameMapping> mappings)
+    {
+        w.WriteStartArray("name_mapping");
+        foreach (var m in mappings)
         {
-            var o = new JsonObject { ["source_db"] = m.SourceDb, ["target_db"] = m.TargetDb };
-            if (m.CollectionMapping is { Count: > 0 } c)
-                o["collection_mapping"] = new JsonObject(c.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value)));
-            return (JsonNode)o;
-        }).ToArray());
+            w.WriteStartObject();
+            w.WriteString("source_db", m.SourceDb);
+            w.WriteString("target_db", m.TargetDb);
+            if (m.CollectionMapping is { Count: > 0 } c) Strings(w, "collection_mapping", c);
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+    }
+
+    private static void Strings(Utf8JsonWriter w, string name, IEnumerable<KeyValuePair<string, string>> entries)
+    {
+        w.WriteStartObject(name);
+        foreach (var (key, value) in entries) w.WriteString(key, value);
+        w.WriteEndObject();
+    }
+
+    /// <summary>A string property, left out when null (as the compacted objects of the old rendering did).</summary>
+    private static void StringIfAny(Utf8JsonWriter w, string name, string? value)
+    {
+        if (value is not null) w.WriteString(name, value);
+    }
 
     /// <summary>
     /// How audit output renders event data: the API's own format (snake_case keys, enums by name, nulls left out), not
@@ -155,11 +214,5 @@ public static class TaskJson
 
         public override void Write(Utf8JsonWriter writer, ProtectedSecret value, JsonSerializerOptions options) =>
             writer.WriteStringValue(ProtectedSecret.Mask);
-    }
-
-    private static JsonObject Compact(JsonObject o)
-    {
-        foreach (var key in o.Where(kv => kv.Value is null).Select(kv => kv.Key).ToList()) o.Remove(key);
-        return o;
     }
 }
