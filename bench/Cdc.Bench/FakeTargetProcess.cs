@@ -51,9 +51,6 @@ public sealed class FakeTargetProcess : IAsyncDisposable
         {
             RedirectStandardOutput = true,
             RedirectStandardInput = true,
-            // The fake's idle thread-pool workers would otherwise spin on the 2 cores the pipeline needs (a third of the
-            // fake's CPU in a profile); only the fake is set so, not the server under test.
-            Environment = { ["DOTNET_ThreadPool_UnfairSemaphoreSpinLimit"] = "0" },
         }) ?? throw new InvalidOperationException("the fake target process did not start");
         var address = await process.StandardOutput.ReadLineAsync(cancellationToken)
                       ?? throw new InvalidOperationException("the fake target process printed no address");
