@@ -19,6 +19,9 @@ public sealed class TaskViewChanges(EventStoreOptions options)
     /// <summary>The PostgreSQL notification channel of every CDC server; a notice names its schema and tenant.</summary>
     public const string Channel = "cdc_task_view_changes";
 
+    /// <summary>How many tasks' counters are kept at most (about 100 bytes each).</summary>
+    public const int MaxTrackedTasks = 100_000;
+
     private readonly ConcurrentDictionary<string, long> _taskStamps = new(StringComparer.Ordinal);
     private long _membership;
     private long _epoch;
@@ -40,6 +43,14 @@ public sealed class TaskViewChanges(EventStoreOptions options)
     /// <summary>Something behind this task's view changed; <paramref name="taskStream"/>: its own stream (it may have been created or deleted).</summary>
     public void Changed(string taskId, bool taskStream)
     {
+        // Deleted tasks keep their counters; past a bound they are all dropped at once, and the epoch goes up so that
+        // no view cached under a dropped counter is taken for current.
+        if (_taskStamps.Count >= MaxTrackedTasks)
+        {
+            _taskStamps.Clear();
+            Interlocked.Increment(ref _epoch);
+        }
+
         _taskStamps.AddOrUpdate(taskId, 1, static (_, n) => n + 1);
         if (taskStream) Interlocked.Increment(ref _membership);
         Interlocked.Increment(ref _any);
