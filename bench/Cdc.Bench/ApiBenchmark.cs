@@ -53,8 +53,8 @@ public static class ApiBenchmark
         // Warm-up: JIT on both sides, connection pools, PostgreSQL plans.
         using var serverProcess = Process.GetProcessById(server.ProcessId);
         await TimeAllAsync(serverProcess, Enumerable.Range(0, 200).Select(_ => (Func<Task>)(() => HealthzAsync(server))).ToList());
-        await TimeAllAsync(serverProcess, Enumerable.Range(0, 200).Select(i => (Func<Task>)(() => CallAsync(server, "get", Id(tasks[i % StoredTasks])))).ToList());
-        await TimeAllAsync(serverProcess, Enumerable.Range(0, 20).Select(_ => (Func<Task>)(() => CallAsync(server, "list", null))).ToList());
+        await TimeAllAsync(serverProcess, Enumerable.Range(0, 200).Select(i => Call(server, "get", Id(tasks[i % StoredTasks]))).ToList());
+        await TimeAllAsync(serverProcess, Enumerable.Range(0, 20).Select(_ => Call(server, "list", null)).ToList());
         // The first pause, resume, create and delete of a server take their first paths through the code (JIT, pools):
         // warmed up too, and the first of each timed apart.
         var first = new List<(string Operation, double Ms)>();
@@ -65,13 +65,13 @@ public static class ApiBenchmark
             first.Add((operation, Stopwatch.GetElapsedTime(start).TotalMilliseconds));
         }
 
-        await FirstAsync("pause", () => CallAsync(server, "pause", Id(tasks[0])));
-        await FirstAsync("resume", () => CallAsync(server, "resume", Id(tasks[0])));
+        await FirstAsync("pause", Call(server, "pause", Id(tasks[0])));
+        await FirstAsync("resume", Call(server, "resume", Id(tasks[0])));
         string? spare = null;
         await FirstAsync("create", async () => spare = await CreateAsync(server, StoredTasks + Creates));
-        await FirstAsync("delete", () => CallAsync(server, "delete", Id(spare!)));
-        await TimeAllAsync(serverProcess, tasks.Take(20).Select(t => (Func<Task>)(() => CallAsync(server, "pause", Id(t)))).ToList());
-        await TimeAllAsync(serverProcess, tasks.Take(20).Select(t => (Func<Task>)(() => CallAsync(server, "resume", Id(t)))).ToList());
+        await FirstAsync("delete", () => Call(server, "delete", Id(spare!))());
+        await TimeAllAsync(serverProcess, tasks.Take(20).Select(t => Call(server, "pause", Id(t))).ToList());
+        await TimeAllAsync(serverProcess, tasks.Take(20).Select(t => Call(server, "resume", Id(t))).ToList());
 
         // The warm-up's resumes start 20 runs again (lease, stream, source attempts): measured right away, get's p99 was
         // those restarts (every request above 40 ms fell in one second, up to 370 ms), not get. Measured once the
@@ -81,22 +81,22 @@ public static class ApiBenchmark
         var results = new List<OperationResult>
         {
             await MeasureAsync(serverProcess, "GET /healthz", Enumerable.Range(0, Healthz).Select(_ => (Func<Task>)(() => HealthzAsync(server))).ToList()),
-            await MeasureAsync(serverProcess, "get", Enumerable.Range(0, Gets).Select(i => (Func<Task>)(() => CallAsync(server, "get", Id(tasks[i % StoredTasks])))).ToList()),
-            await MeasureAsync(serverProcess, "list", Enumerable.Range(0, Lists).Select(_ => (Func<Task>)(() => CallAsync(server, "list", null))).ToList()),
+            await MeasureAsync(serverProcess, "get", Enumerable.Range(0, Gets).Select(i => Call(server, "get", Id(tasks[i % StoredTasks]))).ToList()),
+            await MeasureAsync(serverProcess, "list", Enumerable.Range(0, Lists).Select(_ => Call(server, "list", null)).ToList()),
         };
         Batch? pauses = null;
         Batch? resumes = null;
         for (var round = 0; round < PauseResumeRounds; round++)
         {
-            var p = await TimeAllAsync(serverProcess, tasks.Select(t => (Func<Task>)(() => CallAsync(server, "pause", Id(t)))).ToList());
-            var r = await TimeAllAsync(serverProcess, tasks.Select(t => (Func<Task>)(() => CallAsync(server, "resume", Id(t)))).ToList());
+            var p = await TimeAllAsync(serverProcess, tasks.Select(t => Call(server, "pause", Id(t))).ToList());
+            var r = await TimeAllAsync(serverProcess, tasks.Select(t => Call(server, "resume", Id(t))).ToList());
             pauses = pauses is null ? p : pauses + p;
             resumes = resumes is null ? r : resumes + r;
         }
 
         results.Add(OperationResult.Of("pause", pauses!));
         results.Add(OperationResult.Of("resume", resumes!));
-        results.Add(await MeasureAsync(serverProcess, "create", Enumerable.Range(StoredTasks, Creates).Select(i => (Func<Task>)(() => CreateAsync(server, i))).ToList()));
+        results.Add(await MeasureAsync(serverProcess, "create", Enumerable.Range(StoredTasks, Creates).Select(i => Call(server, "create", CreateRequest(i))).ToList()));
 
         var baseline = results[0].Latency.P99;
         var now = context.TimeProvider.GetUtcNow();
@@ -126,6 +126,8 @@ public static class ApiBenchmark
             .AppendLine()
             .AppendLine(CultureInfo.InvariantCulture, $"GET /healthz: {Healthz} requests, answered \"ok\" by the server without the event store; get: a stored task by id; list: all {StoredTasks} tasks (it runs before the creates);")
             .AppendLine(CultureInfo.InvariantCulture, $"pause/resume: each of the {StoredTasks} tasks paused, then resumed, {PauseResumeRounds} rounds; create: {Creates} new tasks (each its own target uri) on top of the {StoredTasks}.")
+            .AppendLine("Each client sends an envelope serialized before the timing, reads the answer's body whole and checks its status; it parses no body,")
+            .AppendLine("so the clients' work is the same for every operation, /healthz included (until 2026-12-05 they parsed each /cdc answer into a JSON tree).")
             .AppendLine("Latency: request sent to response body read, by the client; server and clients are separate processes on the same 2 cores, so the")
             .AppendLine("figures include the clients' share of the CPU and the scheduling between the two processes, as much for /healthz as for the others.")
             .AppendLine("CPU per request: the CPU time the server process (PostgreSQL's not included) and the benchmark's process (the clients) used while the")
@@ -141,32 +143,51 @@ public static class ApiBenchmark
 
     private static JsonObject Id(string taskId) => new() { ["task_id"] = taskId };
 
-    private static async Task<string> CreateAsync(CdcServerProcess server, int i)
+    private static JsonObject CreateRequest(int i)
     {
         var request = CdcApp.SeedCreate();
         request["milvus_connect_param"]!["uri"] = $"http://target-{i}.invalid:19530";
-        var (status, body) = await server.PostAsync("create", request);
+        return request;
+    }
+
+    private static async Task<string> CreateAsync(CdcServerProcess server, int i)
+    {
+        var (status, body) = await server.PostAsync("create", CreateRequest(i));
         return status == 200
             ? body["data"]!["task_id"]!.GetValue<string>()
             : throw new InvalidOperationException($"create answered {status}: {body.ToJsonString()}");
     }
 
-    private static async Task CallAsync(CdcServerProcess server, string type, JsonObject? data)
+    /// <summary>
+    /// One timed /cdc call: its envelope is serialized here, before the timing; the call sends it, reads the answer's
+    /// body whole and checks the status (the server's status equals the envelope's code). The body is not parsed: the
+    /// clients do the same work for every operation, /healthz included, so that what differs is the server's.
+    /// </summary>
+    private static Func<Task> Call(CdcServerProcess server, string type, JsonObject? data)
     {
-        var (status, body) = await server.PostAsync(type, data);
-        if (status != 200)
+        var envelope = new JsonObject { ["request_type"] = type };
+        if (data is not null) envelope["request_data"] = data.DeepClone();
+        var bytes = Encoding.UTF8.GetBytes(envelope.ToJsonString());
+        return async () =>
         {
-            throw new InvalidOperationException($"{type} answered {status}: {body.ToJsonString()}");
-        }
+            using var content = new ByteArrayContent(bytes);
+            content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+            using var response = await server.Client.PostAsync("/cdc", content);
+            var body = await response.Content.ReadAsByteArrayAsync();
+            if (response.StatusCode != HttpStatusCode.OK)
+            {
+                throw new InvalidOperationException($"{type} answered {(int)response.StatusCode}: {Encoding.UTF8.GetString(body)}");
+            }
+        };
     }
 
     private static async Task HealthzAsync(CdcServerProcess server)
     {
         using var response = await server.Client.GetAsync("/healthz");
-        var text = await response.Content.ReadAsStringAsync();
-        if (response.StatusCode != HttpStatusCode.OK || text != "ok\n")
+        var body = await response.Content.ReadAsByteArrayAsync();
+        if (response.StatusCode != HttpStatusCode.OK || !body.AsSpan().SequenceEqual("ok\n"u8))
         {
-            throw new InvalidOperationException($"/healthz answered {(int)response.StatusCode}: {text}");
+            throw new InvalidOperationException($"/healthz answered {(int)response.StatusCode}: {Encoding.UTF8.GetString(body)}");
         }
     }
 
