@@ -117,23 +117,4 @@ public sealed class RetryPolicyTests
     private static TaskView View(TaskRuntimeReport report) =>
         new("t1", new Domain.Tasks.MilvusTarget("http://t:19530", 5), new Domain.Tasks.CollectionSelection([new Domain.Tasks.CollectionInfo("*")], null),
             null, false, Domain.Tasks.TaskState.Running, null, [], DateTimeOffset.UtcNow, DateTimeOffset.UtcNow, 1) { Runtime = report };
-
-    [Fact]
-    public async Task Tasks_failing_together_do_not_retry_in_step()
-    {
-        // Ten tasks whose calls fail alike: the first retry delays (1 ms doubling to 4 ms on a ramp of 3 retries) differ
-        // between them, so that tasks sharing a failed source or target spread their retries.
-        var delays = new List<string>();
-        for (var task = 0; task < 10; task++)
-        {
-            var logs = new Cdc.Testing.CapturedLogs();
-            var retry = new RetryPolicy(TimeSpan.FromMilliseconds(1), TimeSpan.FromMilliseconds(4), 3, _monitor, TimeProvider.System,
-                logs.CreateLogger("retry"), $"t{task}");
-            var attempts = 0;
-            await retry.RunAsync("write the pack", _ => ++attempts < 4 ? throw Unavailable() : Task.FromResult(true), CancellationToken.None);
-            delays.Add(string.Join(",", logs.Lines.Select(l => System.Text.RegularExpressions.Regex.Match(l, @"retrying in ([0-9:.]+)").Groups[1].Value)));
-        }
-
-        Assert.True(delays.Distinct().Count() > 1, string.Join(" | ", delays));
-    }
 }

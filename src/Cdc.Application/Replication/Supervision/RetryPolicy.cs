@@ -22,8 +22,7 @@ public enum RetryOn
 /// <summary>
 /// The one place where a task's run decides what to retry and how long to wait: a call fails, the failure is reported at
 /// once (get shows the task as retrying, with the error, from the first failed call), and it is tried again after a
-/// delay that doubles from <c>RetryDelay</c> up to <c>MaxRetryDelay</c>, each drawn at random around that curve (Polly's
-/// jitter), so that many tasks failing on one source or target at once do not retry in step; a failure that is not retried halts the run
+/// delay that doubles from <c>RetryDelay</c> up to <c>MaxRetryDelay</c>; a failure that is not retried halts the run
 /// with the reference's wording. The source readers and the metadata watch, which run for as long as the task does, take
 /// their delays from a <see cref="Backoff"/> of the same policy. The target client and the source readers make one
 /// attempt per call: the retries are all here.
@@ -94,7 +93,7 @@ public sealed class RetryPolicy
                 BackoffType = DelayBackoffType.Exponential,
                 Delay = _first,
                 MaxDelay = _max,
-                UseJitter = true,
+                UseJitter = false,
                 OnRetry = args =>
                 {
                     var what = args.Context.Properties.GetValue(What, "a call");
