@@ -14,16 +14,18 @@ public static class ApplicationRegistration
     public static IServiceCollection AddCdcApplication(this IServiceCollection services)
     {
         var assembly = typeof(ValidationBehavior<,>).Assembly;
-        services.AddScoped<ServiceFactory>(sp => sp.GetService!);
-        services.AddScoped<IMediator, Mediator>();
-        services.AddScoped(typeof(IPipelineBehavior<,>), typeof(ValidationBehavior<,>));
+        // Everything here is stateless and depends only on singletons: one instance per process, so a request resolves
+        // them from the root provider instead of building a mediator, a behaviour and a handler per request.
+        services.AddSingleton<ServiceFactory>(sp => sp.GetService!);
+        services.AddSingleton<IMediator, Mediator>();
+        services.AddSingleton(typeof(IPipelineBehavior<,>), typeof(ValidationBehavior<,>));
         foreach (var type in assembly.GetTypes().Where(t => t is { IsClass: true, IsAbstract: false, IsGenericTypeDefinition: false }))
         {
             foreach (var contract in type.GetInterfaces().Where(i => i.IsGenericType))
             {
                 var definition = contract.GetGenericTypeDefinition();
                 if (definition == typeof(IRequestHandler<,>))
-                    services.AddScoped(contract, type);
+                    services.AddSingleton(contract, type);
                 // Validators are stateless, and building one compiles its rules' expressions: once per process, not per request.
                 else if (definition == typeof(IValidator<>))
                     services.AddSingleton(contract, type);

@@ -45,7 +45,7 @@ public static class CdcEndpoint
         byte[] body;
         try
         {
-            body = await ReadLimitedAsync(ctx.Request.Body, limit, ctx.RequestAborted);
+            body = await ReadLimitedAsync(ctx.Request.Body, ctx.Request.ContentLength, limit, ctx.RequestAborted);
         }
         catch (InvalidDataException)
         {
@@ -193,8 +193,20 @@ public static class CdcEndpoint
         root.TryGetProperty(name, out _) ? name
         : root.EnumerateObject().First(p => p.Name.Equals(name, StringComparison.OrdinalIgnoreCase)).Name;
 
-    private static async Task<byte[]> ReadLimitedAsync(Stream body, int limit, CancellationToken ct)
+    private static async Task<byte[]> ReadLimitedAsync(Stream body, long? contentLength, int limit, CancellationToken ct)
     {
+        // A declared length (already checked against the limit) is read into an array of exactly that size; a body
+        // without one (chunked) grows a buffer up to the limit.
+        if (contentLength is { } length)
+        {
+            var exact = new byte[length];
+            var filled = 0;
+            int got;
+            while (filled < exact.Length && (got = await body.ReadAsync(exact.AsMemory(filled), ct)) > 0) filled += got;
+            if (filled < exact.Length) throw new IOException($"the request body ended after {filled} of its {length} bytes");
+            return exact;
+        }
+
         using var buffer = new MemoryStream();
         var chunk = new byte[16 * 1024];
         int read;
