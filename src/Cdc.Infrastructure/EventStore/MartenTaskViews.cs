@@ -26,11 +26,7 @@ public sealed class MartenTaskViews(IDocumentStore store, EventStoreOptions opti
         var positions = batch.Query<ChannelPositionDocument>().ToList();
         var runtimes = batch.Query<TaskRuntimeDocument>().ToList();
         await batch.Execute(cancellationToken);
-        var byTask = (await positions).ToLookup(p => p.TaskId, StringComparer.Ordinal);
-        var runtimeOf = (await runtimes).ToDictionary(r => r.Id, StringComparer.Ordinal);
-        return (await views).OrderBy(v => v.CreatedAt).ThenBy(v => v.TaskId, StringComparer.Ordinal)
-            .Select(v => Compose(v, byTask[v.TaskId], runtimeOf.GetValueOrDefault(v.TaskId)))
-            .ToList();
+        return Join((await views).OrderBy(v => v.CreatedAt).ThenBy(v => v.TaskId, StringComparer.Ordinal), await positions, await runtimes);
     }
 
     /// <summary>The tasks of these ids that exist, in no particular order; one round trip.</summary>
@@ -43,9 +39,15 @@ public sealed class MartenTaskViews(IDocumentStore store, EventStoreOptions opti
         var positions = batch.Query<ChannelPositionDocument>().Where(p => p.TaskId.IsOneOf(ids)).ToList();
         var runtimes = batch.LoadMany<TaskRuntimeDocument>().ById(ids);
         await batch.Execute(cancellationToken);
-        var byTask = (await positions).ToLookup(p => p.TaskId, StringComparer.Ordinal);
-        var runtimeOf = (await runtimes).ToDictionary(r => r.Id, StringComparer.Ordinal);
-        return (await views).Select(v => Compose(v, byTask[v.TaskId], runtimeOf.GetValueOrDefault(v.TaskId))).ToList();
+        return Join(await views, await positions, await runtimes);
+    }
+
+    /// <summary>Each view, in the order given, with its own positions and runtime report.</summary>
+    private static List<TaskView> Join(IEnumerable<TaskView> views, IEnumerable<ChannelPositionDocument> positions, IEnumerable<TaskRuntimeDocument> runtimes)
+    {
+        var byTask = positions.ToLookup(p => p.TaskId, StringComparer.Ordinal);
+        var runtimeOf = runtimes.ToDictionary(r => r.Id, StringComparer.Ordinal);
+        return views.Select(v => Compose(v, byTask[v.TaskId], runtimeOf.GetValueOrDefault(v.TaskId))).ToList();
     }
 
     private static TaskView Compose(TaskView view, IEnumerable<ChannelPositionDocument> positions, TaskRuntimeDocument? runtime) =>
