@@ -127,33 +127,19 @@ public static class CdcEndpoint
             case "get":
                 var view = await mediator.Send(CdcRequests.Get(d), ct);
                 var at = clock.GetUtcNow();
-                return w =>
-                {
-                    w.WriteStartObject();
-                    w.WritePropertyName("Task");
-                    TaskJson.Task(w, view, at, replicateChannel);
-                    w.WriteEndObject();
-                };
+                return Field("Task", w => TaskJson.Task(w, view, at, replicateChannel));
             case "list":
                 var tasks = await mediator.Send(CdcRequests.List(d), ct);
                 var now = clock.GetUtcNow();
-                return w =>
+                return Field("tasks", w =>
                 {
-                    w.WriteStartObject();
-                    w.WriteStartArray("tasks");
+                    w.WriteStartArray();
                     foreach (var t in tasks) TaskJson.Task(w, t, now, replicateChannel);
                     w.WriteEndArray();
-                    w.WriteEndObject();
-                };
+                });
             case "position":
                 var task = await mediator.Send(CdcRequests.Get(d), ct);
-                return w =>
-                {
-                    w.WriteStartObject();
-                    w.WritePropertyName("positions");
-                    TaskJson.Positions(w, task.Positions);
-                    w.WriteEndObject();
-                };
+                return Field("positions", w => TaskJson.Positions(w, task.Positions));
             case "events":
                 if (d.String("task_id") is { Length: > 0 })
                 {
@@ -168,6 +154,15 @@ public static class CdcEndpoint
     }
 
     private static Action<Utf8JsonWriter> Data(JsonObject data) => w => data.WriteTo(w);
+
+    /// <summary>The data <c>{"name": value}</c>, its one value written by <paramref name="writeValue"/>.</summary>
+    private static Action<Utf8JsonWriter> Field(string name, Action<Utf8JsonWriter> writeValue) => w =>
+    {
+        w.WriteStartObject();
+        w.WritePropertyName(name);
+        writeValue(w);
+        w.WriteEndObject();
+    };
 
     public static JsonObject FeedPage(Application.Auditing.EventFeedPage page) => new()
     {
@@ -200,10 +195,8 @@ public static class CdcEndpoint
         if (contentLength is { } length)
         {
             var exact = new byte[length];
-            var filled = 0;
-            int got;
-            while (filled < exact.Length && (got = await body.ReadAsync(exact.AsMemory(filled), ct)) > 0) filled += got;
-            if (filled < exact.Length) throw new IOException($"the request body ended after {filled} of its {length} bytes");
+            // A body that ends short is an EndOfStreamException, an IOException like Kestrel's own for it.
+            await body.ReadExactlyAsync(exact, ct);
             return exact;
         }
 
