@@ -92,9 +92,7 @@ public sealed class CachedTaskViewsTests : IAsyncLifetime
     public async Task Changes_made_while_the_listening_connection_was_down_show_once_it_is_back()
     {
         await StartListeningAsync();
-        await _a.Store.AppendAsync(new StreamAppend("t1", StreamTypes.Task, 0, [TestTasks.Created("t1")]), default);
-        await Eventually(() => _b.GetAsync("t1", default), v => v is not null);
-        Assert.Single(await _b.ListAsync(default));
+        await CreateOnAAndCacheOnBAsync("t1");
 
         await using (var admin = _a.DataSource.CreateCommand("select pg_terminate_backend(pid) from pg_stat_activity where application_name = $1"))
         {
@@ -115,9 +113,7 @@ public sealed class CachedTaskViewsTests : IAsyncLifetime
     public async Task A_change_no_notice_announces_shows_once_the_cached_answer_is_too_old()
     {
         await StartListeningAsync();
-        await _a.Store.AppendAsync(new StreamAppend("t1", StreamTypes.Task, 0, [TestTasks.Created("t1")]), default);
-        await Eventually(() => _b.GetAsync("t1", default), v => v is not null);
-        Assert.Single(await _b.ListAsync(default));
+        await CreateOnAAndCacheOnBAsync("t1");
 
         // Written behind Marten's back (as an operator's hand-made SQL would): no notice is sent.
         await using (var edit = _a.DataSource.CreateCommand("update cdc.mt_doc_taskview set data = jsonb_set(data, '{reason}', '\"edited\"') where id = 't1'"))
@@ -149,6 +145,14 @@ public sealed class CachedTaskViewsTests : IAsyncLifetime
 
         var expected = TaskViewChanges.Notice("cdc", "cdc", "t1", taskStream: true);
         Assert.Equal([expected, expected], notices);
+    }
+
+    /// <summary>Creates the task through A and waits until B's get finds it; B's get and list then hold it in memory.</summary>
+    private async Task CreateOnAAndCacheOnBAsync(string taskId)
+    {
+        await _a.Store.AppendAsync(new StreamAppend(taskId, StreamTypes.Task, 0, [TestTasks.Created(taskId)]), default);
+        await Eventually(() => _b.GetAsync(taskId, default), v => v is not null);
+        Assert.Single(await _b.ListAsync(default));
     }
 
     private async Task StartListeningAsync()
