@@ -123,6 +123,38 @@ public sealed class FakeMilvusServerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_fake_that_keeps_no_rows_still_checks_the_time_of_every_Insert_and_of_each_of_its_rows()
+    {
+        // The benchmarks' fake: Inserts are read only for their base and row timestamps, their columns skipped.
+        await using var server = await FakeMilvusServer.StartAsync(new FakeMilvusOptions { ApplyRows = false });
+        using var channel = GrpcChannel.ForAddress(server.Uri);
+        var client = new Rpc.MilvusService.MilvusServiceClient(channel);
+        var status = await Call(client.CreateCollectionAsync, new Rpc.CreateCollectionRequest { CollectionName = "books", Schema = Schema("books").ToByteString(), ShardsNum = 1 });
+        Assert.Equal(0, status.Code);
+        var described = await Call(client.DescribeCollectionAsync, new Rpc.DescribeCollectionRequest { CollectionName = "books" });
+        var pchannel = described.PhysicalChannelNames[0];
+        var vchannel = described.VirtualChannelNames[0];
+        ByteString Tick(ulong ts) => new Cdc.Infrastructure.Milvus.Protos.Msg.TimeTickMsg { Base = Base(MsgType.TimeTick, ts) }.ToByteString();
+        async Task Send(params ByteString[] msgs)
+        {
+            var response = await Call(client.ReplicateMessageAsync, new Rpc.ReplicateMessageRequest { ChannelName = pchannel, Msgs = { msgs } });
+            Assert.Equal(0, response.Status.Code);
+        }
+
+        await Send(Tick(100), Insert(described.CollectionID, vchannel, [1, 2, 3], dim: 768, ts: 101).ToByteString(), Tick(110));
+        Assert.Empty(server.TimeViolations);
+
+        // Base above the last tick, but one row's timestamp (the repeated field, packed) at it.
+        var late = Insert(described.CollectionID, vchannel, [4, 5], dim: 768, ts: 120);
+        late.Timestamps[1] = 110;
+        await Send(late.ToByteString(), Insert(described.CollectionID, vchannel, [6], ts: 105).ToByteString(), Tick(130));
+
+        Assert.Equal([new FakeTimeViolation(pchannel, "Insert", 110, 110), new FakeTimeViolation(pchannel, "Insert", 105, 110)], server.TimeViolations);
+        Assert.Equal(130UL, server.LastTicks[pchannel]);
+        Assert.Empty(server.Rows("default", "books"));
+    }
+
+    [Fact]
     public async Task String_primary_keys_are_applied_and_deleted()
     {
         var described = await CreateAsync("docs", Schema("docs", stringKey: true));

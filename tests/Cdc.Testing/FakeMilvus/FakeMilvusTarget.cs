@@ -99,7 +99,7 @@ internal sealed partial class FakeMilvusTarget(FakeMilvusOptions options)
     {
         // A replicated pack is decoded before the target's lock is taken: decoding touches no state, and 16 channels'
         // 3 MB Inserts decoded one at a time under the lock made the fake, not the CDC, the bottleneck of a benchmark.
-        var pack = request is Rpc.ReplicateMessageRequest replicate ? DecodedPack.Of(replicate) : null;
+        var pack = request is Rpc.ReplicateMessageRequest replicate ? DecodedPack.Of(replicate, options.ApplyRows) : null;
         lock (_gate)
         {
             return method switch
@@ -183,11 +183,10 @@ internal sealed partial class FakeMilvusTarget(FakeMilvusOptions options)
                     break;
                 case InsertRequest insert:
                     time.Data("Insert", insert.Timestamps.Append(insert.Base.Timestamp));
-                    if (options.ApplyRows)
-                    {
-                        ApplyInsert(insert);
-                    }
-
+                    ApplyInsert(insert);
+                    break;
+                case InsertTimes insert:
+                    time.Data("Insert", insert.Timestamps.Append(insert.Base!.Timestamp));
                     break;
                 case DeleteRequest delete:
                     time.Data("Delete", delete.Timestamps.Append(delete.Base.Timestamp));
@@ -211,13 +210,14 @@ internal sealed partial class FakeMilvusTarget(FakeMilvusOptions options)
 
     /// <summary>
     /// The messages of a ReplicateMessage request, each decoded by its header's type (TimeTick, Insert, Delete; any
-    /// other as its header); <see cref="Messages"/> is null when one does not decode.
+    /// other as its header); <see cref="Messages"/> is null when one does not decode. Without <c>applyRows</c> an Insert
+    /// is read only for its base and timestamps (<see cref="InsertTimes"/>).
     /// </summary>
     private sealed record DecodedPack(IReadOnlyList<IMessage>? Messages)
     {
         private static readonly DecodedPack Invalid = new((IReadOnlyList<IMessage>?)null);
 
-        public static DecodedPack Of(Rpc.ReplicateMessageRequest request)
+        public static DecodedPack Of(Rpc.ReplicateMessageRequest request, bool applyRows)
         {
             var messages = new List<IMessage>(request.Msgs.Count);
             try
@@ -233,7 +233,8 @@ internal sealed partial class FakeMilvusTarget(FakeMilvusOptions options)
                     messages.Add(header.Base.MsgType switch
                     {
                         MsgType.TimeTick => TimeTickMsg.Parser.ParseFrom(bytes),
-                        MsgType.Insert => InsertRequest.Parser.ParseFrom(bytes),
+                        MsgType.Insert when applyRows => InsertRequest.Parser.ParseFrom(bytes),
+                        MsgType.Insert => InsertTimes.Parser.ParseFrom(bytes),
                         MsgType.Delete => DeleteRequest.Parser.ParseFrom(bytes),
                         _ => header,
                     });
