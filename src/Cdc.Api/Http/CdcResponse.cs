@@ -14,7 +14,7 @@ public static class CdcResponse
     /// <summary>
     /// Buffers the envelopes are written into, kept for the next answer once the bytes were handed to Kestrel: a list of
     /// 100 tasks grew a fresh buffer from 1 KB to 64 KB on every request (six arrays, each copied into the next), which
-    /// was a quarter of the server's CPU time under 16 clients listing. Enough are kept for the clients of a busy server;
+    /// was a quarter of the server's sampled time under 16 clients listing. Enough are kept for the clients of a busy server;
     /// a buffer that grew past <see cref="LargestKeptBuffer"/> (a list of thousands of tasks) is left to the GC.
     /// </summary>
     private static readonly ObjectPool<ArrayBufferWriter<byte>> Buffers =
