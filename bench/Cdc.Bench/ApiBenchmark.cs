@@ -225,53 +225,39 @@ public static class ApiBenchmark
 
     /// <summary>
     /// Runs calls on <see cref="Clients"/> concurrent workers for <paramref name="duration"/> (a call under way at the end
-    /// is finished and counted); <paramref name="call"/> gives the i-th call. Returns what <see cref="TimeAllAsync"/> does.
+    /// is finished and counted); <paramref name="call"/> gives the i-th call.
     /// </summary>
-    private static async Task<Batch> TimeForAsync(Process serverProcess, Func<int, Func<Task>> call, TimeSpan duration)
+    private static Task<Batch> TimeForAsync(Process serverProcess, Func<int, Func<Task>> call, TimeSpan duration) =>
+        TimeAsync(serverProcess, (i, elapsed) => elapsed < duration ? call(i) : null);
+
+    /// <summary>Runs the calls on <see cref="Clients"/> concurrent workers, each call once.</summary>
+    private static Task<Batch> TimeAllAsync(Process serverProcess, IReadOnlyList<Func<Task>> calls) =>
+        TimeAsync(serverProcess, (i, _) => i < calls.Count ? calls[i] : null);
+
+    /// <summary>
+    /// Runs calls on <see cref="Clients"/> concurrent workers until <paramref name="next"/> (given the call's number and
+    /// the time since the start) gives none; returns each call's latency (ms), the wall time and the CPU time the server
+    /// process and this process used meanwhile.
+    /// </summary>
+    private static async Task<Batch> TimeAsync(Process serverProcess, Func<int, TimeSpan, Func<Task>?> next)
     {
         var latencies = new List<double>[Clients];
-        var next = -1;
+        var number = -1;
         var serverCpu = ServerCpu(serverProcess);
         var clientCpu = Environment.CpuUsage.TotalTime;
         var watch = Stopwatch.StartNew();
         await Task.WhenAll(Enumerable.Range(0, Clients).Select(worker => Task.Run(async () =>
         {
             var mine = latencies[worker] = [];
-            while (watch.Elapsed < duration)
+            while (next(Interlocked.Increment(ref number), watch.Elapsed) is { } call)
             {
-                var one = call(Interlocked.Increment(ref next));
                 var start = Stopwatch.GetTimestamp();
-                await one();
+                await call();
                 mine.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
             }
         })));
         var elapsed = watch.Elapsed;
         return new Batch([.. latencies.SelectMany(l => l)], elapsed, ServerCpu(serverProcess) - serverCpu, Environment.CpuUsage.TotalTime - clientCpu);
-    }
-
-    /// <summary>
-    /// Runs the calls on <see cref="Clients"/> concurrent workers; returns each call's latency (ms), the wall time and
-    /// the CPU time the server process and this process used meanwhile.
-    /// </summary>
-    private static async Task<Batch> TimeAllAsync(Process serverProcess, IReadOnlyList<Func<Task>> calls)
-    {
-        var latencies = new double[calls.Count];
-        var next = -1;
-        var serverCpu = ServerCpu(serverProcess);
-        var clientCpu = Environment.CpuUsage.TotalTime;
-        var watch = Stopwatch.StartNew();
-        await Task.WhenAll(Enumerable.Range(0, Clients).Select(_ => Task.Run(async () =>
-        {
-            int i;
-            while ((i = Interlocked.Increment(ref next)) < calls.Count)
-            {
-                var start = Stopwatch.GetTimestamp();
-                await calls[i]();
-                latencies[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-            }
-        })));
-        var elapsed = watch.Elapsed;
-        return new Batch([.. latencies], elapsed, ServerCpu(serverProcess) - serverCpu, Environment.CpuUsage.TotalTime - clientCpu);
     }
 
     /// <summary>
