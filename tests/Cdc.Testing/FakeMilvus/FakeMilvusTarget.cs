@@ -99,12 +99,12 @@ internal sealed partial class FakeMilvusTarget(FakeMilvusOptions options)
     {
         // A replicated pack is decoded before the target's lock is taken: decoding touches no state, and 16 channels'
         // 3 MB Inserts decoded one at a time under the lock made the fake, not the CDC, the bottleneck of a benchmark.
-        var pack = request is Rpc.ReplicateMessageRequest replicate ? DecodedPack.Of(replicate, options.ApplyRows) : null;
+        var pack = request is Rpc.ReplicateMessageRequest replicate ? Decode(replicate, options.ApplyRows) : null;
         lock (_gate)
         {
             return method switch
             {
-                "ReplicateMessage" => Replicate((Rpc.ReplicateMessageRequest)request, pack!),
+                "ReplicateMessage" => Replicate((Rpc.ReplicateMessageRequest)request, pack),
                 "CreateCollection" => CreateCollection((Rpc.CreateCollectionRequest)request, Db(dbFromMetadata, ((Rpc.CreateCollectionRequest)request).DbName)),
                 "DescribeCollection" => Describe((Rpc.DescribeCollectionRequest)request, Db(dbFromMetadata, ((Rpc.DescribeCollectionRequest)request).DbName)),
                 "HasCollection" => new Rpc.BoolResponse
@@ -149,7 +149,8 @@ internal sealed partial class FakeMilvusTarget(FakeMilvusOptions options)
         Detail = reason,
     };
 
-    private Rpc.ReplicateMessageResponse Replicate(Rpc.ReplicateMessageRequest request, DecodedPack pack)
+    /// <param name="messages">the request's messages as <see cref="Decode"/> gave them (null: one did not decode).</param>
+    private Rpc.ReplicateMessageResponse Replicate(Rpc.ReplicateMessageRequest request, IReadOnlyList<IMessage>? messages)
     {
         if (TtMsgEnabled)
         {
@@ -167,7 +168,7 @@ internal sealed partial class FakeMilvusTarget(FakeMilvusOptions options)
         }
 
         // Every message decoded before any is applied, as the proxy builds the whole pack first.
-        if (pack.Messages is not { } messages)
+        if (messages is null)
         {
             throw new FakeMilvusError(FakeMilvusError.InvalidMsgBytes, "invalid replicate msg bytes");
         }
@@ -210,43 +211,38 @@ internal sealed partial class FakeMilvusTarget(FakeMilvusOptions options)
 
     /// <summary>
     /// The messages of a ReplicateMessage request, each decoded by its header's type (TimeTick, Insert, Delete; any
-    /// other as its header); <see cref="Messages"/> is null when one does not decode. Without <c>applyRows</c> an Insert
-    /// is read only for its base and timestamps (<see cref="InsertTimes"/>).
+    /// other as its header), or null when one does not decode. Without <paramref name="applyRows"/> an Insert is read
+    /// only for its base and timestamps (<see cref="InsertTimes"/>).
     /// </summary>
-    private sealed record DecodedPack(IReadOnlyList<IMessage>? Messages)
+    private static List<IMessage>? Decode(Rpc.ReplicateMessageRequest request, bool applyRows)
     {
-        private static readonly DecodedPack Invalid = new((IReadOnlyList<IMessage>?)null);
-
-        public static DecodedPack Of(Rpc.ReplicateMessageRequest request, bool applyRows)
+        var messages = new List<IMessage>(request.Msgs.Count);
+        try
         {
-            var messages = new List<IMessage>(request.Msgs.Count);
-            try
+            foreach (var bytes in request.Msgs)
             {
-                foreach (var bytes in request.Msgs)
+                var header = HeaderParser.ParseFrom(bytes);
+                if (header.Base is null)
                 {
-                    var header = HeaderParser.ParseFrom(bytes);
-                    if (header.Base is null)
-                    {
-                        return Invalid;
-                    }
-
-                    messages.Add(header.Base.MsgType switch
-                    {
-                        MsgType.TimeTick => TimeTickMsg.Parser.ParseFrom(bytes),
-                        MsgType.Insert when applyRows => InsertRequest.Parser.ParseFrom(bytes),
-                        MsgType.Insert => InsertTimes.Parser.ParseFrom(bytes),
-                        MsgType.Delete => DeleteRequest.Parser.ParseFrom(bytes),
-                        _ => header,
-                    });
+                    return null;
                 }
-            }
-            catch (InvalidProtocolBufferException)
-            {
-                return Invalid;
-            }
 
-            return new DecodedPack(messages);
+                messages.Add(header.Base.MsgType switch
+                {
+                    MsgType.TimeTick => TimeTickMsg.Parser.ParseFrom(bytes),
+                    MsgType.Insert when applyRows => InsertRequest.Parser.ParseFrom(bytes),
+                    MsgType.Insert => InsertTimes.Parser.ParseFrom(bytes),
+                    MsgType.Delete => DeleteRequest.Parser.ParseFrom(bytes),
+                    _ => header,
+                });
+            }
         }
+        catch (InvalidProtocolBufferException)
+        {
+            return null;
+        }
+
+        return messages;
     }
 
     /// <summary>
