@@ -1,3 +1,4 @@
+using Cdc.Application.Tasks;
 using Cdc.Infrastructure.Coordination;
 using Cdc.Infrastructure.EventStore;
 using Marten;
@@ -18,6 +19,7 @@ public sealed class EventStoreHarness : IAsyncDisposable
         Store = new MartenEventStore(documents, options);
         Feed = new MartenEventFeed(documents, options, TimeProvider.System);
         Views = new MartenTaskViews(documents, options);
+        Streams = new TaskStreams(Store, Views);
         Leases = new PostgresTaskLeases(dataSource, options);
         Reports = new MartenTaskRuntimeReports(documents, options);
     }
@@ -29,6 +31,7 @@ public sealed class EventStoreHarness : IAsyncDisposable
     public MartenEventStore Store { get; }
     public MartenEventFeed Feed { get; }
     public MartenTaskViews Views { get; }
+    public TaskStreams Streams { get; }
     public PostgresTaskLeases Leases { get; }
     public MartenTaskRuntimeReports Reports { get; }
 

@@ -52,6 +52,8 @@ public static class InfrastructureRegistration
         services.AddSingleton<IEventFeed, MartenEventFeed>();
         services.AddSingleton<MartenTaskViews>();
         services.AddSingleton<ITaskViews>(sp => sp.GetRequiredService<MartenTaskViews>());
+        services.AddSingleton<ITaskLifecycles>(sp => sp.GetRequiredService<MartenTaskViews>());
+        services.AddSingleton<TaskStreams>();
         services.AddSingleton<ICachedTaskViews, CachedTaskViews>();
         services.AddHostedService(sp => ActivatorUtilities.CreateInstance<TaskViewChangeListener>(sp, config.MetaStore.ConnectionString));
         services.AddSingleton<ITaskLeases, PostgresTaskLeases>();

@@ -51,7 +51,7 @@ public sealed class ReplicationHost(IServiceProvider services, TimeProvider cloc
 
     private async Task ApplyStartupPolicyAsync(CancellationToken ct)
     {
-        var policy = new AutoStartPolicy(Owner, services.GetRequiredService<ITaskViews>(), services.GetRequiredService<IEventStore>(),
+        var policy = new AutoStartPolicy(Owner, services.GetRequiredService<ITaskViews>(), services.GetRequiredService<TaskStreams>(),
             services.GetRequiredService<ITaskLeases>(), clock, logger);
         var delay = TimeSpan.FromMilliseconds(500);
         while (!ct.IsCancellationRequested)

@@ -38,7 +38,7 @@ public sealed class TaskAgentFamily(ReplicationHost host, ITaskViews views, ISer
     {
         if (host.Replication is null) throw new InvalidAgentException($"{uri}: this server has no replication engine");
         var run = new SupervisedTaskRun(TaskIdOf(uri), host.Owner,
-            services.GetRequiredService<IEventStore>(), services.GetRequiredService<ITaskLeases>(), host.Replication, views,
+            services.GetRequiredService<TaskStreams>(), services.GetRequiredService<ITaskLeases>(), host.Replication, views,
             services.GetRequiredService<TimeProvider>(), services.GetRequiredService<ILogger<SupervisedTaskRun>>());
         return new ValueTask<IAgent>(new TaskAgent(uri, run, host, views, services.GetRequiredService<ICdcMetrics>()));
     }

@@ -19,13 +19,26 @@ public sealed class CdcTask
     /// <summary>The number of events applied: the expected version of the next append.</summary>
     public long Version { get; private set; }
 
-    public bool Exists => Definition is not null && !IsDeleted;
+    public bool Exists => _created && !IsDeleted;
+
+    private bool _created;
 
     public static CdcTask Replay(string id, IEnumerable<ITaskEvent> history)
     {
         var task = new CdcTask(id);
         foreach (var e in history) task.Apply(e);
         return task;
+    }
+
+    /// <summary>
+    /// An existing task from a snapshot of its lifecycle (state, reason, version) rather than its whole history: enough
+    /// for the commands that decide on the state alone (pause, resume, delete). Its <see cref="Definition"/> is not
+    /// loaded (null).
+    /// </summary>
+    public static CdcTask Restore(string id, TaskState state, string? reason, long version)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(version, 1);
+        return new CdcTask(id) { _created = true, State = state, Reason = reason, Version = version };
     }
 
     public static TaskCreated Create(TaskId id, TaskDefinition definition, DateTimeOffset now) =>
@@ -58,6 +71,7 @@ public sealed class CdcTask
         switch (e)
         {
             case TaskCreated c:
+                _created = true;
                 Definition = c.Definition;
                 State = TaskState.Running;
                 break;

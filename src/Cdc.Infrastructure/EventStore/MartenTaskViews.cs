@@ -3,9 +3,20 @@ using Marten;
 
 namespace Cdc.Infrastructure.EventStore;
 
-/// <summary>Queries over the task projection, joined with the latest channel positions and the runtime report.</summary>
-public sealed class MartenTaskViews(IDocumentStore store, EventStoreOptions options) : ITaskViews
+/// <summary>
+/// Queries over the task projection, joined with the latest channel positions and the runtime report; and a task's
+/// lifecycle alone, for the commands.
+/// </summary>
+public sealed class MartenTaskViews(IDocumentStore store, EventStoreOptions options) : ITaskViews, ITaskLifecycles
 {
+    public async Task<TaskLifecycle?> GetLifecycleAsync(string taskId, CancellationToken cancellationToken)
+    {
+        await using var session = store.QuerySession(options.Tenant);
+        return await session.LoadAsync<TaskView>(taskId, cancellationToken) is { } view
+            ? new TaskLifecycle(view.State, view.Reason, view.Version)
+            : null;
+    }
+
     // Each answer is one round trip: Marten's batched query sends the three reads as one command.
     public async Task<TaskView?> GetAsync(string taskId, CancellationToken cancellationToken)
     {

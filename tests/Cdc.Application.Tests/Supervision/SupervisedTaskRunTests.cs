@@ -19,7 +19,7 @@ public sealed class SupervisedTaskRunTests : IAsyncLifetime
     public async Task DisposeAsync() => await _h.DisposeAsync();
 
     private SupervisedTaskRun Run(string taskId, string owner, SupervisorOptions? options = null) =>
-        new(taskId, owner, _h.Store, _h.Leases, _replication, _h.Views, TimeProvider.System, NullLogger.Instance, options ?? Fast);
+        new(taskId, owner, _h.Streams, _h.Leases, _replication, _h.Views, TimeProvider.System, NullLogger.Instance, options ?? Fast);
 
     private async Task CreateAsync(string id, bool disableAutoStart = false)
     {
@@ -167,7 +167,7 @@ public sealed class SupervisedTaskRunTests : IAsyncLifetime
         await CreateAsync("held", disableAutoStart: true);
         Assert.True(await _h.Leases.TryAcquireAsync("held", "another-live-server", TimeSpan.FromSeconds(30), default));
 
-        await new AutoStartPolicy("server-a", _h.Views, _h.Store, _h.Leases, TimeProvider.System, NullLogger.Instance).ApplyAsync(default);
+        await new AutoStartPolicy("server-a", _h.Views, _h.Streams, _h.Leases, TimeProvider.System, NullLogger.Instance).ApplyAsync(default);
 
         var manual = (await _h.Views.GetAsync("manual", default))!;
         Assert.Equal((TaskState.Paused, AutoStartPolicy.DisabledAutoStartReason), (manual.State, manual.Reason));

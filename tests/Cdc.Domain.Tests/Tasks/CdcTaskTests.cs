@@ -65,6 +65,20 @@ public sealed class CdcTaskTests
     }
 
     [Fact]
+    public void A_restored_task_decides_as_the_replayed_one_and_appends_at_its_version()
+    {
+        var paused = CdcTask.Restore("t1", TaskState.Paused, "why", 4);
+        Assert.Equal((true, TaskState.Paused, "why", 4L), (paused.Exists, paused.State, paused.Reason, paused.Version));
+        Assert.Null(paused.Definition);
+        Assert.Equal(TaskRule.AlreadyPaused, Assert.Throws<TaskRuleViolation>(() => paused.Pause("x", Now)).Rule);
+        paused.Apply(paused.Resume(Now));
+        Assert.Equal((TaskState.Running, (string?)null, 5L), (paused.State, paused.Reason, paused.Version));
+        paused.Apply(paused.Delete(Now));
+        Assert.False(paused.Exists);
+        Assert.Throws<ArgumentOutOfRangeException>(() => CdcTask.Restore("t2", TaskState.Running, null, 0));
+    }
+
+    [Fact]
     public void Masking_hides_every_credential_but_keeps_the_rest()
     {
         var target = new MilvusTarget("http://h:1", 5, Username: "alice", Password: new ProtectedSecret("v1:abc"), Token: new ProtectedSecret("v1:def"));

@@ -10,7 +10,7 @@ namespace Cdc.Application.Replication.Supervision;
 /// task with that flag whose lease no other server holds (nobody runs it) is paused with
 /// <see cref="DisabledAutoStartReason"/> instead of being started.
 /// </summary>
-public sealed class AutoStartPolicy(string owner, ITaskViews views, IEventStore store, ITaskLeases leases, TimeProvider clock, ILogger logger)
+public sealed class AutoStartPolicy(string owner, ITaskViews views, TaskStreams streams, ITaskLeases leases, TimeProvider clock, ILogger logger)
 {
     /// <summary>The reason the reference records for a task paused at start because of disable_auto_start.</summary>
     public const string DisabledAutoStartReason = "the task is disabled auto start";
@@ -23,8 +23,7 @@ public sealed class AutoStartPolicy(string owner, ITaskViews views, IEventStore 
             if (!await leases.TryAcquireAsync(view.TaskId, owner, SupervisorOptions.Default.LeaseTtl, cancellationToken)) continue;
             try
             {
-                var streams = new TaskStreams(store);
-                var task = await streams.LoadAsync(view.TaskId, cancellationToken);
+                var task = await streams.LoadStateAsync(view.TaskId, cancellationToken);
                 if (task is not { Exists: true, State: TaskState.Running }) continue;
                 await streams.AppendAsync(task, task.Pause(DisabledAutoStartReason, clock.GetUtcNow()), cancellationToken);
                 logger.LogInformation("task {TaskId} is paused: it is disabled auto start", view.TaskId);

@@ -24,7 +24,7 @@ public sealed record SupervisorOptions(TimeSpan LeaseTtl, TimeSpan LeaseRenewal,
 public sealed class SupervisedTaskRun(
     string taskId,
     string owner,
-    IEventStore store,
+    TaskStreams streams,
     ITaskLeases leases,
     ITaskReplication replication,
     ITaskViews views,
@@ -127,7 +127,7 @@ public sealed class SupervisedTaskRun(
     /// <summary>One run under the lease.</summary>
     private async Task<RunEnd> RunOnceAsync(CancellationToken ct)
     {
-        var task = await new TaskStreams(store).LoadAsync(TaskId, ct);
+        var task = await streams.LoadAsync(TaskId, ct);
         if (task is not { Exists: true }) return RunEnd.TaskGone;
         if (task is not { State: TaskState.Running, Definition: { } definition }) return RunEnd.NotRunning;
         var view = await views.GetAsync(TaskId, ct);
@@ -194,7 +194,7 @@ public sealed class SupervisedTaskRun(
     }
 
     /// <summary>
-    /// Whether the task is still Running, read at each renewal from its stream, as at the start of the run: a pause or
+    /// Whether the task is still Running, read at each renewal from the task projection (one row): a pause or
     /// delete normally stops the run at once through the cluster (its agent is stopped wherever it runs), and this is
     /// the net under that, so that a pause stops the replication within one renewal even when the cluster's messages lag.
     /// A read that fails is no answer: the lease decides then.
@@ -203,7 +203,7 @@ public sealed class SupervisedTaskRun(
     {
         try
         {
-            return await new TaskStreams(store).LoadAsync(TaskId, ct) is { Exists: true, State: TaskState.Running };
+            return await streams.LoadStateAsync(TaskId, ct) is { Exists: true, State: TaskState.Running };
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -233,10 +233,9 @@ public sealed class SupervisedTaskRun(
 
     private async Task PauseAsync(string reason)
     {
-        var streams = new TaskStreams(store);
         try
         {
-            var task = await streams.LoadAsync(TaskId, CancellationToken.None);
+            var task = await streams.LoadStateAsync(TaskId, CancellationToken.None);
             if (task is not { Exists: true, State: TaskState.Running }) return;
             await streams.AppendAsync(task, task.Pause(reason, clock.GetUtcNow()), CancellationToken.None);
         }

@@ -112,12 +112,11 @@ public sealed class CreateTaskValidator : AbstractValidator<CreateTask>
         System.Uri.TryCreate(uri, UriKind.Absolute, out var u) && u.Scheme is "http" or "https" && u.Host.Length > 0;
 }
 
-public sealed class CreateTaskHandler(IEventStore store, ISecretProtector secrets, CdcLimits limits, TimeProvider clock)
+public sealed class CreateTaskHandler(IEventStore store, TaskStreams streams, ISecretProtector secrets, CdcLimits limits, TimeProvider clock)
     : IRequestHandler<CreateTask, string>
 {
     public async Task<string> Handle(CreateTask request, CancellationToken cancellationToken)
     {
-        var streams = new TaskStreams(store);
         if (request.TaskId is { } chosen)
         {
             var existing = await streams.LoadAsync(chosen, cancellationToken);

@@ -1,4 +1,3 @@
-using Cdc.Application.EventStore;
 using Cdc.Domain.Tasks;
 using FluentValidation;
 using MediatR;
@@ -13,12 +12,11 @@ public sealed class DeleteTaskValidator : AbstractValidator<DeleteTask>
     public DeleteTaskValidator() => TaskIdRule.Require(this, (DeleteTask r) => r.TaskId);
 }
 
-public sealed class DeleteTaskHandler(IEventStore store, TimeProvider clock) : IRequestHandler<DeleteTask, Unit>
+public sealed class DeleteTaskHandler(TaskStreams streams, TimeProvider clock) : IRequestHandler<DeleteTask, Unit>
 {
     public async Task<Unit> Handle(DeleteTask request, CancellationToken cancellationToken)
     {
-        var streams = new TaskStreams(store);
-        var task = await streams.LoadAsync(request.TaskId!, cancellationToken);
+        var task = await streams.LoadStateAsync(request.TaskId!, cancellationToken);
         if (!task.Exists)
             return request.IgnoreNotFound ? Unit.Value : throw TaskRuleViolation.NotFound(request.TaskId!);
         await streams.AppendAsync(task, task.Delete(clock.GetUtcNow()), cancellationToken);

@@ -1,5 +1,4 @@
 using Cdc.Domain.Events;
-using Cdc.Application.EventStore;
 using FluentValidation;
 using MediatR;
 
@@ -13,11 +12,10 @@ public sealed class PauseTaskValidator : AbstractValidator<PauseTask>
     public PauseTaskValidator() => TaskIdRule.Require(this, (PauseTask r) => r.TaskId);
 }
 
-public sealed class PauseTaskHandler(IEventStore store, TimeProvider clock) : IRequestHandler<PauseTask, Unit>
+public sealed class PauseTaskHandler(TaskStreams streams, TimeProvider clock) : IRequestHandler<PauseTask, Unit>
 {
     public async Task<Unit> Handle(PauseTask request, CancellationToken cancellationToken)
     {
-        var streams = new TaskStreams(store);
         var task = await streams.LoadExistingAsync(request.TaskId!, cancellationToken);
         await streams.AppendAsync(task, task.Pause(request.Reason, clock.GetUtcNow()), cancellationToken);
         return Unit.Value;

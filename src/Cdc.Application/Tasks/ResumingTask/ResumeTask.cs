@@ -1,4 +1,3 @@
-using Cdc.Application.EventStore;
 using FluentValidation;
 using MediatR;
 
@@ -12,11 +11,10 @@ public sealed class ResumeTaskValidator : AbstractValidator<ResumeTask>
     public ResumeTaskValidator() => TaskIdRule.Require(this, (ResumeTask r) => r.TaskId);
 }
 
-public sealed class ResumeTaskHandler(IEventStore store, TimeProvider clock) : IRequestHandler<ResumeTask, Unit>
+public sealed class ResumeTaskHandler(TaskStreams streams, TimeProvider clock) : IRequestHandler<ResumeTask, Unit>
 {
     public async Task<Unit> Handle(ResumeTask request, CancellationToken cancellationToken)
     {
-        var streams = new TaskStreams(store);
         var task = await streams.LoadExistingAsync(request.TaskId!, cancellationToken);
         await streams.AppendAsync(task, task.Resume(clock.GetUtcNow()), cancellationToken);
         return Unit.Value;
