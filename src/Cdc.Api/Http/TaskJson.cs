@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
 using System.Text.Json.Nodes;
 using Cdc.Application.Auditing;
 using Cdc.Application.Tasks;
@@ -19,7 +21,34 @@ public static class TaskJson
     /// the source's <paramref name="replicateChannel"/>). Written straight to the response's JSON writer: a list of
     /// many tasks would otherwise first be built as thousands of JSON nodes.
     /// </summary>
+    /// <remarks>
+    /// A task whose answer does not depend on the time (no channel with a lag to measure, no catch-up verdict that can go
+    /// stale: a task that has no checkpoint yet, say one whose source cannot be reached) is written once per view and
+    /// kept as UTF-8 JSON beside it (<see cref="KeptAnswers"/>): a view is an immutable record (its positions and run
+    /// report included), and get and list hand out the same instance for as long as it is current. Escaping and
+    /// transcoding its strings on every answer was most of the server's CPU for a list of such tasks. Any other task is
+    /// written at each answer. (Keeping the members up to <c>reason</c> of those and joining them with the rest at each
+    /// answer made no difference that the API benchmark could measure, so it is not done.)
+    /// </remarks>
     public static void Task(Utf8JsonWriter w, TaskView t, DateTimeOffset now, string? replicateChannel = null)
+    {
+        if (DependsOnTime(t, replicateChannel)) WriteAtOnce(w, t, now, replicateChannel);
+        else w.WriteRawValue(Kept(t, now, replicateChannel, w.Options), skipInputValidation: true);
+    }
+
+    /// <summary>
+    /// Whether the answer for <paramref name="t"/> changes with the time: a channel's <c>lag_ms</c> (and the health's),
+    /// or a catch-up verdict that turns false once its check is <see cref="TaskCatchUp.StaleAfter"/> old.
+    /// </summary>
+    private static bool DependsOnTime(TaskView t, string? replicateChannel)
+    {
+        foreach (var p in t.Positions)
+            if (p.Channel != replicateChannel) return true;
+        return t is { State: TaskState.Running, Runtime: { StoppedAt: null, CaughtUpSince: not null, CaughtUpAsOf: not null } };
+    }
+
+    /// <summary>The task object written at <paramref name="now"/> (nothing kept).</summary>
+    internal static void WriteAtOnce(Utf8JsonWriter w, TaskView t, DateTimeOffset now, string? replicateChannel)
     {
         w.WriteStartObject();
         w.WriteString("task_id", t.TaskId);
@@ -67,6 +96,29 @@ public static class TaskJson
         if (TaskCatchUp.Of(t, now) is { } catchUp) CatchUp(w, catchUp);
         w.WriteEndObject();
     }
+
+    /// <summary>
+    /// The answers of views that do not depend on the time, kept while the view lives (keyed by the instance, not by
+    /// value). Written again for other writer options (escaping, indentation) or another replicate channel.
+    /// </summary>
+    private static readonly ConditionalWeakTable<TaskView, KeptAnswer> KeptAnswers = new();
+
+    private sealed record KeptAnswer(byte[] Json, JsonWriterOptions Options, string? ReplicateChannel);
+
+    private static byte[] Kept(TaskView t, DateTimeOffset now, string? replicateChannel, JsonWriterOptions options)
+    {
+        if (KeptAnswers.TryGetValue(t, out var kept) && SameOutput(kept.Options, options) && kept.ReplicateChannel == replicateChannel)
+            return kept.Json;
+        var buffer = new ArrayBufferWriter<byte>(1024);
+        using (var w = new Utf8JsonWriter(buffer, options)) WriteAtOnce(w, t, now, replicateChannel);
+        var json = buffer.WrittenSpan.ToArray();
+        KeptAnswers.AddOrUpdate(t, new KeptAnswer(json, options, replicateChannel));
+        return json;
+    }
+
+    private static bool SameOutput(JsonWriterOptions a, JsonWriterOptions b) =>
+        a.Indented == b.Indented && ReferenceEquals(a.Encoder, b.Encoder) && a.IndentCharacter == b.IndentCharacter
+        && a.IndentSize == b.IndentSize && a.NewLine == b.NewLine;
 
     /// <summary>
     /// <c>caught_up</c> once the task has run, with <c>caught_up_since</c> and <c>caught_up_as_of</c> while it is true.
