@@ -32,27 +32,44 @@ public sealed class CachedTaskViews(MartenTaskViews database, TaskViewChanges ch
     {
         if (!changes.Listening) return await database.ListAsync(cancellationToken);
         var epoch = changes.Epoch;
+        var anyChange = changes.Any;
+        if (_lastList is { } last && last.Epoch == epoch && last.Any == anyChange && clock.GetElapsedTime(last.OldestReadAt) < MaxAge)
+            return last.Views;
+
         if (_membership is { } members && members.Epoch == epoch && members.Stamp == changes.Membership
             && clock.GetElapsedTime(members.ReadAt) < MaxAge)
         {
             var views = new TaskView?[members.TaskIds.Count];
-            var stale = new Dictionary<string, (int Index, long Stamp)>(StringComparer.Ordinal);
+            Dictionary<string, (int Index, long Stamp)>? stale = null;
+            var oldest = members.ReadAt;
             for (var i = 0; i < views.Length; i++)
             {
                 var taskId = members.TaskIds[i];
                 var stamp = changes.StampOf(taskId);
-                if (_views.TryGetValue(taskId, out var cached) && cached.IsCurrent(epoch, stamp, clock)) views[i] = cached.View;
-                else stale[taskId] = (i, stamp);
+                if (_views.TryGetValue(taskId, out var cached) && cached.IsCurrent(epoch, stamp, clock))
+                {
+                    views[i] = cached.View;
+                    oldest = Math.Min(oldest, cached.ReadAt);
+                }
+                else
+                {
+                    (stale ??= new Dictionary<string, (int Index, long Stamp)>(StringComparer.Ordinal))[taskId] = (i, stamp);
+                }
             }
 
-            if (stale.Count > 0)
+            if (stale is null)
             {
-                foreach (var view in await database.GetManyAsync(stale.Keys, cancellationToken))
-                {
-                    var (index, stamp) = stale[view.TaskId];
-                    views[index] = view;
-                    Keep(view.TaskId, view, epoch, stamp);
-                }
+                // Every view was current and nothing changed meanwhile: the same answer holds until something changes.
+                var answer = views.OfType<TaskView>().ToList();
+                if (changes.Any == anyChange) _lastList = new ListAnswer(answer, epoch, anyChange, oldest);
+                return answer;
+            }
+
+            foreach (var view in await database.GetManyAsync(stale.Keys, cancellationToken))
+            {
+                var (index, stamp) = stale[view.TaskId];
+                views[index] = view;
+                Keep(view.TaskId, view, epoch, stamp);
             }
 
             // A task in the set but not found was deleted while this was read: its delete changed the set, and the
@@ -89,6 +106,14 @@ public sealed class CachedTaskViews(MartenTaskViews database, TaskViewChanges ch
         public bool IsCurrent(long epoch, long stamp, TimeProvider clock) =>
             Epoch == epoch && Stamp == stamp && clock.GetElapsedTime(ReadAt) < MaxAge;
     }
+
+    /// <summary>
+    /// The last list answered from memory, good while no change of any task was seen since (<see cref="TaskViewChanges.Any"/>)
+    /// and its oldest view is younger than <see cref="MaxAge"/>: a list of 100 tasks then costs no lookup per task.
+    /// </summary>
+    private volatile ListAnswer? _lastList;
+
+    private sealed record ListAnswer(IReadOnlyList<TaskView> Views, long Epoch, long Any, long OldestReadAt);
 
     /// <summary>The tenant's task ids in list order, as read under the set's counter.</summary>
     private sealed record Membership(IReadOnlyList<string> TaskIds, long Epoch, long Stamp, long ReadAt);
