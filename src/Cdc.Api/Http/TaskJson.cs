@@ -44,7 +44,7 @@ public static class TaskJson
     {
         foreach (var p in t.Positions)
             if (p.Channel != replicateChannel) return true;
-        return t is { State: TaskState.Running, Runtime: { StoppedAt: null, CaughtUpSince: not null, CaughtUpAsOf: not null } };
+        return TaskCatchUp.DependsOnTime(t);
     }
 
     /// <summary>The task object written at <paramref name="now"/> (nothing kept).</summary>

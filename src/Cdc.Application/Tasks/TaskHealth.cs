@@ -47,10 +47,17 @@ public sealed record TaskCatchUp(bool CaughtUp, DateTimeOffset? Since, DateTimeO
     {
         ArgumentNullException.ThrowIfNull(view);
         if (view.Runtime is not { } runtime) return null;
-        var fresh = view.State == TaskState.Running && runtime.StoppedAt is null
-            && runtime is { CaughtUpSince: not null, CaughtUpAsOf: { } asOf } && now - asOf <= StaleAfter;
+        var fresh = DependsOnTime(view) && now - runtime.CaughtUpAsOf!.Value <= StaleAfter;
         return fresh ? new TaskCatchUp(true, runtime.CaughtUpSince, runtime.CaughtUpAsOf) : new TaskCatchUp(false, null, null);
     }
+
+    /// <summary>
+    /// Whether the verdict for <paramref name="view"/> changes with the time: a Running task whose run, not stopped,
+    /// reported it caught up, which turns false once that check is <see cref="StaleAfter"/> old. Any other verdict is
+    /// false whatever the time.
+    /// </summary>
+    public static bool DependsOnTime(TaskView view) =>
+        view is { State: TaskState.Running, Runtime: { StoppedAt: null, CaughtUpSince: not null, CaughtUpAsOf: not null } };
 }
 
 /// <summary>
