@@ -7,7 +7,11 @@ using Microsoft.Extensions.Logging;
 
 namespace Cdc.Infrastructure.Tests.Source.Etcd;
 
-/// <summary>enableAuth against a private etcd with auth on and auth tokens that expire after one idle second.</summary>
+/// <summary>
+/// enableAuth against a private etcd with auth on and auth tokens that expire after two idle seconds (etcd checks its
+/// simple tokens once a second, so one expires 2 to 3 s after its last use). With one second, the full suite on 2 cores
+/// once failed a put: the token the client had just renewed went stale again before the put reached etcd.
+/// </summary>
 public sealed class EtcdAuthTests
 {
     private const string User = "root";
@@ -19,7 +23,7 @@ public sealed class EtcdAuthTests
     public async Task With_auth_the_client_authenticates_and_renews_expired_tokens_for_calls_and_watches()
     {
         var ct = EtcdTestStore.Deadline(60);
-        await using var server = await EtcdProcess.StartAsync(["--auth-token-ttl", "1"], ct);
+        await using var server = await EtcdProcess.StartAsync(["--auth-token-ttl", "2"], ct);
         await server.EnableAuthAsync(User, Password, ct);
         var options = new EtcdOptions { Address = [server.Url], RequestTimeout = TimeSpan.FromSeconds(10), WatchReconnectLimit = 10 };
 
@@ -32,11 +36,11 @@ public sealed class EtcdAuthTests
         Assert.Equal("v1", Encoding.UTF8.GetString((await etcd.GetAsync("by-dev/meta/k", ct))!.Value.Span));
         Assert.Equal(1, counting.Authentications); // the token is kept for the calls that follow
 
-        await Task.Delay(TimeSpan.FromSeconds(2.5), ct); // the token expires
+        await Task.Delay(TimeSpan.FromSeconds(4), ct); // the token expires
         await etcd.PutAsync("by-dev/meta/k", Utf8("v2"), ct);
         Assert.Equal(2, (await etcd.RangeAsync("by-dev/meta/", 0, ct)).Entries.Single().Version);
 
-        await Task.Delay(TimeSpan.FromSeconds(2.5), ct); // expires again: the watch is created with a stale token
+        await Task.Delay(TimeSpan.FromSeconds(4), ct); // expires again: the watch is created with a stale token
         var changes = await etcd.WatchAsync("by-dev/meta/", first, true, ct).Take(2).ToListAsync(ct);
         Assert.Equal(["v1", "v2"], changes.Select(c => Encoding.UTF8.GetString(c.Value.Span)));
         Assert.Equal(3, counting.Authentications); // the first token, then one renewal per expiry
