@@ -37,10 +37,7 @@ public sealed class MartenEventStore(IDocumentStore store, EventStoreOptions opt
             if (append.ExpectedVersion == 0)
             {
                 if (append.LiveStreamLimit is { } limit)
-                {
-                    await session.BeginTransactionAsync(cancellationToken);
-                    if (await LiveTasksAsync(session, cancellationToken) >= limit) throw new LiveStreamLimitReached(limit);
-                }
+                    ((ITransactionParticipantRegistrar)session).AddTransactionParticipant(new LiveTaskLimit(options, TaskTable, limit));
 
                 session.Events.StartStream(append.StreamId, events);
             }
@@ -88,26 +85,37 @@ public sealed class MartenEventStore(IDocumentStore store, EventStoreOptions opt
     }
 
     /// <summary>
-    /// The tasks of the tenant that exist (not deleted), read inside the create's transaction under its lock. One round
-    /// trip of plain SQL: the lock is held until the create commits and every other create of the tenant waits for it,
-    /// so the part before the append is kept short (a LINQ count cost a query parse and a round trip more).
+    /// The task limit of a create, checked as the last step of its transaction, after its statements and right before
+    /// its commit: the tenant's create lock is taken there, and the tasks that exist (not deleted) are counted under it,
+    /// this create's own included. The lock is held for two round trips (this check and the commit); taken before the
+    /// statements, it was also held while Marten read the sequence, loaded the projection's documents and wrote the
+    /// batch, and every other create of the tenant waited for all of them.
     /// </summary>
-    private async Task<long> LiveTasksAsync(IDocumentSession session, CancellationToken cancellationToken)
+    private sealed class LiveTaskLimit(EventStoreOptions options, string taskTable, int limit) : ITransactionParticipant
     {
-        // Two statements in one batch; PostgreSQL runs them in order, and under READ COMMITTED the count's snapshot is
-        // taken when it starts, after the lock was granted: it sees every create that committed before.
-        await using var batch = new NpgsqlBatch((NpgsqlConnection)session.Connection!)
+        public async Task BeforeCommitAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken token)
         {
-            BatchCommands =
+            // Two statements in one batch; PostgreSQL runs them in order, and under READ COMMITTED the count's snapshot
+            // is taken when it starts, after the lock was granted: it sees every create that committed before.
+            await using var batch = new NpgsqlBatch(connection, transaction)
             {
-                new NpgsqlBatchCommand("select pg_advisory_xact_lock($1)") { Parameters = { new() { Value = options.CreateLockKey } } },
-                new NpgsqlBatchCommand($"select count(*) from {TaskTable} where tenant_id = $1") { Parameters = { new() { Value = options.Tenant } } },
-            },
-        };
-        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
-        await reader.NextResultAsync(cancellationToken);
-        await reader.ReadAsync(cancellationToken);
-        return reader.GetInt64(0);
+                BatchCommands =
+                {
+                    new NpgsqlBatchCommand("select pg_advisory_xact_lock($1)") { Parameters = { new() { Value = options.CreateLockKey } } },
+                    new NpgsqlBatchCommand($"select count(*) from {taskTable} where tenant_id = $1") { Parameters = { new() { Value = options.Tenant } } },
+                },
+            };
+            long live;
+            await using (var reader = await batch.ExecuteReaderAsync(token))
+            {
+                await reader.NextResultAsync(token);
+                await reader.ReadAsync(token);
+                live = reader.GetInt64(0);
+            }
+
+            // The count includes this create's own view, written by the statements before.
+            if (live > limit) throw new LiveStreamLimitReached(limit);
+        }
     }
 
     private string TaskTable => _taskTable ??= store.Options.FindOrResolveDocumentType(typeof(TaskView)).TableName.QualifiedName;
