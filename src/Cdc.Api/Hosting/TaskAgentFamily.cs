@@ -16,7 +16,7 @@ namespace Cdc.Api.Hosting;
 /// Running. Each agent is a <see cref="SupervisedTaskRun"/>, whose lease keeps two servers from ever running one task
 /// at once while the assignment changes.
 /// </summary>
-public sealed class TaskAgentFamily(ReplicationHost host, ITaskViews views, IServiceProvider services) : IAgentFamily
+public sealed class TaskAgentFamily(ReplicationHost host, ITaskViews views, ICachedTaskViews cachedViews, IServiceProvider services) : IAgentFamily
 {
     public const string AgentScheme = "cdc-task";
 
@@ -30,7 +30,10 @@ public sealed class TaskAgentFamily(ReplicationHost host, ITaskViews views, ISer
     {
         // Nothing runs here before the start-up step (disable_auto_start) is done.
         if (host.Replication is null || host.State != ReplicationWorkerState.Running) return [];
-        var tasks = await views.ListAsync(CancellationToken.None);
+        // From memory while nothing changed (the leader asks every second; from the database this read every task's
+        // view, runtime report and positions each time). A list a moment old is harmless: a run checks its task's state
+        // in the database before it starts, and a pause stops its agent through the task events.
+        var tasks = await cachedViews.ListAsync(CancellationToken.None);
         return tasks.Where(t => t.State == TaskState.Running).Select(t => UriFor(t.TaskId)).ToList();
     }
 
