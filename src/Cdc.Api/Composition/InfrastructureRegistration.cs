@@ -64,6 +64,7 @@ public static class InfrastructureRegistration
         services.AddSingleton<ICertificateFiles>(new Cdc.Infrastructure.Security.CertificateFolder(config.CertificatesDir));
         services.AddTaskReplication(config.Source);
 
+        services.AddSingleton(sp => new TaskStartPacer(config.TaskStartsPerSecond, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<ReplicationHost>();
         services.AddHostedService(sp => sp.GetRequiredService<ReplicationHost>());
         services.AddSingleton<IAgentFamily, TaskAgentFamily>();

@@ -42,7 +42,8 @@ public sealed class TaskAgentFamily(ReplicationHost host, ITaskViews views, ICac
         if (host.Replication is null) throw new InvalidAgentException($"{uri}: this server has no replication engine");
         var run = new SupervisedTaskRun(TaskIdOf(uri), host.Owner,
             services.GetRequiredService<TaskStreams>(), services.GetRequiredService<ITaskLeases>(), host.Replication, views,
-            services.GetRequiredService<TimeProvider>(), services.GetRequiredService<ILogger<SupervisedTaskRun>>());
+            services.GetRequiredService<TimeProvider>(), services.GetRequiredService<ILogger<SupervisedTaskRun>>(),
+            pacer: services.GetRequiredService<TaskStartPacer>());
         return new ValueTask<IAgent>(new TaskAgent(uri, run, host, views, services.GetRequiredService<ICdcMetrics>()));
     }
 

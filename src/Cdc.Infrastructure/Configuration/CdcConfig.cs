@@ -9,6 +9,12 @@ public sealed record CdcConfig(
     MetaStoreConfig MetaStore,
     SourceConfig Source)
 {
+    /// <summary>
+    /// <c>taskStartsPerSecond</c>: how many task runs this server starts a second at most, after a first burst of as many
+    /// (see <c>TaskStartPacer</c>).
+    /// </summary>
+    public int TaskStartsPerSecond { get; init; } = 50;
+
     /// <summary><c>statusPage</c>: the operator's page at <c>/</c>.</summary>
     public StatusPageConfig StatusPage { get; init; } = new(Actions: false);
 

@@ -18,8 +18,8 @@ public sealed class SupervisedTaskRunTests : IAsyncLifetime
     public async Task InitializeAsync() => _h = await EventStoreHarness.StartAsync();
     public async Task DisposeAsync() => await _h.DisposeAsync();
 
-    private SupervisedTaskRun Run(string taskId, string owner, SupervisorOptions? options = null) =>
-        new(taskId, owner, _h.Streams, _h.Leases, _replication, _h.Views, TimeProvider.System, NullLogger.Instance, options ?? Fast);
+    private SupervisedTaskRun Run(string taskId, string owner, SupervisorOptions? options = null, TaskStartPacer? pacer = null) =>
+        new(taskId, owner, _h.Streams, _h.Leases, _replication, _h.Views, TimeProvider.System, NullLogger.Instance, options ?? Fast, pacer);
 
     private async Task CreateAsync(string id, bool disableAutoStart = false)
     {
@@ -53,6 +53,37 @@ public sealed class SupervisedTaskRunTests : IAsyncLifetime
         await run.StopAsync();
         Assert.Equal(0, _replication.RunningCount("t1"));
         Assert.True(await _h.Leases.TryAcquireAsync("t1", "someone-else", TimeSpan.FromSeconds(5), default), "the lease was released");
+    }
+
+    [Fact]
+    public async Task With_one_start_a_second_three_tasks_start_one_after_the_other()
+    {
+        var pacer = new TaskStartPacer(1, TimeProvider.System);
+        string[] ids = ["p1", "p2", "p3"];
+        foreach (var id in ids) await CreateAsync(id);
+        var runs = ids.Select(id => Run(id, "server-a", pacer: pacer)).ToList();
+        try
+        {
+            var started = new Dictionary<string, DateTimeOffset>();
+            foreach (var run in runs) run.Start();
+            var deadline = DateTimeOffset.UtcNow.AddSeconds(10);
+            while (started.Count < ids.Length && DateTimeOffset.UtcNow < deadline)
+            {
+                foreach (var id in ids.Where(id => !started.ContainsKey(id) && _replication.RunningCount(id) == 1)) started[id] = DateTimeOffset.UtcNow;
+                await Task.Delay(10);
+            }
+
+            Assert.Equal(ids.Length, started.Count);
+            var times = started.Values.Order().ToList();
+            // One a second (the turns are a second apart; a start's own work before it runs, its lease and stream, takes
+            // longer the first time): unpaced, all three would run within a few tens of milliseconds.
+            Assert.True(times[1] - times[0] >= TimeSpan.FromMilliseconds(500), $"second start {(times[1] - times[0]).TotalMilliseconds} ms after the first");
+            Assert.True(times[2] - times[0] >= TimeSpan.FromMilliseconds(1500), $"third start {(times[2] - times[0]).TotalMilliseconds} ms after the first");
+        }
+        finally
+        {
+            foreach (var run in runs) await run.DisposeAsync();
+        }
     }
 
     [Fact]

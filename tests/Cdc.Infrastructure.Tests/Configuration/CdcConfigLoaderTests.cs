@@ -17,7 +17,7 @@ public sealed class CdcConfigLoaderTests
     {
         var config = CdcConfigLoader.Load(RepositoryRoot.File_("configs/cdc.yaml"));
         Assert.Equal(("0.0.0.0", 8444), config.ListenEndpoint);
-        Assert.Equal((100, 256), (config.MaxTaskNum, config.MaxNameLength));
+        Assert.Equal((100, 256, 50), (config.MaxTaskNum, config.MaxNameLength, config.TaskStartsPerSecond));
         Assert.Equal(("postgres", "cdc", "cdc"), (config.MetaStore.StoreType, config.MetaStore.RootPath, config.MetaStore.Schema));
         Assert.Equal(["http://127.0.0.1:2379"], config.Source.Etcd.Address);
         Assert.Equal(("by-dev", "meta", "1.3"), (config.Source.Etcd.RootPath, config.Source.Etcd.MetaSubPath, config.Source.Etcd.TlsMinVersion));
@@ -43,6 +43,7 @@ public sealed class CdcConfigLoaderTests
     [Theory]
     [InlineData("maxTaskNum: ten", "maxTaskNum: expected a whole number, got 'ten'")]
     [InlineData("maxTaskNum: 0", "maxTaskNum: must be at least 1")]
+    [InlineData("taskStartsPerSecond: 0", "taskStartsPerSecond: must be at least 1")]
     [InlineData("address: 8444", "address: expected host:port")]
     [InlineData("address: 0.0.0.0:99999", "address: expected host:port with a port from 1 to 65535")]
     [InlineData("metaStoreConfig:\n  storeType: mysql", "metaStoreConfig.storeType: 'mysql' is not supported")]

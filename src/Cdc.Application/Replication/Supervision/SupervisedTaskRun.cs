@@ -19,7 +19,7 @@ public sealed record SupervisorOptions(TimeSpan LeaseTtl, TimeSpan LeaseRenewal,
 /// whatever the placement believes. A run that halts pauses its task with the halt's reason (as the reference does);
 /// a task that is not Running is not started, and a run whose task stops being Running stops at its next renewal.
 /// Supervision ends with the task's deletion or when the placement stops it; a paused task's state is looked at each
-/// renewal until then.
+/// renewal until then. With a <see cref="TaskStartPacer"/>, each attempt to take the lease and start waits for its turn.
 /// </summary>
 public sealed class SupervisedTaskRun(
     string taskId,
@@ -30,7 +30,8 @@ public sealed class SupervisedTaskRun(
     ITaskViews views,
     TimeProvider clock,
     ILogger logger,
-    SupervisorOptions? options = null) : IAsyncDisposable
+    SupervisorOptions? options = null,
+    TaskStartPacer? pacer = null) : IAsyncDisposable
 {
     private readonly SupervisorOptions _options = options ?? SupervisorOptions.Default;
     private readonly CancellationTokenSource _stop = new();
@@ -73,6 +74,8 @@ public sealed class SupervisedTaskRun(
         {
             try
             {
+                // Before the lease, so that waiting for a turn never shortens the lease's time to live.
+                if (pacer is not null) await pacer.WaitTurnAsync(ct);
                 if (!await leases.TryAcquireAsync(TaskId, owner, _options.LeaseTtl, ct))
                 {
                     // Another server still holds it: it has not stopped yet, or it died and its lease has not expired.
