@@ -87,6 +87,37 @@ public sealed class SupervisedTaskRunTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Tasks_waiting_for_another_servers_lease_do_not_hold_up_the_starts_of_others()
+    {
+        var ids = Enumerable.Range(1, 8).Select(i => $"held{i}").ToList();
+        foreach (var id in ids) await CreateAsync(id);
+        await CreateAsync("free");
+        // Server a runs the eight tasks; server b, two starts a second, waits for their leases (a failover in progress).
+        var pacer = new TaskStartPacer(2, TimeProvider.System);
+        var onA = ids.Select(id => Run(id, "server-a")).ToList();
+        var onB = ids.Select(id => Run(id, "server-b", pacer: pacer)).ToList();
+        await using var free = Run("free", "server-b", pacer: pacer);
+        try
+        {
+            foreach (var run in onA) run.Start();
+            await Eventually(() => ids.All(id => _replication.RunningCount(id) == 1), "server a runs the eight tasks");
+            foreach (var run in onB) run.Start();
+            await Task.Delay(1500); // b's runs poll the leases every 60 ms meanwhile
+
+            var asked = DateTimeOffset.UtcNow;
+            free.Start();
+            await Eventually(() => _replication.RunningCount("free") == 1, "the free task runs");
+            // Had each poll taken a turn, the free task would queue behind the eight pollers' turns (up to 4 s).
+            Assert.True(DateTimeOffset.UtcNow - asked < TimeSpan.FromSeconds(1.5), $"the free task started {(DateTimeOffset.UtcNow - asked).TotalMilliseconds} ms after it was asked to");
+            Assert.All(ids, id => Assert.Equal(1, _replication.RunningCount(id))); // still once each, on server a
+        }
+        finally
+        {
+            foreach (var run in onB.Concat(onA)) await run.DisposeAsync();
+        }
+    }
+
+    [Fact]
     public async Task A_paused_or_deleted_task_is_not_started()
     {
         await CreateAsync("paused");

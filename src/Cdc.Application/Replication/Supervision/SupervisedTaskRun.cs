@@ -19,7 +19,7 @@ public sealed record SupervisorOptions(TimeSpan LeaseTtl, TimeSpan LeaseRenewal,
 /// whatever the placement believes. A run that halts pauses its task with the halt's reason (as the reference does);
 /// a task that is not Running is not started, and a run whose task stops being Running stops at its next renewal.
 /// Supervision ends with the task's deletion or when the placement stops it; a paused task's state is looked at each
-/// renewal until then. With a <see cref="TaskStartPacer"/>, each attempt to take the lease and start waits for its turn.
+/// renewal until then. With a <see cref="TaskStartPacer"/>, a start that got the lease waits for its turn.
 /// </summary>
 public sealed class SupervisedTaskRun(
     string taskId,
@@ -74,8 +74,6 @@ public sealed class SupervisedTaskRun(
         {
             try
             {
-                // Before the lease, so that waiting for a turn never shortens the lease's time to live.
-                if (pacer is not null) await pacer.WaitTurnAsync(ct);
                 if (!await leases.TryAcquireAsync(TaskId, owner, _options.LeaseTtl, ct))
                 {
                     // Another server still holds it: it has not stopped yet, or it died and its lease has not expired.
@@ -88,6 +86,12 @@ public sealed class SupervisedTaskRun(
                 RunEnd end;
                 try
                 {
+                    if (!await WaitTurnAsync(ct))
+                    {
+                        logger.LogWarning("task {TaskId}: the lease was lost while its start waited for its turn", TaskId);
+                        continue;
+                    }
+
                     end = await RunOnceAsync(ct);
                 }
                 finally
@@ -112,6 +116,20 @@ public sealed class SupervisedTaskRun(
                 await Task.Delay(_options.LeaseRenewal, clock, ct).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
         }
+    }
+
+    /// <summary>
+    /// Waits for this start's turn (<see cref="TaskStartPacer"/>), holding the lease: only a start that got its lease
+    /// takes a turn, so tasks waiting for another server's lease (a failover) do not fill the queue with polls. A wait
+    /// as long as a renewal period ends with a renewal; false when the lease was lost meanwhile.
+    /// </summary>
+    private async Task<bool> WaitTurnAsync(CancellationToken ct)
+    {
+        if (pacer is null) return true;
+        var asked = clock.GetTimestamp();
+        _renewedAt = asked;
+        await pacer.WaitTurnAsync(ct);
+        return clock.GetElapsedTime(asked) < _options.LeaseRenewal || await RenewAsync(ct);
     }
 
     /// <summary>How a run under the lease ended, and so what the supervision does next.</summary>

@@ -8,8 +8,9 @@ namespace Cdc.Application.Replication.Supervision;
 /// answers in time while the runs come up one after the other: 100 tasks at the default 50 a second take 2 s.
 /// </summary>
 /// <remarks>
-/// A start waits for its turn before it takes its task's lease, so a wait never eats into a lease's time to live.
-/// Turns are given in the order they are asked for (a generic cell rate algorithm on <see cref="TimeProvider"/>).
+/// A run waits for its turn once it holds its task's lease (<see cref="SupervisedTaskRun"/>), so tasks that wait for
+/// another server's lease take no turns. Turns are given in the order they are asked for (a generic cell rate algorithm
+/// on <see cref="TimeProvider"/>).
 /// </remarks>
 public sealed class TaskStartPacer
 {
