@@ -10,8 +10,8 @@ public sealed record CdcConfig(
     SourceConfig Source)
 {
     /// <summary>
-    /// <c>taskStartsPerSecond</c>: how many task runs this server starts a second at most, after a first burst of as many
-    /// (see <c>TaskStartPacer</c>).
+    /// <c>taskStartsPerSecond</c>: how many task runs this server starts a second at most, evenly spaced (see
+    /// <c>TaskStartPacer</c>).
     /// </summary>
     public int TaskStartsPerSecond { get; init; } = 50;
 

@@ -9,39 +9,27 @@ public sealed class TaskStartPacerTests
     private static TimeSpan Ms(double ms) => TimeSpan.FromMilliseconds(ms);
 
     [Fact]
-    public void As_many_starts_as_the_rate_go_at_once_and_the_next_ones_one_interval_apart()
+    public void Starts_asked_for_together_come_one_interval_apart_in_the_order_asked()
     {
-        var clock = new ManualTimeProvider();
-        var pacer = new TaskStartPacer(4, clock);
-
-        var waits = Enumerable.Range(0, 7).Select(_ => pacer.TakeTurn()).ToList();
-
-        Assert.All(waits.Take(4), w => Assert.True(w <= TimeSpan.Zero, $"one of the first four waits {w}"));
-        Assert.Equal([Ms(250), Ms(500), Ms(750)], waits.Skip(4));
+        var pacer = new TaskStartPacer(4, new ManualTimeProvider());
+        Assert.Equal([Ms(0), Ms(250), Ms(500), Ms(750), Ms(1000)], Enumerable.Range(0, 5).Select(_ => pacer.TakeTurn()));
     }
 
     [Fact]
-    public void Time_without_starts_gives_the_burst_back_but_never_more()
+    public void A_start_after_a_quiet_interval_goes_at_once_and_quiet_time_is_not_saved_up()
     {
         var clock = new ManualTimeProvider();
         var pacer = new TaskStartPacer(4, clock);
-        for (var i = 0; i < 6; i++) pacer.TakeTurn(); // the last two waited 250 and 500 ms
+        pacer.TakeTurn();
+        pacer.TakeTurn(); // its turn at 250 ms
 
-        clock.Advance(TimeSpan.FromSeconds(2)); // their turns passed, and the burst grew back one turn per 250 ms
-        Assert.All(Enumerable.Range(0, 4).Select(_ => pacer.TakeTurn()), w => Assert.True(w <= TimeSpan.Zero));
-        Assert.Equal(Ms(250), pacer.TakeTurn());
+        clock.Advance(Ms(600));
+        Assert.Equal(Ms(0), pacer.TakeTurn()); // the last turn (250 ms) is more than an interval ago
+        clock.Advance(Ms(100));
+        Assert.Equal(Ms(150), pacer.TakeTurn()); // one interval after the one before
 
-        clock.Advance(TimeSpan.FromHours(1)); // an idle hour is worth one burst, not 14,400 starts
-        Assert.Equal(4, Enumerable.Range(0, 5).Count(_ => pacer.TakeTurn() <= TimeSpan.Zero));
-    }
-
-    [Fact]
-    public void Turns_keep_the_order_they_were_asked_in()
-    {
-        var clock = new ManualTimeProvider();
-        var pacer = new TaskStartPacer(1, clock);
-        var waits = Enumerable.Range(0, 4).Select(_ => pacer.TakeTurn()).ToList();
-        Assert.Equal([TimeSpan.Zero, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(3)], waits);
+        clock.Advance(TimeSpan.FromHours(1)); // an idle hour gives one start at once, not a burst of 14,400
+        Assert.Equal([Ms(0), Ms(250), Ms(500)], Enumerable.Range(0, 3).Select(_ => pacer.TakeTurn()));
     }
 
     [Fact]
