@@ -3,6 +3,7 @@ using Cdc.Application.Tasks;
 using JasperFx.Events;
 using Marten;
 using Marten.Exceptions;
+using Marten.Services;
 using Npgsql;
 
 namespace Cdc.Infrastructure.EventStore;
@@ -28,24 +29,82 @@ public sealed class MartenEventStore(IDocumentStore store, EventStoreOptions opt
     public async Task<long> AppendAsync(StreamAppend append, CancellationToken cancellationToken)
     {
         if (append.Events.Count == 0) throw new ArgumentException("nothing to append", nameof(append));
+        if (append is { ExpectedVersion: 0, LiveStreamLimit: { } limit }) return await CreateWithinLimitAsync(append, limit, cancellationToken);
         await using var session = store.LightweightSession(options.Tenant);
+        return await SaveAsync(session, append, cancellationToken);
+    }
+
+    /// <summary>
+    /// A create under the tenant's task limit, in one round trip from its first statement to its commit. The session
+    /// writes into a transaction of ours that Marten does not commit; at the end of its batch, after the events, the
+    /// projections and the change notices, <see cref="CommitWithinLimit"/> adds the tenant's create lock, a count of
+    /// the tasks that exist (this create's own view included) that fails the batch when they are over the limit, and
+    /// the commit. The lock is held only while PostgreSQL runs the end of that batch. When the lock and the count came
+    /// before Marten's commit, the lock was also held until this server got round to sending the commit, and under
+    /// load every other create of the tenant queued behind that. A refused create fails inside Marten's batch, so
+    /// Marten fills the event sequence numbers it took with tombstones, as for any failed append, and the audit feed
+    /// and the event subscription do not wait on a gap.
+    /// </summary>
+    private async Task<long> CreateWithinLimitAsync(StreamAppend append, int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = store.Storage.Database.CreateConnection();
+        await connection.OpenAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var sessionOptions = SessionOptions.ForTransaction(transaction);
+        sessionOptions.TenantId = options.Tenant;
+        // The test seam runs after the batch: then the commit is sent after it.
+        var commitInBatch = BeforeCommit is null;
+        sessionOptions.Listeners.Add(new CommitWithinLimit(options, TaskTable, limit, commitInBatch));
+        await using var session = store.LightweightSession(sessionOptions);
+        try
+        {
+            var version = await SaveAsync(session, append, cancellationToken);
+            if (!commitInBatch) await transaction.CommitAsync(cancellationToken);
+            return version;
+        }
+        catch (Exception ex) when (IsOverLimit(ex))
+        {
+            throw new LiveStreamLimitReached(limit);
+        }
+    }
+
+    /// <summary>Words in the error of a create over the task limit, which tell it from any other (PostgreSQL's log shows them).</summary>
+    private const string LimitMarker = "live tasks over the limit:";
+
+    private static bool IsOverLimit(Exception? ex)
+    {
+        for (; ex is not null; ex = ex.InnerException)
+            if (ex is PostgresException { SqlState: PostgresErrorCodes.InvalidTextRepresentation } pg && pg.MessageText.Contains(LimitMarker, StringComparison.Ordinal))
+                return true;
+        return false;
+    }
+
+    /// <summary>The end of a limited create's batch: the lock, the count and, unless a test seam runs first, the commit.</summary>
+    private sealed class CommitWithinLimit(EventStoreOptions options, string taskTable, int limit, bool commit) : DocumentSessionListenerBase
+    {
+        public override Task BeforeSaveChangesAsync(IDocumentSession session, CancellationToken token)
+        {
+            session.QueueSqlCommand("select pg_advisory_xact_lock(?)", options.CreateLockKey);
+            // A cast of the explanation to a number fails the batch (skipping the commit) when the tasks are over the
+            // limit. The count's snapshot is taken when it starts, after the lock was granted (READ COMMITTED): it sees
+            // every create that committed before.
+            session.QueueSqlCommand(
+                $"select case when n > ? then ('{LimitMarker} ' || n || ' > ' || ?)::int end from (select count(*) as n from {taskTable} where tenant_id = ?) live",
+                (long)limit, (long)limit, options.Tenant);
+            if (commit) session.QueueSqlCommand("commit");
+            return Task.CompletedTask;
+        }
+    }
+
+    private async Task<long> SaveAsync(IDocumentSession session, StreamAppend append, CancellationToken cancellationToken)
+    {
         if (BeforeCommit is { } hook) ((ITransactionParticipantRegistrar)session).AddTransactionParticipant(new BeforeCommitHook(hook));
         var events = append.Events.ToArray();
         var newVersion = append.ExpectedVersion + events.Length;
         try
         {
-            if (append.ExpectedVersion == 0)
-            {
-                if (append.LiveStreamLimit is { } limit)
-                    ((ITransactionParticipantRegistrar)session).AddTransactionParticipant(new LiveTaskLimit(options, TaskTable, limit));
-
-                session.Events.StartStream(append.StreamId, events);
-            }
-            else
-            {
-                session.Events.Append(append.StreamId, newVersion, events);
-            }
-
+            if (append.ExpectedVersion == 0) session.Events.StartStream(append.StreamId, events);
+            else session.Events.Append(append.StreamId, newVersion, events);
             await session.SaveChangesAsync(cancellationToken);
         }
         catch (Exception ex) when (ex is Marten.Exceptions.ExistingStreamIdCollisionException or JasperFx.Events.ExistingStreamIdCollisionException or JasperFx.ConcurrencyException
@@ -82,40 +141,6 @@ public sealed class MartenEventStore(IDocumentStore store, EventStoreOptions opt
     {
         request.Version = version;
         request.CancellationToken = cancellationToken;
-    }
-
-    /// <summary>
-    /// The task limit of a create, checked as the last step of its transaction, after its statements and right before
-    /// its commit: the tenant's create lock is taken there, and the tasks that exist (not deleted) are counted under it,
-    /// this create's own included. The lock is held for two round trips (this check and the commit); taken before the
-    /// statements, it was also held while Marten read the sequence, loaded the projection's documents and wrote the
-    /// batch, and every other create of the tenant waited for all of them.
-    /// </summary>
-    private sealed class LiveTaskLimit(EventStoreOptions options, string taskTable, int limit) : ITransactionParticipant
-    {
-        public async Task BeforeCommitAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken token)
-        {
-            // Two statements in one batch; PostgreSQL runs them in order, and under READ COMMITTED the count's snapshot
-            // is taken when it starts, after the lock was granted: it sees every create that committed before.
-            await using var batch = new NpgsqlBatch(connection, transaction)
-            {
-                BatchCommands =
-                {
-                    new NpgsqlBatchCommand("select pg_advisory_xact_lock($1)") { Parameters = { new() { Value = options.CreateLockKey } } },
-                    new NpgsqlBatchCommand($"select count(*) from {taskTable} where tenant_id = $1") { Parameters = { new() { Value = options.Tenant } } },
-                },
-            };
-            long live;
-            await using (var reader = await batch.ExecuteReaderAsync(token))
-            {
-                await reader.NextResultAsync(token);
-                await reader.ReadAsync(token);
-                live = reader.GetInt64(0);
-            }
-
-            // The count includes this create's own view, written by the statements before.
-            if (live > limit) throw new LiveStreamLimitReached(limit);
-        }
     }
 
     private string TaskTable => _taskTable ??= store.Options.FindOrResolveDocumentType(typeof(TaskView)).TableName.QualifiedName;
