@@ -28,11 +28,13 @@ public static class InfrastructureRegistration
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(new CdcLimits(config.MaxTaskNum, config.MaxNameLength, config.Source.ReplicateChan));
         var storeOptions = new EventStoreOptions(config.MetaStore.Schema, config.MetaStore.RootPath);
-        services.AddSingleton(_ => new NpgsqlDataSourceBuilder(config.MetaStore.ConnectionString).Build());
+        // Both pools (Marten's and Wolverine's, and the leases') keep their repeated statements prepared.
+        var connectionString = StatementCaching.WithDefaults(config.MetaStore.ConnectionString);
+        services.AddSingleton(_ => new NpgsqlDataSourceBuilder(connectionString).Build());
 
         // Runs first: the event store is ready (migrated, tables created) before Wolverine and the API start.
         services.AddHostedService<EventStoreStartupService>();
-        services.AddCdcEventStore(config.MetaStore.ConnectionString, storeOptions)
+        services.AddCdcEventStore(connectionString, storeOptions)
             .IntegrateWithWolverine(w =>
             {
                 w.MessageStorageSchemaName = storeOptions.WolverineSchema;
