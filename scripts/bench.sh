@@ -11,8 +11,8 @@ ensure_packages postgresql-15 postgresql-client-15
 ensure_packages etcd-server etcd-client libsasl2-2 gcc libc6-dev curl
 
 NAMES=("$@")
-[ ${#NAMES[@]} -gt 0 ] || NAMES=(decode throughput lag api memory server-memory upsert drain pulsar-throughput)
-[ "${NAMES[*]}" != all ] || NAMES=(decode throughput lag api memory server-memory upsert drain pulsar-throughput)
+[ ${#NAMES[@]} -gt 0 ] || NAMES=(decode throughput lag api write-floor memory server-memory upsert drain pulsar-throughput)
+[ "${NAMES[*]}" != all ] || NAMES=(decode throughput lag api write-floor memory server-memory upsert drain pulsar-throughput)
 
 cd "$ROOT"
 if ! out=$(dotnet build bench/Cdc.Bench/Cdc.Bench.csproj -c Release -nologo -v q 2>&1); then

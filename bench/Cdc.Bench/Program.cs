@@ -5,6 +5,7 @@ using Cdc.Infrastructure.Composition;
 //        Cdc.Bench fake-target [port]               (a fake target Milvus alone, in this process)
 // Benchmarks: decode (msgstream decoder vs raw Google.Protobuf parse of large InsertRequests), throughput (pipeline
 // vs raw Kafka read), lag (produce-to-acknowledge latency at a steady rate), api (HTTP API latency with 100 tasks),
+// write-floor (the event store alone under the API benchmark's 16 clients: what a pause or resume costs without the server),
 // memory (peak RSS while replicating 1 GB), upsert (apply mode upsert next to replicate), drain (catch-up after a 30 s
 // target outage), soak (10 minutes of the server replicating with pause/resume cycles), pulsar-throughput (pipeline vs
 // the Pulsar reader alone, on a fake Pulsar broker in this process); all runs every one, in this order.
@@ -17,6 +18,7 @@ var benchmarks = new Dictionary<string, Func<BenchmarkContext, Task>>(StringComp
     ["throughput"] = ThroughputBenchmark.RunAsync,
     ["lag"] = LagBenchmark.RunAsync,
     ["api"] = ApiBenchmark.RunAsync,
+    ["write-floor"] = WriteFloorBenchmark.RunAsync,
     ["memory"] = MemoryBenchmark.RunAsync,
     ["server-memory"] = ServerMemoryBenchmark.RunAsync,
     ["upsert"] = UpsertBenchmark.RunAsync,
