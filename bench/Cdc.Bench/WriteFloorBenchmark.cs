@@ -53,6 +53,10 @@ public static class WriteFloorBenchmark
         ITaskEvent Decide(Cdc.Domain.Tasks.CdcTask task) =>
             task.State == Cdc.Domain.Tasks.TaskState.Running ? task.Pause("floor", now) : task.Resume(now);
 
+        // A task as it is after the event appended at this version.
+        static Cdc.Domain.Tasks.CdcTask Remember(string id, ITaskEvent appended, long version) => Cdc.Domain.Tasks.CdcTask.Restore(id,
+            appended is TaskPaused ? Cdc.Domain.Tasks.TaskState.Paused : Cdc.Domain.Tasks.TaskState.Running, (appended as TaskPaused)?.Reason, version);
+
         // Each client writes only tasks of its own (as the API benchmark's clients do), so no write races another.
         string TaskOf(int client, int n) => ids[client + Clients * (n % ((Tasks - client + Clients - 1) / Clients))];
         var known = new System.Collections.Concurrent.ConcurrentDictionary<string, Cdc.Domain.Tasks.CdcTask>();
@@ -86,14 +90,14 @@ public static class WriteFloorBenchmark
                 var id = TaskOf(client, n);
                 var task = known[id];
                 var decided = Decide(task);
-                var version = await streams.AppendAsync(task, decided, CancellationToken.None);
-                known[id] = Cdc.Domain.Tasks.CdcTask.Restore(id, decided is TaskPaused ? Cdc.Domain.Tasks.TaskState.Paused : Cdc.Domain.Tasks.TaskState.Running,
-                    (decided as TaskPaused)?.Reason, version);
+                known[id] = Remember(id, decided, await streams.AppendAsync(task, decided, CancellationToken.None));
             }),
             ("pause or resume (state read, then event appended)", async (client, n) =>
             {
                 var task = await streams.LoadExistingAsync(TaskOf(client, n), CancellationToken.None);
-                await streams.AppendAsync(task, Decide(task), CancellationToken.None);
+                var decided = Decide(task);
+                var version = await streams.AppendAsync(task, decided, CancellationToken.None);
+                known[task.Id] = Remember(task.Id, decided, version); // for the next row
             }),
             ("six tasks' pauses or resumes in one transaction (a call is 6 appends)", async (client, n) =>
             {
@@ -110,11 +114,7 @@ public static class WriteFloorBenchmark
                 }
 
                 await session.SaveChangesAsync();
-                foreach (var (id, decided, version) in decisions)
-                {
-                    known[id] = Cdc.Domain.Tasks.CdcTask.Restore(id, decided is TaskPaused ? Cdc.Domain.Tasks.TaskState.Paused : Cdc.Domain.Tasks.TaskState.Running,
-                        (decided as TaskPaused)?.Reason, version);
-                }
+                foreach (var (id, decided, version) in decisions) known[id] = Remember(id, decided, version);
             }),
         };
 
