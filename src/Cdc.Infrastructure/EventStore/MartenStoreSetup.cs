@@ -8,6 +8,7 @@ using JasperFx.Events.Projections;
 using JasperFx.MultiTenancy;
 using Marten;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Weasel.Core;
 
 namespace Cdc.Infrastructure.EventStore;
@@ -37,11 +38,18 @@ public static class MartenStoreSetup
         services.AddSingleton(options);
         var changes = new TaskViewChanges(options);
         services.AddSingleton(changes);
-        return services.AddMarten(o => Configure(o, connectionString, options, changes));
+        return services.AddMarten(sp =>
+        {
+            var o = new StoreOptions();
+            Configure(o, connectionString, options, changes, new TaskViewChangeNotices(sp.GetService<ILogger<TaskViewChangeNotices>>()));
+            return o;
+        });
     }
 
     /// <param name="changes">this process's record of task view changes, told of each commit (null: none kept).</param>
-    public static void Configure(StoreOptions o, string connectionString, EventStoreOptions options, TaskViewChanges? changes = null)
+    /// <param name="notices">sends the notices of each commit to the other servers (null: one without a logger).</param>
+    public static void Configure(StoreOptions o, string connectionString, EventStoreOptions options, TaskViewChanges? changes = null,
+        TaskViewChangeNotices? notices = null)
     {
         o.Connection(connectionString);
         o.DatabaseSchemaName = options.Schema;
@@ -68,7 +76,7 @@ public static class MartenStoreSetup
         o.Projections.Add(new TaskDeletionProjection(), ProjectionLifecycle.Inline);
         o.Projections.Add(new TargetTimeProjection(), ProjectionLifecycle.Inline);
         o.Projections.Add(new TargetTimeDeletionProjection(), ProjectionLifecycle.Inline);
-        o.Listeners.Add(new TaskViewChangeNotifier(options.Schema, changes));
+        o.Listeners.Add(new TaskViewChangeNotifier(options.Schema, changes, notices ?? new TaskViewChangeNotices()));
     }
 
     /// <summary>A protected secret is stored as its ciphertext string (never the plain text, which it never holds).</summary>

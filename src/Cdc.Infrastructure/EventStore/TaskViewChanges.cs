@@ -98,30 +98,26 @@ public sealed record TaskViewChangeNotice(string Schema, string Tenant, string T
 internal sealed partial class TaskViewChangeNoticeJson : System.Text.Json.Serialization.JsonSerializerContext;
 
 /// <summary>
-/// A Marten session listener on every session of the store: a session that touches a task's stream, a checkpoint
-/// stream or a runtime report also sends a PostgreSQL <c>NOTIFY</c> per task, inside its transaction (PostgreSQL
-/// delivers it only if the transaction commits, and after it did), and tells this server's
-/// <see cref="TaskViewChanges"/> right after the commit, before SaveChanges returns (so this server's next read
-/// sees its own change even if the notice has not come back yet).
+/// A Marten session listener on every session of the store: once a session that touched a task's stream, a checkpoint
+/// stream or a runtime report has committed, it tells this server's <see cref="TaskViewChanges"/> (before SaveChanges
+/// returns, so this server's next read sees its own change) and hands a notice per task to
+/// <see cref="TaskViewChangeNotices"/>, which sends them to the other servers.
 /// </summary>
-public sealed class TaskViewChangeNotifier(string schema, TaskViewChanges? local) : DocumentSessionListenerBase
+/// <remarks>
+/// The notices are sent after the commit, not inside the writing transaction: PostgreSQL serializes the commits of
+/// every transaction that issued a NOTIFY, cluster-wide, holding a lock on "database 0" until after the commit's WAL
+/// flush (src/backend/commands/async.c, PreCommit_Notify). Inside the transaction that made every append (checkpoints
+/// of all tasks and servers included) wait for every other one's commit.
+/// </remarks>
+public sealed class TaskViewChangeNotifier(string schema, TaskViewChanges? local, TaskViewChangeNotices notices) : DocumentSessionListenerBase
 {
-    public override Task BeforeSaveChangesAsync(IDocumentSession session, CancellationToken token)
-    {
-        var pending = session.PendingChanges;
-        var touched = Touched(pending.Streams(), pending.AllChangedFor<TaskRuntimeDocument>().Select(r => r.Id),
-            pending.DeletionsFor<TaskRuntimeDocument>().Select(d => d.Id?.ToString()));
-        foreach (var (taskId, taskStream) in touched)
-            session.QueueSqlCommand("select pg_notify(?, ?)", TaskViewChanges.Channel, TaskViewChanges.Notice(schema, session.TenantId, taskId, taskStream));
-        return Task.CompletedTask;
-    }
-
     public override Task AfterCommitAsync(IDocumentSession session, IChangeSet commit, CancellationToken token)
     {
-        if (local is null) return Task.CompletedTask;
         var touched = Touched(commit.GetStreams(), commit.Inserted.Concat(commit.Updated).OfType<TaskRuntimeDocument>().Select(r => r.Id),
             commit.Deleted.Where(d => d.DocumentType == typeof(TaskRuntimeDocument)).Select(d => d.Id?.ToString()));
-        foreach (var (taskId, taskStream) in touched) local.Changed(taskId, taskStream);
+        if (touched.Count == 0) return Task.CompletedTask;
+        foreach (var (taskId, taskStream) in touched) local?.Changed(taskId, taskStream);
+        notices.Send(session.Database, touched.Select(t => TaskViewChanges.Notice(schema, session.TenantId, t.Key, t.Value)));
         return Task.CompletedTask;
     }
 

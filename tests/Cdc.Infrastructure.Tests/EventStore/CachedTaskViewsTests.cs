@@ -135,15 +135,28 @@ public sealed class CachedTaskViewsTests : IAsyncLifetime
         connection.Notification += (_, n) => { lock (notices) notices.Add(n.Payload); };
         await using (var listen = new NpgsqlCommand($"LISTEN {TaskViewChanges.Channel}", connection)) await listen.ExecuteNonQueryAsync();
 
-        await _a.Store.AppendAsync(new StreamAppend("t1", StreamTypes.Task, 0, [TestTasks.Created("t1")]), default);
-        await Assert.ThrowsAsync<ConcurrencyConflict>(() =>
-            _a.Store.AppendAsync(new StreamAppend("t1", StreamTypes.Task, 0, [TestTasks.Created("t1")]), default));
-        await _a.Store.AppendAsync(new StreamAppend("t1", StreamTypes.Task, 1, [new TaskPaused("t1", "x", Now)]), default);
-        using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10)))
-            while (notices.Count < 2) await connection.WaitAsync(timeout.Token);
-        await connection.WaitAsync(TimeSpan.FromMilliseconds(300));
+        async Task WaitForNoticesAsync(int count)
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            while (Count() < count) await connection.WaitAsync(timeout.Token);
+        }
+
+        int Count()
+        {
+            lock (notices) return notices.Count;
+        }
 
         var expected = TaskViewChanges.Notice("cdc", "cdc", "t1", taskStream: true);
+        await _a.Store.AppendAsync(new StreamAppend("t1", StreamTypes.Task, 0, [TestTasks.Created("t1")]), default);
+        await WaitForNoticesAsync(1);
+
+        await Assert.ThrowsAsync<ConcurrencyConflict>(() =>
+            _a.Store.AppendAsync(new StreamAppend("t1", StreamTypes.Task, 0, [TestTasks.Created("t1")]), default));
+        await connection.WaitAsync(TimeSpan.FromMilliseconds(500));
+        Assert.Equal([expected], notices);
+
+        await _a.Store.AppendAsync(new StreamAppend("t1", StreamTypes.Task, 1, [new TaskPaused("t1", "x", Now)]), default);
+        await WaitForNoticesAsync(2);
         Assert.Equal([expected, expected], notices);
     }
 
