@@ -36,8 +36,8 @@ public sealed class MartenEventStore(IDocumentStore store, EventStoreOptions opt
 
     /// <summary>
     /// A create under the tenant's task limit, in one round trip from its first statement to its commit. The session
-    /// writes into a transaction of ours that Marten does not commit; at the end of its batch, after the events, the
-    /// projections and the change notices, <see cref="CommitWithinLimit"/> adds the tenant's create lock, a count of
+    /// writes into a transaction of ours that Marten does not commit; at the end of its batch, after the events and the
+    /// projections, <see cref="CommitWithinLimit"/> adds the tenant's create lock, a count of
     /// the tasks that exist (this create's own view included) that fails the batch when they are over the limit, and
     /// the commit. The lock is held only while PostgreSQL runs the end of that batch. When the lock and the count came
     /// before Marten's commit, the lock was also held until this server got round to sending the commit, and under
