@@ -188,21 +188,18 @@ public static class WriteFloorBenchmark
     }
 
     /// <summary>
-    /// The CPU time of every postgres process (user and system, from /proc/PID/stat, in clock ticks of 10 ms). By
-    /// /proc/PID/comm: a backend retitles its command line ("postgres: user db ..."), so it has no process name to look for.
+    /// The CPU time of every postgres process (<see cref="FakeTargetProcess.CpuSecondsOf"/>). Found by /proc/PID/comm:
+    /// a backend retitles its command line ("postgres: user db ..."), so it has no process name to look for.
     /// </summary>
     internal static TimeSpan PostgresCpu()
     {
-        long ticks = 0;
+        var seconds = 0.0;
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
         {
-            if (!int.TryParse(Path.GetFileName(dir), out _)) continue;
+            if (!int.TryParse(Path.GetFileName(dir), out var pid)) continue;
             try
             {
-                if (File.ReadAllText(Path.Combine(dir, "comm")).Trim() != "postgres") continue;
-                var stat = File.ReadAllText(Path.Combine(dir, "stat"));
-                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-                ticks += long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+                if (File.ReadAllText(Path.Combine(dir, "comm")).Trim() == "postgres") seconds += FakeTargetProcess.CpuSecondsOf(pid);
             }
             catch (Exception e) when (e is IOException or FormatException or UnauthorizedAccessException)
             {
@@ -210,6 +207,6 @@ public static class WriteFloorBenchmark
             }
         }
 
-        return TimeSpan.FromMilliseconds(ticks * 10);
+        return TimeSpan.FromSeconds(seconds);
     }
 }
