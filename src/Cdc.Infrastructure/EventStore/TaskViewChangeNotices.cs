@@ -41,12 +41,18 @@ public sealed class TaskViewChangeNotices(ILogger<TaskViewChangeNotices>? logger
         {
             _database = database;
             _waiting.AddRange(notices);
-            if (_waiting.Count > MaxWaiting) _waiting.RemoveRange(0, _waiting.Count - MaxWaiting);
+            DropOldestBeyondBound();
             if (_sending) return;
             _sending = true;
         }
 
         _ = Task.Run(SendWaitingAsync);
+    }
+
+    /// <summary>Keeps at most <see cref="MaxWaiting"/> notices waiting, the newest (called under the gate).</summary>
+    private void DropOldestBeyondBound()
+    {
+        if (_waiting.Count > MaxWaiting) _waiting.RemoveRange(0, _waiting.Count - MaxWaiting);
     }
 
     private async Task SendWaitingAsync()
@@ -111,7 +117,7 @@ public sealed class TaskViewChangeNotices(ILogger<TaskViewChangeNotices>? logger
                     lock (_gate)
                     {
                         _waiting.InsertRange(0, batch);
-                        if (_waiting.Count > MaxWaiting) _waiting.RemoveRange(0, _waiting.Count - MaxWaiting);
+                        DropOldestBeyondBound();
                     }
                 }
 
