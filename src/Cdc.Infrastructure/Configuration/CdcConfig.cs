@@ -13,7 +13,9 @@ public sealed record CdcConfig(
     /// <c>taskStartsPerSecond</c>: how many task runs this server starts a second at most, evenly spaced (see
     /// <c>TaskStartPacer</c>).
     /// </summary>
-    public int TaskStartsPerSecond { get; init; } = 50;
+    public int TaskStartsPerSecond { get; init; } = DefaultTaskStartsPerSecond;
+
+    public const int DefaultTaskStartsPerSecond = 50;
 
     /// <summary><c>statusPage</c>: the operator's page at <c>/</c>.</summary>
     public StatusPageConfig StatusPage { get; init; } = new(Actions: false);

@@ -105,7 +105,7 @@ public static partial class CdcConfigLoader
             r.Int("sourceConfig:readBufferBytes", 16 << 20, min: 1024));
 
         var maxRequestBytes = r.Int("maxRequestBytes", 1 << 20, min: 1024);
-        var taskStartsPerSecond = r.Int("taskStartsPerSecond", 50, min: 1);
+        var taskStartsPerSecond = r.Int("taskStartsPerSecond", CdcConfig.DefaultTaskStartsPerSecond, min: 1);
         var certificatesDir = CertificatesDir(r);
         var apiAuth = ApiAuth(r);
         var apiTls = ApiTls(r);
